@@ -1,0 +1,44 @@
+# Every target sets up what it needs: a virtual environment in .venv and, for the
+# integration tests and the demo, kube-apiserver and etcd built from Go modules.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: venv test unit lint crds demo bench control-plane clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+control-plane:
+	@hack/control-plane.sh >/dev/null
+
+## The whole suite: lint, CRD drift, unit, CLI and integration tests against a real control plane.
+test: venv
+	$(BIN)/ruff check operator tests bench hack
+	KUBEBUILDER_ASSETS="$$(hack/control-plane.sh)" $(BIN)/pytest $(PYTEST_ARGS)
+
+## Unit and CLI tests only (no control plane).
+unit: venv
+	$(BIN)/pytest -m 'not integration' $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check operator tests bench hack
+	$(BIN)/ruff format --check operator tests bench hack
+
+crds: venv
+	$(BIN)/gpai crds --output crds
+
+demo: venv
+	KUBEBUILDER_ASSETS="$$(hack/control-plane.sh)" $(BIN)/python hack/demo.py $(DEMO_ARGS)
+
+bench: venv
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .demo

@@ -1,0 +1,155 @@
+"""The five kinds of the API: names, scope, spec/status models and printer columns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel
+
+from gpai_operator.api.base import API_VERSION, GROUP, VERSION
+from gpai_operator.api.copyright import CopyrightPolicySpec
+from gpai_operator.api.documentation import ModelDocumentationSpec
+from gpai_operator.api.evaluation import RiskEvaluationSpec
+from gpai_operator.api.gpaimodel import GPAIModelSpec
+from gpai_operator.api.policy import CompliancePolicySpec
+from gpai_operator.api.status import ArtifactStatus, GPAIModelStatus
+
+CATEGORY = "gpai"
+
+
+@dataclass(frozen=True)
+class PrinterColumn:
+    name: str
+    type: str
+    json_path: str
+    description: str = ""
+    priority: int = 0
+    format: str = ""
+
+
+@dataclass(frozen=True)
+class Kind:
+    kind: str
+    plural: str
+    short_names: tuple[str, ...]
+    spec: type[BaseModel]
+    status: type[BaseModel]
+    description: str
+    namespaced: bool = True
+    columns: tuple[PrinterColumn, ...] = field(default=())
+
+    @property
+    def singular(self) -> str:
+        return self.kind.lower()
+
+    @property
+    def crd_name(self) -> str:
+        return f"{self.plural}.{GROUP}"
+
+    @property
+    def api_version(self) -> str:
+        return API_VERSION
+
+
+AGE = PrinterColumn("Age", "date", ".metadata.creationTimestamp")
+_COMPLIANT = '.status.conditions[?(@.type=="Compliant")]'
+
+GPAI_MODEL = Kind(
+    kind="GPAIModel",
+    plural="gpaimodels",
+    short_names=("gpai",),
+    spec=GPAIModelSpec,
+    status=GPAIModelStatus,
+    description="A general-purpose AI model placed on the EU market, with the evidence it carries itself.",
+    columns=(
+        PrinterColumn("Model", "string", ".spec.modelName", "Model name", priority=1),
+        PrinterColumn("Version", "string", ".spec.version", "Model version the evidence must match"),
+        PrinterColumn("Provider", "string", ".spec.provider.name", priority=1),
+        PrinterColumn(
+            "Systemic", "boolean", ".status.classification.systemicRisk", "Systemic risk (Art. 51)"
+        ),
+        PrinterColumn("Compliant", "string", f"{_COMPLIANT}.status", "Every obligation met"),
+        PrinterColumn("Reason", "string", f"{_COMPLIANT}.reason"),
+        PrinterColumn("Workloads", "integer", ".status.workloads", "Workloads serving the model", priority=1),
+        PrinterColumn(
+            "Next Review",
+            "string",
+            ".status.nextReview",
+            "When the clock alone may change the verdict",
+            priority=1,
+        ),
+        AGE,
+    ),
+)
+
+MODEL_DOCUMENTATION = Kind(
+    kind="ModelDocumentation",
+    plural="modeldocumentations",
+    short_names=("mdoc",),
+    spec=ModelDocumentationSpec,
+    status=ArtifactStatus,
+    description="The Model Documentation Form (Annex XI and XII) for one model version.",
+    columns=(
+        PrinterColumn("Model", "string", ".spec.modelRef.name"),
+        PrinterColumn("Model Version", "string", ".spec.modelVersion"),
+        PrinterColumn("Updated", "string", ".spec.lastUpdated"),
+        AGE,
+    ),
+)
+
+COPYRIGHT_POLICY = Kind(
+    kind="CopyrightPolicy",
+    plural="copyrightpolicies",
+    short_names=("cpol",),
+    spec=CopyrightPolicySpec,
+    status=ArtifactStatus,
+    description="A provider's copyright policy (Art. 53(1)(c)), shared by its models.",
+    columns=(
+        PrinterColumn("Provider", "string", ".spec.provider"),
+        PrinterColumn("Review By", "string", ".spec.reviewBy"),
+        AGE,
+    ),
+)
+
+RISK_EVALUATION = Kind(
+    kind="RiskEvaluation",
+    plural="riskevaluations",
+    short_names=("reval",),
+    spec=RiskEvaluationSpec,
+    status=ArtifactStatus,
+    description="An evaluation or adversarial test of one model version against systemic risks (Art. 55).",
+    columns=(
+        PrinterColumn("Model", "string", ".spec.modelRef.name"),
+        PrinterColumn("Model Version", "string", ".spec.modelVersion"),
+        PrinterColumn("Type", "string", ".spec.type"),
+        PrinterColumn("Outcome", "string", ".spec.outcome"),
+        PrinterColumn("Valid Until", "string", ".spec.validUntil"),
+        AGE,
+    ),
+)
+
+COMPLIANCE_POLICY = Kind(
+    kind="CompliancePolicy",
+    plural="compliancepolicies",
+    short_names=("gpaipol",),
+    spec=CompliancePolicySpec,
+    status=ArtifactStatus,
+    description="What is required in which namespaces, and whether a violation is denied, warned or audited.",
+    namespaced=False,
+    columns=(
+        PrinterColumn("Actions", "string", ".spec.validationActions", "Deny, Warn or Audit"),
+        PrinterColumn("Require Label", "boolean", ".spec.requireModelLabel"),
+        AGE,
+    ),
+)
+
+KINDS: tuple[Kind, ...] = (
+    GPAI_MODEL,
+    MODEL_DOCUMENTATION,
+    COPYRIGHT_POLICY,
+    RISK_EVALUATION,
+    COMPLIANCE_POLICY,
+)
+KINDS_BY_NAME: dict[str, Kind] = {k.kind: k for k in KINDS}
+
+__all__ = ["API_VERSION", "GROUP", "KINDS", "KINDS_BY_NAME", "VERSION", "Kind", "PrinterColumn"]

@@ -1,0 +1,195 @@
+"""ClusterState: the plain-data view of a cluster (or of manifests) that the engine reads.
+
+The CLI fills it from files, the operator from watch events. Every mutation returns the keys of
+the models whose verdict it can change, so the operator re-evaluates exactly those.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel
+
+from gpai_operator.api.copyright import CopyrightPolicySpec
+from gpai_operator.api.documentation import ModelDocumentationSpec
+from gpai_operator.api.evaluation import RiskEvaluationSpec
+from gpai_operator.api.gpaimodel import GPAIModelSpec
+from gpai_operator.api.policy import CompliancePolicySpec
+
+MODEL_LABEL = "gpai.dev/model"
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+
+ModelKey = tuple[str, str]  # (namespace, name)
+ObjectKey = tuple[str, str]  # (namespace, name); namespace "" for cluster-scoped objects
+S = TypeVar("S", bound=BaseModel)
+
+
+@dataclass(frozen=True, slots=True)
+class Resource(Generic[S]):
+    """One of our custom resources: identity plus its validated spec."""
+
+    namespace: str
+    name: str
+    spec: S
+    generation: int = 0
+    uid: str = ""
+
+    @property
+    def key(self) -> ObjectKey:
+        return (self.namespace, self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class Workload:
+    """A workload of SPEC section 3, reduced to what the engine needs."""
+
+    api_version: str
+    kind: str
+    namespace: str
+    name: str
+    model: str | None  # the `gpai.dev/model` label, None when unlabelled
+    controlled: bool = False  # has an ownerReference with controller: true (not gated itself)
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.kind, self.namespace, self.name)
+
+    @property
+    def model_key(self) -> ModelKey | None:
+        return (self.namespace, self.model) if self.model else None
+
+
+@dataclass
+class ClusterState:
+    models: dict[ObjectKey, Resource[GPAIModelSpec]] = field(default_factory=dict)
+    documentation: dict[ObjectKey, Resource[ModelDocumentationSpec]] = field(default_factory=dict)
+    copyright_policies: dict[ObjectKey, Resource[CopyrightPolicySpec]] = field(default_factory=dict)
+    evaluations: dict[ObjectKey, Resource[RiskEvaluationSpec]] = field(default_factory=dict)
+    policies: dict[str, Resource[CompliancePolicySpec]] = field(default_factory=dict)
+    namespaces: dict[str, Mapping[str, str]] = field(default_factory=dict)  # name -> labels
+    workloads: dict[tuple[str, str, str], Workload] = field(default_factory=dict)
+    # Indexes: (namespace, model name) -> keys of the artifacts and workloads that name it.
+    _docs_by_model: dict[ModelKey, set[ObjectKey]] = field(default_factory=lambda: defaultdict(set))
+    _evals_by_model: dict[ModelKey, set[ObjectKey]] = field(default_factory=lambda: defaultdict(set))
+    _workloads_by_model: dict[ModelKey, set[tuple[str, str, str]]] = field(
+        default_factory=lambda: defaultdict(set)
+    )
+    _models_by_namespace: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+
+    # ---- reads -------------------------------------------------------------------------------
+    def namespace_labels(self, namespace: str) -> Mapping[str, str]:
+        """Labels of a namespace; one we have not seen has only the name label Kubernetes sets."""
+        return self.namespaces.get(namespace) or {NAMESPACE_NAME_LABEL: namespace}
+
+    def documentation_for(self, key: ModelKey) -> list[Resource[ModelDocumentationSpec]]:
+        return [self.documentation[k] for k in sorted(self._docs_by_model.get(key, ()))]
+
+    def evaluations_for(self, key: ModelKey) -> list[Resource[RiskEvaluationSpec]]:
+        return [self.evaluations[k] for k in sorted(self._evals_by_model.get(key, ()))]
+
+    def copyright_policy_for(self, key: ModelKey) -> Resource[CopyrightPolicySpec] | None:
+        model = self.models.get(key)
+        if model is None or model.spec.copyright_policy_ref is None:
+            return None
+        return self.copyright_policies.get((key[0], model.spec.copyright_policy_ref.name))
+
+    def workloads_for(self, key: ModelKey) -> list[Workload]:
+        return [self.workloads[k] for k in sorted(self._workloads_by_model.get(key, ()))]
+
+    def models_in(self, namespace: str) -> Iterator[ModelKey]:
+        for name in sorted(self._models_by_namespace.get(namespace, ())):
+            yield (namespace, name)
+
+    # ---- writes: each returns the models whose verdict may change ----------------------------
+    def put_model(self, model: Resource[GPAIModelSpec]) -> set[ModelKey]:
+        self.models[model.key] = model
+        self._models_by_namespace[model.namespace].add(model.name)
+        return {model.key}
+
+    def remove_model(self, namespace: str, name: str) -> set[ModelKey]:
+        self.models.pop((namespace, name), None)
+        self._models_by_namespace[namespace].discard(name)
+        return {(namespace, name)}
+
+    def put_documentation(self, doc: Resource[ModelDocumentationSpec]) -> set[ModelKey]:
+        affected = self.remove_documentation(*doc.key)
+        self.documentation[doc.key] = doc
+        model = (doc.namespace, doc.spec.model_ref.name)
+        self._docs_by_model[model].add(doc.key)
+        return affected | {model}
+
+    def remove_documentation(self, namespace: str, name: str) -> set[ModelKey]:
+        old = self.documentation.pop((namespace, name), None)
+        if old is None:
+            return set()
+        model = (namespace, old.spec.model_ref.name)
+        self._docs_by_model[model].discard(old.key)
+        return {model}
+
+    def put_evaluation(self, evaluation: Resource[RiskEvaluationSpec]) -> set[ModelKey]:
+        affected = self.remove_evaluation(*evaluation.key)
+        self.evaluations[evaluation.key] = evaluation
+        model = (evaluation.namespace, evaluation.spec.model_ref.name)
+        self._evals_by_model[model].add(evaluation.key)
+        return affected | {model}
+
+    def remove_evaluation(self, namespace: str, name: str) -> set[ModelKey]:
+        old = self.evaluations.pop((namespace, name), None)
+        if old is None:
+            return set()
+        model = (namespace, old.spec.model_ref.name)
+        self._evals_by_model[model].discard(old.key)
+        return {model}
+
+    def put_copyright_policy(self, policy: Resource[CopyrightPolicySpec]) -> set[ModelKey]:
+        self.copyright_policies[policy.key] = policy
+        return self._models_referencing_copyright_policy(*policy.key)
+
+    def remove_copyright_policy(self, namespace: str, name: str) -> set[ModelKey]:
+        self.copyright_policies.pop((namespace, name), None)
+        return self._models_referencing_copyright_policy(namespace, name)
+
+    def _models_referencing_copyright_policy(self, namespace: str, name: str) -> set[ModelKey]:
+        return {
+            key
+            for key in self.models_in(namespace)
+            if (ref := self.models[key].spec.copyright_policy_ref) is not None and ref.name == name
+        }
+
+    def put_policy(self, policy: Resource[CompliancePolicySpec]) -> set[ModelKey]:
+        # A policy can change which namespaces it selects: everything it selected before or
+        # selects now is affected, which is every model it could touch; keep it simple and exact.
+        self.policies[policy.name] = policy
+        return set(self.models)
+
+    def remove_policy(self, name: str) -> set[ModelKey]:
+        self.policies.pop(name, None)
+        return set(self.models)
+
+    def put_namespace(self, name: str, labels: Mapping[str, str]) -> set[ModelKey]:
+        if self.namespaces.get(name) == labels:
+            return set()
+        self.namespaces[name] = dict(labels)
+        return set(self.models_in(name))
+
+    def remove_namespace(self, name: str) -> set[ModelKey]:
+        self.namespaces.pop(name, None)
+        return set(self.models_in(name))
+
+    def put_workload(self, workload: Workload) -> set[ModelKey]:
+        affected = self.remove_workload(*workload.key)
+        self.workloads[workload.key] = workload
+        if workload.model_key is not None:
+            self._workloads_by_model[workload.model_key].add(workload.key)
+            affected.add(workload.model_key)
+        return affected
+
+    def remove_workload(self, kind: str, namespace: str, name: str) -> set[ModelKey]:
+        old = self.workloads.pop((kind, namespace, name), None)
+        if old is None or old.model_key is None:
+            return set()
+        self._workloads_by_model[old.model_key].discard(old.key)
+        return {old.model_key}

@@ -1,0 +1,92 @@
+"""What the engine concludes: per obligation, per model, per workload. Plain frozen data."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal
+
+from gpai_operator.api.obligations import ObligationStatus
+
+Action = Literal["Deny", "Warn", "Audit"]
+Decision = Literal["Allow", "Warn", "Deny"]
+WorkloadCompliance = Literal["Compliant", "NonCompliant", "UnknownModel"]
+
+PASSING: frozenset[str] = frozenset({"Met", "Grace", "Exempt", "NotApplicable", "Waived"})
+FAILING: frozenset[str] = frozenset({"Missing", "Incomplete", "Expired", "Failed"})
+# Worst first (OBLIGATIONS.md, "Status rules"): the aggregate across policies is the first found.
+SEVERITY: tuple[ObligationStatus, ...] = (
+    "Failed", "Missing", "Expired", "Incomplete", "Grace", "Waived", "Met", "Exempt", "NotApplicable",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    systemic_risk: bool
+    open_source_exempt: bool
+    legacy: bool
+    eu_provider: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ObligationVerdict:
+    id: str
+    status: ObligationStatus
+    message: str  # a person can act on it: what is missing or expired, since when, what to create
+    basis: str  # legal basis, e.g. "Art. 55(1)(a)"
+    expires: dt.date | None = None  # last day the evidence behind a passing status still counts
+    expiring: bool = False  # expires within the policy's expiryWarningDays
+
+    @property
+    def passing(self) -> bool:
+        return self.status in PASSING
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyVerdict:
+    """A model evaluated under one policy that selects its namespace."""
+
+    policy: str  # policy name; "" for the built-in default
+    actions: tuple[Action, ...]
+    obligations: tuple[ObligationVerdict, ...]  # only the policy's obligations, catalogue order
+
+    @property
+    def compliant(self) -> bool:
+        return all(o.passing for o in self.obligations)
+
+    @property
+    def unmet(self) -> tuple[str, ...]:
+        return tuple(sorted(o.id for o in self.obligations if not o.passing))
+
+
+@dataclass(frozen=True, slots=True)
+class ModelVerdict:
+    namespace: str
+    name: str
+    generation: int
+    classification: Classification
+    obligations: tuple[ObligationVerdict, ...]  # worst status across policies, catalogue order
+    policies: tuple[PolicyVerdict, ...]
+    next_review: dt.datetime | None  # earliest instant the clock alone can change this verdict
+
+    @property
+    def compliant(self) -> bool:
+        return all(p.compliant for p in self.policies)
+
+    @property
+    def unmet(self) -> tuple[str, ...]:
+        return tuple(sorted({o.id for o in self.obligations if not o.passing}))
+
+
+@dataclass(frozen=True, slots=True)
+class WorkloadDecision:
+    api_version: str
+    kind: str
+    namespace: str
+    name: str
+    model: str | None
+    decision: Decision
+    unmet: tuple[str, ...]  # ids behind the decision, sorted (for Allow: those only audited)
+    compliance: WorkloadCompliance | None  # annotation value; None for an unlabelled workload
+    audited: bool  # at least one Audit policy found a violation
+    message: str  # deny message or warning text: model, each unmet obligation and its article
