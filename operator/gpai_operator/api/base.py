@@ -10,6 +10,7 @@ from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, model_validator
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
 
 GROUP = "gpai.dev"
 VERSION = "v1alpha1"
@@ -91,8 +92,8 @@ class ApiModel(BaseModel):
     def _check_cel_rules(self) -> Self:
         for rule in self.cel_rules:
             if not rule.holds(self):
-                where = f" ({rule.field_path.lstrip('.')})" if rule.field_path else ""
-                raise ValueError(f"{rule.message}{where}")
+                field = (rule.field_path or "").lstrip(".")
+                raise PydanticCustomError("cel_rule", rule.message, {"field": field})
         return self
 
     def wire(self) -> dict[str, Any]:

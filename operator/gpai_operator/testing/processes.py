@@ -79,9 +79,10 @@ def _stop_all_then_die(signum: int, _frame: FrameType | None) -> None:
 
 
 def _die_with_parent(parent_pid: int) -> Callable[[], None]:
+    prctl = ctypes.CDLL(None).prctl  # looked up here: the child must not load anything after fork
+
     def preexec() -> None:  # runs in the child between fork and exec
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         if os.getppid() != parent_pid:  # the parent died before prctl took effect
             os._exit(1)
 
@@ -91,8 +92,13 @@ def _die_with_parent(parent_pid: int) -> Callable[[], None]:
 class ManagedProcess:
     """One child process (and anything it spawns), its output appended to a log file."""
 
-    def __init__(self, name: str, argv: Sequence[str | os.PathLike[str]], log_path: Path,
-                 env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        argv: Sequence[str | os.PathLike[str]],
+        log_path: Path,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.name = name
         self.log_path = log_path
         self._log: IO[bytes] = log_path.open("ab")

@@ -1,0 +1,182 @@
+"""Raw Kubernetes objects (dicts, as YAML or the API gives them) to the engine's typed state.
+
+One translation for every door: `gpai check` feeds it manifests, the operator watch events, the
+webhook AdmissionReview objects. Invalid custom resources raise InvalidObject with every field
+error, so callers can report all of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from gpai_operator.api.base import GROUP
+from gpai_operator.api.kinds import KINDS_BY_NAME, Kind
+from gpai_operator.engine.state import MODEL_LABEL, ClusterState, ModelKey, Resource, Workload
+
+# (API group, kind) of every workload kind of SPEC section 3; any version of the group counts.
+WORKLOAD_KINDS: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("apps", "Deployment"),
+        ("apps", "StatefulSet"),
+        ("apps", "DaemonSet"),
+        ("batch", "Job"),
+        ("batch", "CronJob"),
+        ("", "Pod"),
+        ("serving.kserve.io", "InferenceService"),
+    }
+)
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str  # dotted path from the object root, e.g. "spec.validUntil"
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}" if self.field else self.message
+
+
+class InvalidObject(Exception):
+    """An object that Kubernetes would reject; names the object and every failing field."""
+
+    def __init__(self, kind: str, namespace: str, name: str, errors: list[FieldError]) -> None:
+        self.kind, self.namespace, self.name, self.errors = kind, namespace, name, errors
+        where = f"{namespace}/{name}" if namespace else name
+        super().__init__(f"{kind} {where or '(unnamed)'}: " + "; ".join(str(e) for e in errors))
+
+
+def group_of(api_version: str) -> str:
+    return api_version.rpartition("/")[0] if "/" in api_version else ""
+
+
+def _path(loc: tuple[Any, ...]) -> str:
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
+def _metadata(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    metadata = obj.get("metadata")
+    return metadata if isinstance(metadata, Mapping) else {}
+
+
+def identity(obj: Mapping[str, Any], default_namespace: str = "default") -> tuple[str, str, str, str]:
+    """(apiVersion, kind, namespace, name) of any object; namespace defaulted for namespaced kinds."""
+    api_version = str(obj.get("apiVersion") or "")
+    kind = str(obj.get("kind") or "")
+    metadata = _metadata(obj)
+    cluster_scoped = kind in ("Namespace", "CompliancePolicy")
+    namespace = "" if cluster_scoped else str(metadata.get("namespace") or default_namespace)
+    return api_version, kind, namespace, str(metadata.get("name") or "")
+
+
+def is_ours(obj: Mapping[str, Any]) -> bool:
+    return group_of(str(obj.get("apiVersion") or "")) == GROUP
+
+
+def is_workload(obj: Mapping[str, Any]) -> bool:
+    return (group_of(str(obj.get("apiVersion") or "")), str(obj.get("kind") or "")) in WORKLOAD_KINDS
+
+
+def workload_from(obj: Mapping[str, Any], default_namespace: str = "default") -> Workload:
+    api_version, kind, namespace, name = identity(obj, default_namespace)
+    metadata = _metadata(obj)
+    labels = metadata.get("labels") or {}
+    owners = metadata.get("ownerReferences") or []
+    model = labels.get(MODEL_LABEL) if isinstance(labels, Mapping) else None
+    return Workload(
+        api_version=api_version,
+        kind=kind,
+        namespace=namespace,
+        name=name,
+        model=str(model) if model else None,
+        controlled=any(isinstance(o, Mapping) and o.get("controller") is True for o in owners),
+    )
+
+
+def resource_from(obj: Mapping[str, Any], default_namespace: str = "default") -> tuple[Kind, Resource[Any]]:
+    """Validate one of our custom resources exactly as the CRD schema and its CEL rules would."""
+    api_version, kind_name, namespace, name = identity(obj, default_namespace)
+    kind = KINDS_BY_NAME.get(kind_name)
+    if kind is None or api_version != kind.api_version:
+        known = ", ".join(sorted(KINDS_BY_NAME))
+        raise InvalidObject(
+            kind_name,
+            namespace,
+            name,
+            [FieldError("kind", f"{api_version} {kind_name} is not a kind of {GROUP} ({known})")],
+        )
+    errors: list[FieldError] = []
+    if not name:
+        errors.append(FieldError("metadata.name", "required"))
+    spec = obj.get("spec")
+    if not isinstance(spec, Mapping):
+        errors.append(FieldError("spec", "required"))
+        raise InvalidObject(kind_name, namespace, name, errors)
+    try:
+        parsed = kind.spec.model_validate(spec)
+    except ValidationError as exc:
+        for error in exc.errors():
+            # A CEL rule fails on its object; its ctx names the field, as the API server's fieldPath does.
+            field = (error.get("ctx") or {}).get("field") if error["type"] == "cel_rule" else None
+            loc = ("spec", *error["loc"], *([field] if field else []))
+            errors.append(FieldError(_path(loc), error["msg"]))
+    if errors:
+        raise InvalidObject(kind_name, namespace, name, errors)
+    metadata = _metadata(obj)
+    return kind, Resource(
+        namespace=namespace,
+        name=name,
+        spec=parsed,
+        generation=int(metadata.get("generation") or 0),
+        uid=str(metadata.get("uid") or ""),
+    )
+
+
+def apply(state: ClusterState, obj: Mapping[str, Any], default_namespace: str = "default") -> set[ModelKey]:
+    """Put any object into the state; returns the models it affects. Other kinds are ignored."""
+    if is_ours(obj):
+        kind, resource = resource_from(obj, default_namespace)
+        return _PUT[kind.kind](state, resource)
+    if obj.get("kind") == "Namespace" and obj.get("apiVersion") == "v1":
+        _, _, _, name = identity(obj)
+        labels = dict(_metadata(obj).get("labels") or {})
+        labels.setdefault("kubernetes.io/metadata.name", name)
+        return state.put_namespace(name, labels)
+    if is_workload(obj):
+        return state.put_workload(workload_from(obj, default_namespace))
+    return set()
+
+
+def remove(state: ClusterState, obj: Mapping[str, Any], default_namespace: str = "default") -> set[ModelKey]:
+    """Remove any object from the state; returns the models it affects."""
+    _, kind, namespace, name = identity(obj, default_namespace)
+    if is_ours(obj):
+        remover = _REMOVE.get(kind)
+        return remover(state, namespace, name) if remover else set()
+    if kind == "Namespace":
+        return state.remove_namespace(name)
+    if is_workload(obj):
+        return state.remove_workload(kind, namespace, name)
+    return set()
+
+
+_PUT = {
+    "GPAIModel": ClusterState.put_model,
+    "ModelDocumentation": ClusterState.put_documentation,
+    "CopyrightPolicy": ClusterState.put_copyright_policy,
+    "RiskEvaluation": ClusterState.put_evaluation,
+    "CompliancePolicy": ClusterState.put_policy,
+}
+_REMOVE = {
+    "GPAIModel": ClusterState.remove_model,
+    "ModelDocumentation": ClusterState.remove_documentation,
+    "CopyrightPolicy": ClusterState.remove_copyright_policy,
+    "RiskEvaluation": ClusterState.remove_evaluation,
+    "CompliancePolicy": lambda state, _namespace, name: state.remove_policy(name),
+}
