@@ -1,0 +1,1 @@
+"""The operator: kopf handlers (thin adapters), reconciler, status, annotations, metrics."""

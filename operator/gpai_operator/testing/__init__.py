@@ -1,0 +1,1 @@
+"""Test support: a real control plane (etcd + kube-apiserver) and helpers around it."""

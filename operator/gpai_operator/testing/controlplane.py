@@ -1,0 +1,305 @@
+"""A real Kubernetes control plane (etcd + kube-apiserver) on loopback, for tests and the demo.
+
+    with ControlPlane() as cluster:
+        core = kubernetes.client.CoreV1Api(cluster.api_client())
+
+The binaries come from ``KUBEBUILDER_ASSETS`` (the layout setup-envtest produces) or, in a
+checkout, from ``hack/control-plane.sh``, which builds them once into a cache outside the checkout.
+Everything else (certificates, etcd data, logs, the kubeconfig) lives in a temporary folder that
+``stop()`` removes. There is no controller manager and no scheduler: only the API server, its
+admission chain (webhooks included) and storage.
+
+Set ``GPAI_TEST_KUBECONFIG`` to a kubeconfig file to run against an existing cluster instead
+(see `start_test_cluster`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import os
+import shutil
+import socket
+import ssl
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import Protocol, Self
+
+from kubernetes.client import ApiClient, Configuration
+from kubernetes.config import load_kube_config, new_client_from_config
+
+from gpai_operator.testing.pki import PkiFiles, write_kubeconfig, write_pki
+from gpai_operator.testing.processes import ManagedProcess, register, rss_bytes, tail, unregister
+
+ASSETS_ENV = "KUBEBUILDER_ASSETS"
+EXISTING_CLUSTER_ENV = "GPAI_TEST_KUBECONFIG"
+BINARIES = ("kube-apiserver", "etcd")
+SCRIPT = Path("hack", "control-plane.sh")
+SERVICE_ACCOUNT_ISSUER = "https://kubernetes.default.svc.cluster.local"
+LOG_TAIL_LINES = 40
+
+
+class ControlPlaneError(RuntimeError):
+    """The control plane could not be started; the message carries the tail of both logs."""
+
+
+class BinariesUnavailable(ControlPlaneError):
+    """Neither KUBEBUILDER_ASSETS nor hack/control-plane.sh provides kube-apiserver and etcd."""
+
+
+class Cluster(Protocol):
+    """What tests need from a cluster, whether started here or already running."""
+
+    kubeconfig: Path
+    server: str
+    runs_controllers: bool  # False: nobody finalizes namespaces or collects garbage
+
+    def api_client(self) -> ApiClient: ...
+
+    def stop(self) -> None: ...
+
+
+def repo_root() -> Path | None:
+    """The checkout this package is installed from (editable install), if any."""
+    root = Path(__file__).resolve().parents[3]
+    return root if (root / SCRIPT).is_file() else None
+
+
+def _has_binaries(folder: Path) -> bool:
+    return all(os.access(folder / name, os.X_OK) for name in BINARIES)
+
+
+def find_binaries() -> Path:
+    """The folder holding kube-apiserver and etcd: KUBEBUILDER_ASSETS, else hack/control-plane.sh."""
+    assets = os.environ.get(ASSETS_ENV)
+    if assets and _has_binaries(Path(assets)):
+        return Path(assets)
+    root = repo_root()
+    if root is None:
+        raise BinariesUnavailable(
+            f"{ASSETS_ENV} does not point at a folder with {' and '.join(BINARIES)}, and "
+            f"{SCRIPT} is only available in a checkout of gpai-operator"
+        )
+    try:
+        result = subprocess.run([root / SCRIPT], capture_output=True, text=True, check=False)
+    except OSError as error:
+        raise BinariesUnavailable(f"could not run {SCRIPT}: {error}") from error
+    lines = result.stdout.strip().splitlines()
+    if result.returncode == 0 and lines and _has_binaries(Path(lines[-1])):
+        return Path(lines[-1])
+    raise BinariesUnavailable(
+        f"{SCRIPT} could not provide {' and '.join(BINARIES)} (exit {result.returncode}); "
+        f"set {ASSETS_ENV} to a folder that has them. Its output:\n{result.stderr.strip()}"
+    )
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` distinct loopback ports that were free a moment ago."""
+    with contextlib.ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+
+
+class ControlPlane:
+    """etcd and kube-apiserver in a temporary folder, reachable as an admin over loopback TLS."""
+
+    runs_controllers = False
+
+    def __init__(
+        self,
+        binaries: Path | None = None,
+        workdir: Path | None = None,
+        start_timeout: float = 60.0,
+        extra_apiserver_args: tuple[str, ...] = (),
+    ) -> None:
+        """`binaries` defaults to `find_binaries()`; a given `workdir` is kept after `stop()`."""
+        self._binaries = binaries
+        self._workdir = workdir
+        self._owns_workdir = workdir is None
+        self._start_timeout = start_timeout
+        self._extra_apiserver_args = extra_apiserver_args
+        self._processes: list[ManagedProcess] = []
+        self.kubeconfig = Path()
+        self.server = ""
+        self.startup_seconds = 0.0  # process start to ready
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    @property
+    def workdir(self) -> Path:
+        if self._workdir is None:
+            raise ControlPlaneError("the control plane has not been started")
+        return self._workdir
+
+    def start(self) -> Self:
+        binaries = self._binaries or find_binaries()
+        if self._workdir is None:
+            self._workdir = Path(tempfile.mkdtemp(prefix="gpai-control-plane-"))
+        register(self)
+        try:
+            self._start(binaries)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self, binaries: Path) -> None:
+        pki = write_pki(self.workdir / "pki")
+        etcd_port, peer_port, api_port = free_ports(3)
+        self.server = f"https://127.0.0.1:{api_port}"
+        started = time.monotonic()
+        self._processes.append(
+            ManagedProcess(
+                "etcd", self._etcd_args(binaries / "etcd", etcd_port, peer_port), self.workdir / "etcd.log"
+            )
+        )
+        self._processes.append(
+            ManagedProcess(
+                "kube-apiserver",
+                self._apiserver_args(binaries / "kube-apiserver", pki, api_port, etcd_port),
+                self.workdir / "kube-apiserver.log",
+            )
+        )
+        self._wait_until_ready(pki, api_port, deadline=started + self._start_timeout)
+        self.startup_seconds = time.monotonic() - started
+        self.kubeconfig = write_kubeconfig(self.workdir / "kubeconfig", self.server, pki)
+
+    def _etcd_args(self, etcd: Path, client_port: int, peer_port: int) -> list[str | Path]:
+        client, peer = f"http://127.0.0.1:{client_port}", f"http://127.0.0.1:{peer_port}"
+        return [
+            etcd,
+            "--name=default",
+            f"--data-dir={self.workdir / 'etcd-data'}",
+            f"--listen-client-urls={client}",
+            f"--advertise-client-urls={client}",
+            f"--listen-peer-urls={peer}",
+            f"--initial-advertise-peer-urls={peer}",
+            f"--initial-cluster=default={peer}",
+            "--unsafe-no-fsync=true",  # throwaway data: durability costs seconds per test run
+            "--log-level=warn",
+        ]
+
+    def _apiserver_args(self, apiserver: Path, pki: PkiFiles, port: int, etcd_port: int) -> list[str | Path]:
+        return [
+            apiserver,
+            "--bind-address=127.0.0.1",
+            "--advertise-address=127.0.0.1",
+            f"--secure-port={port}",
+            f"--etcd-servers=http://127.0.0.1:{etcd_port}",
+            f"--tls-cert-file={pki.serving_cert}",
+            f"--tls-private-key-file={pki.serving_key}",
+            f"--client-ca-file={pki.ca_cert}",
+            "--authorization-mode=RBAC",
+            f"--service-account-issuer={SERVICE_ACCOUNT_ISSUER}",
+            f"--service-account-key-file={pki.service_account_key}",
+            f"--service-account-signing-key-file={pki.service_account_key}",
+            "--service-cluster-ip-range=10.0.0.0/24",
+            # No controller manager creates the `default` ServiceAccount that this plugin insists on.
+            "--disable-admission-plugins=ServiceAccount",
+            # The `kubernetes` Service cannot list a loopback address as its endpoint.
+            "--endpoint-reconciler-type=none",
+            "--allow-privileged=true",
+            *self._extra_apiserver_args,
+        ]
+
+    def _wait_until_ready(self, pki: PkiFiles, port: int, deadline: float) -> None:
+        """Until /readyz answers 200 and the `default` namespace exists (the API server creates it)."""
+        context = ssl.create_default_context(cafile=pki.ca_cert)
+        context.load_cert_chain(pki.admin_cert, pki.admin_key)
+        while True:
+            for process in self._processes:
+                if (code := process.exit_code()) is not None:
+                    raise self._failure(f"{process.name} exited with code {code}")
+            if all(_status(context, port, path) == 200 for path in ("/readyz", "/api/v1/namespaces/default")):
+                return
+            if time.monotonic() > deadline:
+                raise self._failure(f"not ready within {self._start_timeout:.0f} s")
+            time.sleep(0.1)
+
+    def _failure(self, reason: str) -> ControlPlaneError:
+        logs = "\n".join(
+            f"--- {process.log_path.name} (last {LOG_TAIL_LINES} lines) ---\n"
+            f"{tail(process.log_path, LOG_TAIL_LINES)}"
+            for process in self._processes
+        )
+        return ControlPlaneError(f"the control plane in {self.workdir} did not start: {reason}\n{logs}")
+
+    def stop(self) -> None:
+        """Stops kube-apiserver, then etcd, and removes the temporary folder; safe to call twice."""
+        unregister(self)
+        while self._processes:
+            self._processes.pop().stop()
+        if self._owns_workdir and self._workdir is not None:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+            self._workdir = None
+
+    def api_client(self) -> ApiClient:
+        """A new admin client for this control plane."""
+        return new_client_from_config(config_file=str(self.kubeconfig))
+
+    def rss_bytes(self) -> dict[str, int]:
+        """Resident memory of each process (Linux)."""
+        return {process.name: rss_bytes(process.pid) for process in self._processes}
+
+    def __repr__(self) -> str:
+        return f"ControlPlane(server={self.server!r}, processes={self._processes!r})"
+
+
+def _status(context: ssl.SSLContext, port: int, path: str) -> int | None:
+    connection = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=5)
+    try:
+        connection.request("GET", path)
+        return connection.getresponse().status
+    except OSError:
+        return None
+    finally:
+        connection.close()
+
+
+class ExistingCluster:
+    """A cluster somebody else runs, reached through a kubeconfig; `stop()` leaves it alone."""
+
+    runs_controllers = True
+
+    def __init__(self, kubeconfig: Path) -> None:
+        if not kubeconfig.is_file():
+            raise ControlPlaneError(f"{EXISTING_CLUSTER_ENV}={kubeconfig} is not a file")
+        self.kubeconfig = kubeconfig
+        configuration = Configuration()
+        load_kube_config(
+            config_file=str(kubeconfig), client_configuration=configuration, persist_config=False
+        )
+        self.server: str = configuration.host
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def api_client(self) -> ApiClient:
+        return new_client_from_config(config_file=str(self.kubeconfig), persist_config=False)
+
+    def stop(self) -> None:
+        pass
+
+
+def start_test_cluster() -> ControlPlane | ExistingCluster:
+    """The cluster named by GPAI_TEST_KUBECONFIG if set, else a freshly started ControlPlane."""
+    existing = os.environ.get(EXISTING_CLUSTER_ENV)
+    if existing:
+        return ExistingCluster(Path(existing).expanduser())
+    return ControlPlane().start()
