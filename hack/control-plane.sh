@@ -28,14 +28,13 @@ cache_root="${GPAI_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/gpai-operator}/con
 dest="$cache_root/kube-$k8s_version-etcd-$etcd_version"
 mkdir -p "$dest"
 
-command -v go >/dev/null || { log "the Go toolchain is needed to build the control plane (or set KUBEBUILDER_ASSETS)"; exit 1; }
-
 build() {  # name, module folder, extra go build args...
   local name=$1 dir=$2; shift 2
   if [[ -x "$dest/$name" ]]; then
     log "$name: cached in $dest"
     return
   fi
+  command -v go >/dev/null || { log "the Go toolchain is needed to build $name (or set KUBEBUILDER_ASSETS)"; exit 1; }
   log "$name: building (first time only; several minutes on 2 cores)"
   local start=$SECONDS
   (cd "$dir" && CGO_ENABLED=0 go build -trimpath -o "$dest/$name.tmp" "$@" .)

@@ -33,6 +33,10 @@ def structural(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
             continue
         if key == "const":
             out["enum"] = [value]
+        elif key in ("exclusiveMinimum", "exclusiveMaximum"):
+            # JSON Schema 2020-12 writes the bound itself; OpenAPI v3.0 a flag beside minimum/maximum.
+            out["minimum" if key == "exclusiveMinimum" else "maximum"] = value
+            out[key] = True
         elif key == "properties":
             out[key] = {name: structural(sub, defs) for name, sub in value.items()}
         elif key in ("items", "additionalProperties"):

@@ -22,8 +22,10 @@ import shutil
 import socket
 import ssl
 import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Protocol, Self
@@ -84,15 +86,19 @@ def find_binaries() -> Path:
             f"{SCRIPT} is only available in a checkout of gpai-operator"
         )
     try:
-        result = subprocess.run([root / SCRIPT], capture_output=True, text=True, check=False)
+        script = subprocess.Popen([root / SCRIPT], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     except OSError as error:
         raise BinariesUnavailable(f"could not run {SCRIPT}: {error}") from error
-    lines = result.stdout.strip().splitlines()
-    if result.returncode == 0 and lines and _has_binaries(Path(lines[-1])):
+    progress = []
+    for line in script.stderr or ():  # a first build takes minutes: pass its progress on
+        sys.stderr.write(line)
+        progress.append(line)
+    lines = (script.stdout.read() if script.stdout else "").strip().splitlines()
+    if script.wait() == 0 and lines and _has_binaries(Path(lines[-1])):
         return Path(lines[-1])
     raise BinariesUnavailable(
-        f"{SCRIPT} could not provide {' and '.join(BINARIES)} (exit {result.returncode}); "
-        f"set {ASSETS_ENV} to a folder that has them. Its output:\n{result.stderr.strip()}"
+        f"{SCRIPT} could not provide {' and '.join(BINARIES)} (exit {script.returncode}); "
+        f"set {ASSETS_ENV} to a folder that has them. Its output:\n{''.join(progress).strip()}"
     )
 
 
@@ -159,11 +165,13 @@ class ControlPlane:
         etcd_port, peer_port, api_port = free_ports(3)
         self.server = f"https://127.0.0.1:{api_port}"
         started = time.monotonic()
+        deadline = started + self._start_timeout
         self._processes.append(
             ManagedProcess(
                 "etcd", self._etcd_args(binaries / "etcd", etcd_port, peer_port), self.workdir / "etcd.log"
             )
         )
+        self._wait_until("etcd is healthy", lambda: _etcd_healthy(etcd_port), deadline)
         self._processes.append(
             ManagedProcess(
                 "kube-apiserver",
@@ -171,7 +179,7 @@ class ControlPlane:
                 self.workdir / "kube-apiserver.log",
             )
         )
-        self._wait_until_ready(pki, api_port, deadline=started + self._start_timeout)
+        self._wait_until("kube-apiserver is ready", lambda: self._apiserver_ready(pki, api_port), deadline)
         self.startup_seconds = time.monotonic() - started
         self.kubeconfig = write_kubeconfig(self.workdir / "kubeconfig", self.server, pki)
 
@@ -202,7 +210,7 @@ class ControlPlane:
             f"--client-ca-file={pki.ca_cert}",
             "--authorization-mode=RBAC",
             f"--service-account-issuer={SERVICE_ACCOUNT_ISSUER}",
-            f"--service-account-key-file={pki.service_account_key}",
+            f"--service-account-key-file={pki.service_account_pub}",
             f"--service-account-signing-key-file={pki.service_account_key}",
             "--service-cluster-ip-range=10.0.0.0/24",
             # No controller manager creates the `default` ServiceAccount that this plugin insists on.
@@ -213,19 +221,23 @@ class ControlPlane:
             *self._extra_apiserver_args,
         ]
 
-    def _wait_until_ready(self, pki: PkiFiles, port: int, deadline: float) -> None:
-        """Until /readyz answers 200 and the `default` namespace exists (the API server creates it)."""
-        context = ssl.create_default_context(cafile=pki.ca_cert)
-        context.load_cert_chain(pki.admin_cert, pki.admin_key)
-        while True:
+    def _wait_until(self, what: str, done: Callable[[], bool], deadline: float) -> None:
+        while not done():
             for process in self._processes:
                 if (code := process.exit_code()) is not None:
                     raise self._failure(f"{process.name} exited with code {code}")
-            if all(_status(context, port, path) == 200 for path in ("/readyz", "/api/v1/namespaces/default")):
-                return
             if time.monotonic() > deadline:
-                raise self._failure(f"not ready within {self._start_timeout:.0f} s")
-            time.sleep(0.1)
+                raise self._failure(f"timed out after {self._start_timeout:.0f} s waiting until {what}")
+            time.sleep(0.05)
+
+    def _apiserver_ready(self, pki: PkiFiles, port: int) -> bool:
+        """/readyz answers 200 and the `default` namespace exists (the API server creates it)."""
+        context = ssl.create_default_context(cafile=pki.ca_cert)
+        context.load_cert_chain(pki.admin_cert, pki.admin_key)
+        ready = _get_status(f"127.0.0.1:{port}", "/readyz", context)
+        if ready in (401, 403):
+            raise self._failure(f"kube-apiserver refused the admin client certificate (HTTP {ready})")
+        return ready == 200 and _get_status(f"127.0.0.1:{port}", "/api/v1/namespaces/default", context) == 200
 
     def _failure(self, reason: str) -> ControlPlaneError:
         logs = "\n".join(
@@ -233,7 +245,7 @@ class ControlPlane:
             f"{tail(process.log_path, LOG_TAIL_LINES)}"
             for process in self._processes
         )
-        return ControlPlaneError(f"the control plane in {self.workdir} did not start: {reason}\n{logs}")
+        return ControlPlaneError(f"the control plane did not start: {reason}\n{logs}")
 
     def stop(self) -> None:
         """Stops kube-apiserver, then etcd, and removes the temporary folder; safe to call twice."""
@@ -256,8 +268,17 @@ class ControlPlane:
         return f"ControlPlane(server={self.server!r}, processes={self._processes!r})"
 
 
-def _status(context: ssl.SSLContext, port: int, path: str) -> int | None:
-    connection = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=5)
+def _etcd_healthy(port: int) -> bool:
+    return _get_status(f"127.0.0.1:{port}", "/health") == 200
+
+
+def _get_status(host: str, path: str, context: ssl.SSLContext | None = None) -> int | None:
+    """The HTTP status of a GET, or None when nothing answers."""
+    connection = (
+        http.client.HTTPSConnection(host, context=context, timeout=5)
+        if context
+        else http.client.HTTPConnection(host, timeout=5)
+    )
     try:
         connection.request("GET", path)
         return connection.getresponse().status

@@ -37,7 +37,8 @@ class PkiFiles:
     serving_key: Path
     admin_cert: Path
     admin_key: Path
-    service_account_key: Path
+    service_account_key: Path  # signs service-account tokens
+    service_account_pub: Path  # verifies them
 
 
 def write_pki(folder: Path) -> PkiFiles:
@@ -50,13 +51,15 @@ def write_pki(folder: Path) -> PkiFiles:
         admin_cert=folder / "admin.crt",
         admin_key=folder / "admin.key",
         service_account_key=folder / "service-account.key",
+        service_account_pub=folder / "service-account.pub",
     )
     ca = trustme.CA(organization_name="gpai-operator test control plane")
     ca.cert_pem.write_to_path(str(files.ca_cert))
     serving = ca.issue_cert(*SERVING_NAMES, common_name="kube-apiserver")
     serving.cert_chain_pems[0].write_to_path(str(files.serving_cert))
     serving.private_key_pem.write_to_path(str(files.serving_key))
-    admin = ca.issue_cert(common_name=ADMIN_USER, organization_name=ADMIN_GROUP)
+    # The name doubles as a SAN: Go rejects the empty critical SAN extension trustme writes without one.
+    admin = ca.issue_cert(ADMIN_USER, common_name=ADMIN_USER, organization_name=ADMIN_GROUP)
     admin.cert_chain_pems[0].write_to_path(str(files.admin_cert))
     admin.private_key_pem.write_to_path(str(files.admin_key))
     sa_key = ec.generate_private_key(ec.SECP256R1())
@@ -65,6 +68,11 @@ def write_pki(folder: Path) -> PkiFiles:
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
+        )
+    )
+    files.service_account_pub.write_bytes(
+        sa_key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
     )
     for key in (files.serving_key, files.admin_key, files.service_account_key):

@@ -8,6 +8,8 @@ a timeout. Three nets catch the cases where the owner forgets to stop them:
 - SIGTERM and SIGHUP: while a child runs, these stop every child, then the signal takes its usual
   course (only when nobody else installed a handler for it);
 - Linux ``PR_SET_PDEATHSIG``: the kernel kills the child when its parent dies, even by SIGKILL.
+  Strictly, when the *thread* that started it ends: start children from a long-lived thread,
+  such as the main thread.
 """
 
 from __future__ import annotations
