@@ -70,7 +70,7 @@ OWNER = textwrap.dedent(
     from gpai_operator.testing.processes import ManagedProcess
     for signum in (signal.SIGTERM, signal.SIGHUP):  # as in any process, whatever pytest inherited
         signal.signal(signum, signal.SIG_DFL)
-    script = 'trap "echo stopped cleanly; exit 0" TERM; sleep 60 & wait'
+    script = 'trap "echo stopped cleanly; exit 0" TERM; echo ready; sleep 60 & wait'
     child = ManagedProcess("sleeper", ["sh", "-c", script], Path(sys.argv[1]))
     print(child.pid, flush=True)
     time.sleep(60)
@@ -83,6 +83,10 @@ def test_a_terminated_owner_stops_its_children_cleanly_first(tmp_path, signum):
     log = tmp_path / "sleeper.log"
     owner = subprocess.Popen([sys.executable, "-c", OWNER, str(log)], stdout=subprocess.PIPE, text=True)
     sleeper = int(owner.stdout.readline())
+    deadline = time.monotonic() + 10
+    while "ready" not in log.read_text():  # the child's trap is set: a signal now is a fair test
+        assert time.monotonic() < deadline, "the child never started"
+        time.sleep(0.01)
 
     owner.send_signal(signum)
 
