@@ -18,6 +18,7 @@ from gpai_operator.api.documentation import ModelDocumentationSpec
 from gpai_operator.api.evaluation import RiskEvaluationSpec
 from gpai_operator.api.gpaimodel import GPAIModelSpec
 from gpai_operator.api.policy import CompliancePolicySpec
+from gpai_operator.engine.selectors import selects
 
 MODEL_LABEL = "gpai.dev/model"
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
@@ -160,14 +161,24 @@ class ClusterState:
         }
 
     def put_policy(self, policy: Resource[CompliancePolicySpec]) -> set[ModelKey]:
-        # A policy can change which namespaces it selects: everything it selected before or
-        # selects now is affected, which is every model it could touch; keep it simple and exact.
+        old = self.policies.get(policy.name)
         self.policies[policy.name] = policy
-        return set(self.models)
+        if old is not None and old.spec == policy.spec:
+            return set()
+        return self._models_selected_by(policy.spec, *([old.spec] if old else []))
 
     def remove_policy(self, name: str) -> set[ModelKey]:
-        self.policies.pop(name, None)
-        return set(self.models)
+        old = self.policies.pop(name, None)
+        return self._models_selected_by(old.spec) if old else set()
+
+    def _models_selected_by(self, *specs: CompliancePolicySpec) -> set[ModelKey]:
+        """Models in the namespaces any of these policies select (the old and the new version)."""
+        affected: set[ModelKey] = set()
+        for namespace, names in self._models_by_namespace.items():
+            labels = self.namespace_labels(namespace)
+            if names and any(selects(spec, labels) for spec in specs):
+                affected.update((namespace, name) for name in names)
+        return affected
 
     def put_namespace(self, name: str, labels: Mapping[str, str]) -> set[ModelKey]:
         if self.namespaces.get(name) == labels:

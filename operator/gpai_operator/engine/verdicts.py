@@ -36,6 +36,7 @@ class ObligationVerdict:
     basis: str  # legal basis, e.g. "Art. 55(1)(a)"
     expires: dt.date | None = None  # last day the evidence behind a passing status still counts
     expiring: bool = False  # expires within the policy's expiryWarningDays
+    detail: str = ""  # the message without the model it is about: "<id> (<basis>) is <status>: ..."
 
     @property
     def passing(self) -> bool:
@@ -49,6 +50,7 @@ class PolicyVerdict:
     policy: str  # policy name; "" for the built-in default
     actions: tuple[Action, ...]
     obligations: tuple[ObligationVerdict, ...]  # only the policy's obligations, catalogue order
+    classification: Classification | None = None  # under this policy's parameters
 
     @property
     def compliant(self) -> bool:
@@ -68,6 +70,7 @@ class ModelVerdict:
     obligations: tuple[ObligationVerdict, ...]  # worst status across policies, catalogue order
     policies: tuple[PolicyVerdict, ...]
     next_review: dt.datetime | None  # earliest instant the clock alone can change this verdict
+    version: str = ""  # the model version the evidence had to match
 
     @property
     def compliant(self) -> bool:
@@ -90,3 +93,16 @@ class WorkloadDecision:
     compliance: WorkloadCompliance | None  # annotation value; None for an unlabelled workload
     audited: bool  # at least one Audit policy found a violation
     message: str  # deny message or warning text: model, each unmet obligation and its article
+    reasons: tuple[str, ...] = ()  # one self-contained sentence per unmet id (e.g. one warning each)
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """Everything `evaluate_all` concludes, in a stable order."""
+
+    models: tuple[ModelVerdict, ...]  # by (namespace, name)
+    workloads: tuple[WorkloadDecision, ...]  # by (namespace, kind, name); controlled ones left out
+
+    @property
+    def denied(self) -> tuple[WorkloadDecision, ...]:
+        return tuple(w for w in self.workloads if w.decision == "Deny")

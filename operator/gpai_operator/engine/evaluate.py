@@ -1,0 +1,126 @@
+"""The engine's public functions: a model's verdict, a workload's decision, a whole report.
+
+Pure: the cluster state and `now` (a timezone-aware instant) in, frozen verdicts out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from gpai_operator.api.policy import CompliancePolicySpec
+from gpai_operator.engine.aggregation import worst_obligations
+from gpai_operator.engine.catalogue import CATALOGUE
+from gpai_operator.engine.classification import classify, combine
+from gpai_operator.engine.days import day_start, utc_day
+from gpai_operator.engine.evidence import Terms, gather
+from gpai_operator.engine.policies import CompiledPolicy, selecting_policies
+from gpai_operator.engine.selectors import selects
+from gpai_operator.engine.state import ClusterState, ModelKey, Resource, Workload
+from gpai_operator.engine.status_rules import Judgement, judge
+from gpai_operator.engine.verdicts import ModelVerdict, PolicyVerdict, Report, WorkloadDecision
+from gpai_operator.engine.workloads import decide
+
+__all__ = [
+    "Report",
+    "decide_workload",
+    "evaluate_all",
+    "evaluate_model",
+    "selecting_policies",
+    "selects",
+]
+
+_CATALOGUE_ORDER = tuple(o.id for o in CATALOGUE)
+
+
+def evaluate_model(state: ClusterState, key: ModelKey, now: dt.datetime) -> ModelVerdict:
+    """The verdict on one GPAIModel under every policy selecting its namespace. KeyError if absent."""
+    return _Run(state, now).model(key)
+
+
+def decide_workload(
+    state: ClusterState, workload: Workload, now: dt.datetime, verdict: ModelVerdict | None = None
+) -> WorkloadDecision:
+    """Allow, Warn or Deny for one workload; `verdict` (e.g. a cached one) spares evaluating its model."""
+    return _Run(state, now).workload(workload, verdict)
+
+
+def evaluate_all(state: ClusterState, now: dt.datetime) -> Report:
+    """Every model and every workload not controlled by another object; each model evaluated once."""
+    run = _Run(state, now)
+    models = tuple(run.model(key) for key in sorted(state.models))
+    verdicts = {(m.namespace, m.name): m for m in models}
+    workloads = sorted(
+        (w for w in state.workloads.values() if not w.controlled),
+        key=lambda w: (w.namespace, w.kind, w.name),
+    )
+    return Report(
+        models=models,
+        workloads=tuple(
+            run.workload(w, verdicts.get(w.model_key) if w.model_key else None) for w in workloads
+        ),
+    )
+
+
+class _Run:
+    """One call's caches: compiled policies by name, and which of them select each namespace."""
+
+    def __init__(self, state: ClusterState, now: dt.datetime) -> None:
+        self.state = state
+        self.today = utc_day(now)
+        self._compiled: dict[str, CompiledPolicy] = {}
+        self._selecting: dict[str, tuple[CompiledPolicy, ...]] = {}
+
+    def policies(self, namespace: str) -> tuple[CompiledPolicy, ...]:
+        found = self._selecting.get(namespace)
+        if found is None:
+            found = tuple(self._compile(p) for p in selecting_policies(self.state, namespace))
+            self._selecting[namespace] = found
+        return found
+
+    def _compile(self, policy: Resource[CompliancePolicySpec]) -> CompiledPolicy:
+        compiled = self._compiled.get(policy.name)
+        if compiled is None:
+            compiled = self._compiled[policy.name] = CompiledPolicy.of(policy)
+        return compiled
+
+    def model(self, key: ModelKey) -> ModelVerdict:
+        evidence = gather(self.state, key)
+        today = self.today
+        verdicts: list[PolicyVerdict] = []
+        changes: set[dt.date] = set()
+        memo: dict[tuple[object, ...], Judgement] = {}
+        for policy in self.policies(key[0]):
+            parameters = policy.spec.parameters
+            classification = classify(evidence.model.spec, parameters)
+            terms = Terms(today, parameters, classification)
+            judgements = [judge(o, evidence, terms, policy, memo) for o in policy.obligations]
+            for judgement in judgements:
+                changes.update(judgement.changes)
+            verdicts.append(
+                PolicyVerdict(
+                    policy=policy.name,
+                    actions=policy.actions,
+                    obligations=tuple(j.verdict for j in judgements),
+                    classification=classification,
+                )
+            )
+        return ModelVerdict(
+            namespace=evidence.namespace,
+            name=evidence.name,
+            generation=evidence.model.generation,
+            classification=combine([v.classification for v in verdicts if v.classification]),
+            obligations=worst_obligations(verdicts, _CATALOGUE_ORDER),
+            policies=tuple(verdicts),
+            next_review=day_start(min(changes)) if changes else None,
+            version=evidence.version,
+        )
+
+    def workload(self, workload: Workload, verdict: ModelVerdict | None) -> WorkloadDecision:
+        if workload.controlled:
+            return decide(workload, (), None)
+        key = workload.model_key
+        if verdict is None and key is not None and key in self.state.models:
+            verdict = self.model(key)
+        if verdict is not None and workload.model is not None:
+            return decide(workload, (), verdict)  # the verdict holds every selecting policy's view
+        return decide(workload, self.policies(workload.namespace), verdict)
