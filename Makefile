@@ -21,7 +21,8 @@ control-plane:
 ## The whole suite: lint, CRD drift, unit, CLI and integration tests against a real control plane.
 test: venv
 	$(BIN)/ruff check operator tests bench hack
-	KUBEBUILDER_ASSETS="$$(hack/control-plane.sh)" $(BIN)/pytest $(PYTEST_ARGS)
+	KUBEBUILDER_ASSETS="$$(hack/control-plane.sh)" HELM="$$(hack/helm.sh)" PROMTOOL="$$(hack/promtool.sh)" \
+		$(BIN)/pytest $(PYTEST_ARGS)
 
 ## Unit and CLI tests only (no control plane).
 unit: venv
@@ -33,6 +34,7 @@ lint: venv
 
 crds: venv
 	$(BIN)/gpai crds --output crds
+	hack/sync-chart.sh
 
 demo: venv
 	KUBEBUILDER_ASSETS="$$(hack/control-plane.sh)" $(BIN)/python hack/demo.py $(DEMO_ARGS)

@@ -1,0 +1,543 @@
+"""The chart renders what a platform team expects: checked on the objects `helm template` produces."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from tests.chart.harness import (
+    CHART,
+    NAMESPACE,
+    NEEDED,
+    OPTIONS,
+    RELEASE,
+    REPO,
+    WORKLOAD_RESOURCES,
+    Helm,
+    Manifest,
+    find,
+    granted,
+    kinds,
+)
+
+FULLNAME = f"{RELEASE}-gpai-operator"
+SERVICE_ACCOUNT = f"system:serviceaccount:{NAMESPACE}:{FULLNAME}"
+CHART_META = yaml.safe_load((CHART / "Chart.yaml").read_text())
+
+
+def container(manifests: list[Manifest]) -> dict[str, Any]:
+    (operator,) = find(manifests, "Deployment")["spec"]["template"]["spec"]["containers"]
+    return operator
+
+
+def webhooks(manifests: list[Manifest]) -> dict[str, dict[str, Any]]:
+    return {hook["name"]: hook for hook in find(manifests, "ValidatingWebhookConfiguration")["webhooks"]}
+
+
+def gate(manifests: list[Manifest]) -> dict[str, Any]:
+    return webhooks(manifests)["validate.gpai.dev"]
+
+
+def advice(manifests: list[Manifest]) -> dict[str, Any]:
+    return webhooks(manifests)["advise.gpai.dev"]
+
+
+def rule_targets(hook: dict[str, Any]) -> set[tuple[str, str, str]]:
+    """(API group, resource, operation) of every rule."""
+    return {
+        (group, resource, operation)
+        for rule in hook["rules"]
+        for group in rule["apiGroups"]
+        for resource in rule["resources"]
+        for operation in rule["operations"]
+    }
+
+
+# --- lint and render every option -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("option", OPTIONS)
+def test_lint_passes_strictly_with_every_documented_option(helm: Helm, option: str) -> None:
+    result = helm.with_values("lint", OPTIONS[option], CHART, "--strict", "--namespace", NAMESPACE)
+    assert "0 chart(s) failed" in result.stdout
+
+
+@pytest.mark.parametrize("option", OPTIONS)
+def test_every_object_carries_the_recommended_labels(helm: Helm, option: str) -> None:
+    for manifest in helm.template(OPTIONS[option]):
+        labels = manifest["metadata"].get("labels", {})
+        where = f"{manifest['kind']} {manifest['metadata']['name']}"
+        assert labels.get("app.kubernetes.io/name") == "gpai-operator", where
+        assert labels.get("app.kubernetes.io/instance") == RELEASE, where
+        assert labels.get("app.kubernetes.io/managed-by") == "Helm", where
+        assert labels.get("app.kubernetes.io/version") == CHART_META["appVersion"], where
+        assert labels.get("app.kubernetes.io/part-of") == "gpai-operator", where
+        assert labels.get("helm.sh/chart") == f"gpai-operator-{CHART_META['version']}", where
+
+
+def test_defaults_render_the_operator_its_identity_and_its_webhook(helm: Helm) -> None:
+    assert kinds(helm.template()) == {
+        "ServiceAccount",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "Secret",
+        "Service",
+        "Deployment",
+        "PodDisruptionBudget",
+        "ClusterKopfPeering",
+        "ValidatingWebhookConfiguration",
+    }
+
+
+def test_optional_objects_appear_only_when_asked_for(helm: Helm) -> None:
+    everything = kinds(helm.template(OPTIONS["everything"]))
+    assert {
+        "ServiceMonitor",
+        "PrometheusRule",
+        "ConfigMap",
+        "CompliancePolicy",
+        "Certificate",
+        "Issuer",
+    } <= everything
+    assert "Secret" not in everything  # cert-manager writes it
+    assert not {"ServiceMonitor", "PrometheusRule", "ConfigMap", "CompliancePolicy"} & kinds(helm.template())
+
+
+# --- the operator's pods --------------------------------------------------------------------------
+
+
+def test_operator_runs_gpai_with_the_contract_flags(helm: Helm) -> None:
+    operator = container(helm.template())
+    assert operator["command"] == ["gpai"]
+    args = operator["args"]
+    assert args[0] == "run"
+    assert {
+        "--webhook-port=9443",
+        "--metrics-port=8080",
+        "--health-port=8081",
+        "--webhook-cert-file=/etc/gpai-operator/tls/tls.crt",
+        "--webhook-key-file=/etc/gpai-operator/tls/tls.key",
+        f"--peering={FULLNAME}",
+    } <= set(args)
+    assert {p["name"]: p["containerPort"] for p in operator["ports"]} == {
+        "webhook": 9443,
+        "metrics": 8080,
+        "health": 8081,
+    }
+
+
+def test_default_image_is_the_app_version_and_a_digest_pins_it(helm: Helm) -> None:
+    assert container(helm.template())["image"] == f"ghcr.io/gpai-dev/gpai-operator:{CHART_META['appVersion']}"
+    digest = "sha256:" + "a" * 64
+    assert (
+        container(helm.template(OPTIONS["everything"]))["image"] == f"ghcr.io/gpai-dev/gpai-operator@{digest}"
+    )
+
+
+def test_pods_run_locked_down(helm: Helm) -> None:
+    pod = find(helm.template(), "Deployment")["spec"]["template"]["spec"]
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["runAsUser"] > 0
+    assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    security = container(helm.template())["securityContext"]
+    assert security["readOnlyRootFilesystem"] is True
+    assert security["allowPrivilegeEscalation"] is False
+    assert security["capabilities"] == {"drop": ["ALL"]}
+    assert container(helm.template())["resources"]["requests"]
+
+
+def test_probes_use_the_health_endpoints(helm: Helm) -> None:
+    operator = container(helm.template())
+    assert operator["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "health"}
+    assert operator["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "health"}
+    assert operator["startupProbe"]["httpGet"] == {"path": "/healthz", "port": "health"}
+
+
+def test_serving_certificate_is_mounted_from_the_webhook_secret(helm: Helm) -> None:
+    manifests = helm.template()
+    pod = find(manifests, "Deployment")["spec"]["template"]["spec"]
+    volume = next(v for v in pod["volumes"] if v["name"] == "webhook-tls")
+    assert volume["secret"]["secretName"] == f"{FULLNAME}-webhook-tls"
+    mount = next(m for m in container(manifests)["volumeMounts"] if m["name"] == "webhook-tls")
+    assert mount == {"name": "webhook-tls", "mountPath": "/etc/gpai-operator/tls", "readOnly": True}
+
+
+def test_two_replicas_with_peering_and_a_disruption_budget(helm: Helm) -> None:
+    manifests = helm.template()
+    assert find(manifests, "Deployment")["spec"]["replicas"] == 2
+    assert find(manifests, "ClusterKopfPeering")["metadata"]["name"] == FULLNAME
+    budget = find(manifests, "PodDisruptionBudget")["spec"]
+    assert budget["minAvailable"] == 1
+    assert (
+        budget["selector"]["matchLabels"] == find(manifests, "Deployment")["spec"]["selector"]["matchLabels"]
+    )
+
+
+def test_a_single_replica_has_no_budget_and_no_peering(helm: Helm) -> None:
+    manifests = helm.template(OPTIONS["single-replica"])
+    assert not {"PodDisruptionBudget", "ClusterKopfPeering"} & kinds(manifests)
+    assert not [a for a in container(manifests)["args"] if a.startswith("--peering")]
+
+
+def test_service_exposes_the_webhook_on_443_and_the_metrics(helm: Helm) -> None:
+    manifests = helm.template()
+    service = find(manifests, "Service")
+    ports = {p["name"]: (p["port"], p["targetPort"]) for p in service["spec"]["ports"]}
+    assert ports == {"webhook": (443, "webhook"), "metrics": (8080, "metrics")}
+    assert service["spec"]["selector"] == find(manifests, "Deployment")["spec"]["selector"]["matchLabels"]
+
+
+# --- RBAC -----------------------------------------------------------------------------------------
+
+
+def test_cluster_role_grants_exactly_what_the_operator_uses(helm: Helm) -> None:
+    grants = granted(find(helm.template(), "ClusterRole"))
+    assert grants == NEEDED
+
+
+def test_cluster_role_has_no_wildcards_no_secrets_and_never_creates_or_deletes_workloads(helm: Helm) -> None:
+    grants = granted(find(helm.template(), "ClusterRole"))
+    assert not any("*" in (group, resource) or "*" in verbs for (group, resource), verbs in grants.items())
+    assert not [key for key in grants if key[1] in ("secrets", "configmaps", "serviceaccounts")]
+    assert not [key for key in grants if "webhookconfigurations" in key[1]]
+    for resource in WORKLOAD_RESOURCES:
+        assert not grants[resource] & {"create", "update", "delete", "deletecollection"}, resource
+    assert not grants[("gpai.dev", "gpaimodels")] & {"create", "update", "patch", "delete"}
+
+
+def test_cluster_role_is_bound_to_the_operator_service_account(helm: Helm) -> None:
+    manifests = helm.template()
+    binding = find(manifests, "ClusterRoleBinding")
+    assert binding["roleRef"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "ClusterRole",
+        "name": FULLNAME,
+    }
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": FULLNAME, "namespace": NAMESPACE}]
+    assert find(manifests, "Deployment")["spec"]["template"]["spec"]["serviceAccountName"] == FULLNAME
+
+
+def test_an_existing_service_account_gets_the_role_and_is_exempt_from_the_webhooks(helm: Helm) -> None:
+    manifests = helm.template(OPTIONS["existing-service-account"])
+    assert "ServiceAccount" not in kinds(manifests)
+    assert find(manifests, "ClusterRoleBinding")["subjects"][0]["name"] == "platform-operator"
+    for hook in webhooks(manifests).values():
+        (not_operator,) = [c for c in hook["matchConditions"] if c["name"] == "not-the-operator"]
+        assert f'"system:serviceaccount:{NAMESPACE}:platform-operator"' in not_operator["expression"]
+
+
+# --- the admission webhooks -----------------------------------------------------------------------
+
+
+def test_both_webhooks_call_the_operator_service_with_the_contract_settings(helm: Helm) -> None:
+    hooks = webhooks(helm.template())
+    assert set(hooks) == {"validate.gpai.dev", "advise.gpai.dev"}  # GPAIWebhookFailingOpen names the gate
+    for hook in hooks.values():
+        assert hook["timeoutSeconds"] == 5
+        assert hook["sideEffects"] == "None"
+        assert hook["admissionReviewVersions"] == ["v1"]
+        assert hook["clientConfig"]["service"] == {
+            "name": FULLNAME,
+            "namespace": NAMESPACE,
+            "path": "/validate",
+            "port": 443,
+        }
+    assert hooks["validate.gpai.dev"]["failurePolicy"] == "Fail"
+    assert hooks["advise.gpai.dev"]["failurePolicy"] == "Ignore"
+
+
+def test_the_gates_failure_policy_is_a_value_and_advice_never_blocks(helm: Helm) -> None:
+    manifests = helm.template(OPTIONS["fail-open"])
+    assert gate(manifests)["failurePolicy"] == "Ignore"
+    assert advice(helm.template({"webhook": {"failurePolicy": "Fail"}}))["failurePolicy"] == "Ignore"
+
+
+def test_the_gate_sees_create_and_update_of_every_workload_kind_and_nothing_else(helm: Helm) -> None:
+    assert rule_targets(gate(helm.template())) == {
+        (group, resource, operation)
+        for group, resource in WORKLOAD_RESOURCES
+        for operation in ("CREATE", "UPDATE")
+    }  # main resources only: no DELETE, no scale or status subresource
+    without_kserve = rule_targets(gate(helm.template(OPTIONS["no-kserve"])))
+    assert "serving.kserve.io" not in {group for group, _, _ in without_kserve}
+
+
+def test_advice_sees_deletes_scaling_and_updates_but_never_creates_or_status(helm: Helm) -> None:
+    targets = rule_targets(advice(helm.template()))
+    assert {operation for _, _, operation in targets} == {"UPDATE", "DELETE"}
+    assert {(g, r) for g, r, operation in targets if operation == "DELETE"} == WORKLOAD_RESOURCES
+    assert {(g, r) for g, r, _ in targets if "/" in r} == {
+        ("apps", "deployments/scale"),
+        ("apps", "statefulsets/scale"),
+        ("serving.kserve.io", "inferenceservices/scale"),
+    }
+    assert not [r for _, r, _ in targets if r.endswith("/status")]
+    assert "advise.gpai.dev" not in webhooks(helm.template({"webhook": {"advise": False}}))
+
+
+@pytest.mark.parametrize("namespace", [NAMESPACE, "platform"])
+def test_webhooks_exclude_kube_system_and_their_own_namespace_by_its_immutable_name(
+    helm: Helm, namespace: str
+) -> None:
+    for hook in webhooks(helm.template(namespace=namespace)).values():
+        assert hook["namespaceSelector"] == {
+            "matchExpressions": [
+                {
+                    "key": "kubernetes.io/metadata.name",
+                    "operator": "NotIn",
+                    "values": ["kube-system", namespace],
+                }
+            ]
+        }
+
+
+def test_more_namespaces_can_be_excluded_or_selected(helm: Helm) -> None:
+    for hook in webhooks(helm.template(OPTIONS["everything"])).values():
+        assert hook["namespaceSelector"]["matchExpressions"] == [
+            {
+                "key": "kubernetes.io/metadata.name",
+                "operator": "NotIn",
+                "values": ["kube-system", NAMESPACE, "monitoring"],
+            },
+            {"key": "gpai.dev/enforce", "operator": "In", "values": ["true"]},
+        ]
+
+
+def test_match_conditions_spare_the_operator_and_controlled_objects(helm: Helm) -> None:
+    for hook in webhooks(helm.template()).values():
+        conditions = {c["name"]: c["expression"] for c in hook["matchConditions"]}
+        assert conditions["not-the-operator"] == f'request.userInfo.username != "{SERVICE_ACCOUNT}"'
+        assert "has(r.controller) && r.controller == true" in conditions["not-controlled-by-another-object"]
+
+
+def test_the_gate_judges_template_and_model_label_changes_and_advice_takes_the_other_updates(
+    helm: Helm,
+) -> None:
+    manifests = helm.template()
+    judged = {c["name"]: c["expression"] for c in gate(manifests)["matchConditions"]}[
+        "create-or-template-or-model-label-change"
+    ]
+    for needed in (
+        'request.operation == "CREATE"',
+        "object.spec.template != oldObject.spec.template",
+        "object.spec.jobTemplate != oldObject.spec.jobTemplate",
+        '"gpai.dev/model"',
+    ):
+        assert needed in judged
+    advised = {c["name"]: c["expression"] for c in advice(manifests)["matchConditions"]}[
+        "not-judged-by-the-gate"
+    ]
+    change = judged.removeprefix('request.operation == "CREATE" ||').split()
+    assert "".join(change) in "".join(advised.split())  # the same CEL, negated
+
+
+def test_unlabelled_workloads_reach_the_webhooks_unless_asked_otherwise(helm: Helm) -> None:
+    # requireModelLabel policies need to see unlabelled workloads, so no object selector by default.
+    assert not [hook for hook in webhooks(helm.template()).values() if "objectSelector" in hook]
+    for hook in webhooks(helm.template(OPTIONS["only-labelled-workloads"])).values():
+        assert hook["objectSelector"] == {
+            "matchExpressions": [{"key": "gpai.dev/model", "operator": "Exists"}]
+        }
+
+
+def test_without_the_webhook_nothing_is_registered_but_the_operator_still_serves_tls(helm: Helm) -> None:
+    manifests = helm.template(OPTIONS["no-webhook"])
+    assert "ValidatingWebhookConfiguration" not in kinds(manifests)
+    assert "Secret" in kinds(manifests)
+
+
+# --- TLS ------------------------------------------------------------------------------------------
+
+
+def test_generated_certificate_serves_the_service_and_its_ca_is_the_bundle(helm: Helm) -> None:
+    manifests = helm.template()
+    secret = find(manifests, "Secret")
+    assert secret["type"] == "kubernetes.io/tls"
+    for hook in webhooks(manifests).values():
+        assert hook["clientConfig"]["caBundle"] == secret["data"]["ca.crt"]
+    ca = x509.load_pem_x509_certificate(base64.b64decode(secret["data"]["ca.crt"]))
+    cert = x509.load_pem_x509_certificate(base64.b64decode(secret["data"]["tls.crt"]))
+    assert cert.issuer == ca.subject
+    public_key = ca.public_key()
+    assert isinstance(public_key, rsa.RSAPublicKey)
+    public_key.verify(
+        cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(), cert.signature_hash_algorithm
+    )
+    names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(
+        x509.DNSName
+    )
+    assert f"{FULLNAME}.{NAMESPACE}.svc" in names
+    assert f"{FULLNAME}.{NAMESPACE}.svc.cluster.local" in names
+    assert cert.not_valid_after_utc > datetime.now(UTC) + timedelta(days=365)
+
+
+def test_cert_manager_issues_the_certificate_and_injects_the_ca(helm: Helm) -> None:
+    manifests = helm.template(OPTIONS["cert-manager"])
+    assert "Secret" not in kinds(manifests)
+    certificate = find(manifests, "Certificate")
+    issuer = find(manifests, "Issuer")
+    assert issuer["spec"] == {"selfSigned": {}}
+    assert certificate["spec"]["secretName"] == f"{FULLNAME}-webhook-tls"
+    assert certificate["spec"]["issuerRef"] == {
+        "name": issuer["metadata"]["name"],
+        "kind": "Issuer",
+        "group": "cert-manager.io",
+    }
+    assert f"{FULLNAME}.{NAMESPACE}.svc" in certificate["spec"]["dnsNames"]
+    configuration = find(manifests, "ValidatingWebhookConfiguration")
+    assert configuration["metadata"]["annotations"]["cert-manager.io/inject-ca-from"] == (
+        f"{NAMESPACE}/{certificate['metadata']['name']}"
+    )
+    assert not [hook for hook in webhooks(manifests).values() if "caBundle" in hook["clientConfig"]]
+
+
+def test_cert_manager_can_use_an_existing_issuer(helm: Helm) -> None:
+    manifests = helm.template(OPTIONS["cert-manager-own-issuer"])
+    assert "Issuer" not in kinds(manifests)
+    assert find(manifests, "Certificate")["spec"]["issuerRef"] == {
+        "name": "ca",
+        "kind": "ClusterIssuer",
+        "group": "cert-manager.io",
+    }
+
+
+def test_cert_manager_certificate_key_is_ecdsa_and_rotated(helm: Helm) -> None:
+    spec = find(helm.template(OPTIONS["cert-manager"]), "Certificate")["spec"]
+    assert spec["privateKey"] == {"algorithm": "ECDSA", "size": 256, "rotationPolicy": "Always"}
+
+
+# --- monitoring -----------------------------------------------------------------------------------
+
+
+def test_service_monitor_scrapes_the_metrics_port_keeping_the_models_namespace_label(helm: Helm) -> None:
+    manifests = helm.template(OPTIONS["service-monitor"])
+    monitor = find(manifests, "ServiceMonitor")
+    assert monitor["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+    (endpoint,) = monitor["spec"]["endpoints"]
+    assert endpoint["port"] == "metrics"
+    assert endpoint["path"] == "/metrics"
+    assert endpoint["honorLabels"] is True
+    service_labels = find(manifests, "Service")["metadata"]["labels"]
+    assert monitor["spec"]["selector"]["matchLabels"].items() <= service_labels.items()
+    assert service_labels[monitor["spec"]["jobLabel"]] == "gpai-operator"  # job="gpai-operator"
+    assert monitor["spec"]["namespaceSelector"] == {"matchNames": [NAMESPACE]}
+
+
+def test_dashboard_config_map_carries_the_sidecar_label_and_the_dashboard(helm: Helm) -> None:
+    config_map = find(helm.template(OPTIONS["dashboard"]), "ConfigMap")
+    assert config_map["metadata"]["labels"]["grafana_dashboard"] == "1"
+    assert config_map["metadata"]["annotations"] == {"grafana_folder": "Compliance"}
+    (dashboard,) = config_map["data"].values()
+    assert json.loads(dashboard) == json.loads((CHART / "files" / "dashboard.json").read_text())
+
+
+# --- the default policy ---------------------------------------------------------------------------
+
+
+PACKS = sorted(path.stem for path in (REPO / "policies").glob("*.yaml"))
+
+
+def as_kubernetes_reads(value: Any) -> Any:
+    """A YAML value as the API server reads it: PyYAML takes `1e25` for a string and unquoted dates
+    for dates, Kubernetes (YAML 1.2, then JSON) a number and a string (SPEC section 5)."""
+    if isinstance(value, dict):
+        return {key: as_kubernetes_reads(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [as_kubernetes_reads(item) for item in value]
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str) and re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", value):
+        return float(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+@pytest.mark.parametrize("pack", PACKS)
+def test_default_policy_renders_every_policy_of_the_pack(helm: Helm, pack: str) -> None:
+    shipped = [
+        d for d in yaml.safe_load_all((CHART / "files" / "policies" / f"{pack}.yaml").read_text()) if d
+    ]
+    rendered = [
+        m
+        for m in helm.template({"defaultPolicy": {"enabled": True, "pack": pack}})
+        if m["kind"] == "CompliancePolicy"
+    ]
+    assert [p["metadata"]["name"] for p in rendered] == [p["metadata"]["name"] for p in shipped]
+    for policy, original in zip(rendered, shipped, strict=True):
+        assert policy["apiVersion"] == original["apiVersion"]
+        assert as_kubernetes_reads(policy["spec"]) == as_kubernetes_reads(original["spec"])
+        assert policy["metadata"]["annotations"]["gpai.dev/pack"] == pack
+        assert policy["metadata"]["labels"]["app.kubernetes.io/instance"] == RELEASE
+
+
+def test_default_policy_spec_can_be_adjusted(helm: Helm) -> None:
+    values = {
+        "defaultPolicy": {
+            "enabled": True,
+            "pack": "eu-ai-act",
+            "name": "platform",
+            "specOverrides": {"validationActions": ["Warn", "Audit"]},
+        }
+    }
+    policy = find(helm.template(values), "CompliancePolicy")
+    assert policy["metadata"]["name"] == "platform"
+    assert policy["spec"]["validationActions"] == ["Warn", "Audit"]
+
+
+def test_an_unknown_policy_pack_is_refused_naming_the_packs(helm: Helm) -> None:
+    error = helm.template_error({"defaultPolicy": {"enabled": True, "pack": "no-such-pack"}})
+    assert "no-such-pack" in error
+    assert ", ".join(PACKS) in error
+
+
+def test_a_pack_of_several_policies_cannot_be_renamed(helm: Helm) -> None:
+    several = next(
+        p
+        for p in PACKS
+        if len([d for d in yaml.safe_load_all((REPO / "policies" / f"{p}.yaml").read_text()) if d]) > 1
+    )
+    error = helm.template_error({"defaultPolicy": {"enabled": True, "pack": several, "name": "platform"}})
+    assert "defaultPolicy.name" in error
+
+
+def test_only_labelled_workloads_is_refused_with_a_pack_that_requires_the_label(helm: Helm) -> None:
+    requiring = [
+        pack
+        for pack in PACKS
+        if any(
+            d and d["spec"].get("requireModelLabel")
+            for d in yaml.safe_load_all((REPO / "policies" / f"{pack}.yaml").read_text())
+        )
+    ]
+    for pack in requiring:
+        error = helm.template_error(
+            {"defaultPolicy": {"enabled": True, "pack": pack}, "webhook": {"onlyLabelledWorkloads": True}}
+        )
+        assert "requireModelLabel" in error
+
+
+# --- values.schema.json ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"webhook": {"failurePolicy": "Sometimes"}}, "failurePolicy"),
+        ({"webhook": {"timeoutSeconds": 31}}, "timeoutSeconds"),
+        ({"webhok": {"enabled": False}}, "webhok"),
+        ({"image": {"digest": "latest"}}, "digest"),
+        ({"prometheusRule": {"alerts": {"GPAIOperatorDown": {"severity": "urgent"}}}}, "severity"),
+        ({"replicaCount": "two"}, "replicaCount"),
+    ],
+)
+def test_schema_refuses_wrong_values_naming_them(helm: Helm, values: dict[str, Any], message: str) -> None:
+    assert message in helm.template_error(values)
