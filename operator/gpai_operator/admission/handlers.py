@@ -1,0 +1,137 @@
+"""How the operator wires the webhook in: `register` binds it to the runtime, `build_server` serves it.
+
+`gpai run` (controller/app.py) does, before starting kopf:
+
+    register(registry, runtime)
+    settings.admission.server = build_server(address, port, certfile, keyfile, runtime=runtime)
+
+(`runtime=` may be left out when one runtime is registered in the process; the server then binds
+itself to it when kopf starts it.)
+
+No `@kopf.on.validate` handler is registered: requests never go through kopf's per-handler machinery
+(server.py says why); kopf's routing convention is kept (the webhook is `/<handler id>`, `/validate`).
+`settings.admission.managed` stays unset: the webhook configuration is the chart's, and the operator
+never creates or patches it (SPEC section 4).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import weakref
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import kopf
+
+from gpai_operator.admission.memo import VerdictMemo
+from gpai_operator.admission.outcome import Answer
+from gpai_operator.admission.review import review
+from gpai_operator.admission.server import PATH, AdmissionServer, Reviewer
+from gpai_operator.controller.logs import audit
+from gpai_operator.controller.runtime import Runtime
+
+logger = logging.getLogger("gpai_operator.admission")
+
+__all__ = ["PATH", "AdmissionServer", "bind", "build_server", "register", "reviewer_for"]
+
+
+def reviewer_for(runtime: Runtime) -> Reviewer:
+    """The request handler: the pure review at the runtime clock's `now`, plus its audit log line."""
+
+    memo = VerdictMemo()
+
+    def answer(body: bytes) -> Answer:
+        result = review(body, runtime, runtime.clock.now(), memo)
+        if result.log:
+            try:
+                log_decision(result.log)
+            except Exception:  # a log line is not worth a failed answer
+                logger.exception("admission decision not logged")
+        return result
+
+    return answer
+
+
+def register(registry: kopf.OperatorRegistry, runtime: Runtime) -> None:
+    """Makes the admission server that kopf runs (`settings.admission.server`) answer from `runtime`.
+
+    A startup activity binds the server if it is already set; a server set by a later startup
+    handler binds itself when kopf starts it (after every startup handler) to the runtime registered
+    here, so the order of startup handlers does not matter. The activity also refuses
+    `settings.admission.managed`: the operator never creates or patches webhook configurations.
+    """
+    _REGISTERED[registry] = runtime
+
+    @kopf.on.startup(registry=registry, id="gpai-admission")
+    def bind_admission_server(settings: kopf.OperatorSettings, **_: Any) -> None:
+        if settings.admission.managed:
+            raise kopf.PermanentError(
+                "settings.admission.managed is set: gpai-operator never creates or patches webhook "
+                "configurations (the chart renders them); leave it unset"
+            )
+        server = settings.admission.server
+        if isinstance(server, AdmissionServer) and server.reviewer is None:
+            bind(server, runtime)
+
+
+def bind(server: AdmissionServer, runtime: Runtime) -> None:
+    server.bind(reviewer_for(runtime), on_serving=_serving_flag(runtime))
+
+
+def build_server(
+    address: str,
+    port: int,
+    certfile: str | os.PathLike[str],
+    keyfile: str | os.PathLike[str],
+    *,
+    runtime: Runtime | None = None,
+) -> AdmissionServer:
+    """The HTTPS admission endpoint at https://address:port/validate with the given certificate files.
+
+    kopf re-reads the files every 60 s and restarts the listener when they change, so a rotated
+    certificate is picked up without a restart. Without `runtime`, the server answers from the
+    runtime given to `register` (the only one in the process).
+    """
+    server = AdmissionServer(
+        addr=address,
+        port=port,
+        certfile=os.fspath(certfile),
+        pkeyfile=os.fspath(keyfile),
+        late_binding=_bind_to_registered,
+    )
+    if runtime is not None:
+        bind(server, runtime)
+    return server
+
+
+# Runtimes given to `register`, by the kopf registry they serve; weak, so tests leave nothing behind.
+_REGISTERED: weakref.WeakKeyDictionary[kopf.OperatorRegistry, Runtime] = weakref.WeakKeyDictionary()
+
+
+def _bind_to_registered(server: AdmissionServer) -> None:
+    runtimes = list(_REGISTERED.values())
+    if len(runtimes) != 1:
+        raise RuntimeError(
+            "the admission server is not bound to a runtime: call "
+            "gpai_operator.admission.handlers.register(registry, runtime) before the operator starts"
+            + (
+                ", or pass runtime= to build_server when several operators share the process"
+                if runtimes
+                else ""
+            )
+        )
+    bind(server, runtimes[0])
+
+
+def _serving_flag(runtime: Runtime) -> Callable[[bool], None]:
+    def set_serving(serving: bool) -> None:
+        runtime.webhook_serving = serving
+
+    return set_serving
+
+
+def log_decision(fields: Mapping[str, str]) -> None:
+    """One structured line per decision worth auditing (Deny, Warn, Audit, Error), in the operator's
+    log format: `admission decision decision=Deny kind=Deployment namespace=ml name=chat ...`."""
+    audit(logger, "admission decision", **fields)

@@ -1,0 +1,76 @@
+"""`make demo` is the README's first command: run it as a user would and check what it shows."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gpai_operator.testing.controlplane import ASSETS_ENV, BinariesUnavailable, find_binaries
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def processes_mentioning(text: str) -> list[str]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if text in cmdline:
+            found.append(f"{proc.name}: {cmdline}")
+    return found
+
+
+def test_the_demo_shows_the_story_and_leaves_nothing_running(tmp_path: Path) -> None:
+    try:
+        binaries = find_binaries()
+    except BinariesUnavailable as error:
+        pytest.skip(str(error))
+    workdir = tmp_path / "demo"
+
+    result = subprocess.run(
+        [sys.executable, "hack/demo.py", "--exit-after-showcase", "--workdir", str(workdir)],
+        cwd=ROOT,
+        env={**os.environ, ASSETS_ENV: str(binaries)},
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+
+    output = result.stdout
+    assert result.returncode == 0, f"{output}\n{result.stderr}"
+    # the models table, as kubectl get gpai -A prints it
+    assert "NAMESPACE     NAME         VERSION   SYSTEMIC   COMPLIANT   REASON" in output
+    assert "prod-chat     borealis-1   1.0       True       False       ObligationsUnmet" in output
+    # a non-compliant Deployment denied, with the model, each obligation, its article and the fix
+    assert (
+        'Error from server (Forbidden): admission webhook "validate.gpai.dev" denied the request: '
+        "Deployment prod-chat/borealis-preview is denied by policy eu-ai-act-enforce: "
+        "it serves GPAIModel prod-chat/borealis-1 version 1.0" in output
+    )
+    assert "- systemic-risk/evaluation (Art. 55(1)(a); CoP S&S Commitments 2-3) is Missing" in output
+    # warnings where the policy only warns
+    assert (
+        "Warning: Job ml-research/kestrel-finetune is allowed with a warning by policy eu-ai-act-warn"
+        in output
+    )
+    # a compliant one admitted and annotated by the operator
+    assert "deployment.apps/aurora-chat created" in output
+    assert "gpai.dev/compliance: Compliant" in output
+    # the denial fixed by adding the evidence
+    assert "deployment.apps/borealis-preview created" in output
+    # the metrics
+    assert 'gpai_model_compliant{model="borealis-1",namespace="prod-chat"} 1.0' in output
+    assert 'gpai_admission_requests_total{decision="Deny",kind="Deployment",operation="CREATE"} 1.0' in output
+    assert output.rstrip().endswith("Everything the demo started has stopped.")
+    # nothing left behind: no process, no files
+    assert processes_mentioning(str(workdir)) == []
+    assert not workdir.exists()

@@ -1,0 +1,248 @@
+"""Admission through the real API server: what a user sees when creating, changing, scaling and
+deleting workloads, with the webhook registered the way the chart registers it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.integration.admission.conftest import OPERATOR, Gate
+from tests.integration.admission.kube import call, create, delete, example_evidence, feed, patch
+from tests.integration.admission.workloads import KINDS, bare_model, manifest, policy
+
+DENIED_BY = 'admission webhook "validate.gpai.dev" denied the request: '
+
+
+def test_a_deployment_is_denied_until_its_model_has_its_evidence_then_admitted(gate: Gate) -> None:
+    evidence = example_evidence("aurora-2", gate.namespace)
+    model, artifacts = evidence[0], evidence[1:]
+    feed(gate.runtime.state, policy("eu-ai-act", ["Deny"]), model)
+    deployment = manifest("Deployment", gate.namespace, "aurora-2")
+
+    denied = create(gate.api_client, deployment)
+
+    assert denied.status == 403
+    assert denied.body["reason"] == "Forbidden"
+    assert denied.message.startswith(
+        f"{DENIED_BY}Deployment {gate.namespace}/chat is denied by policy eu-ai-act: "
+        f"it serves GPAIModel {gate.namespace}/aurora-2 version 2.0, which leaves 6 obligations unmet:\n"
+    )
+    assert (
+        "\n- systemic-risk/evaluation (Art. 55(1)(a); CoP S&S Commitments 2-3) is Missing" in denied.message
+    )
+    assert "To fix: create a RiskEvaluation for model aurora-2 version 2.0 covering Cbrn" in denied.message
+    assert "\n- transparency/technical-documentation (Art. 53(1)(a)" in denied.message
+
+    feed(gate.runtime.state, *artifacts)  # what the watches deliver once the team files the evidence
+    admitted = create(gate.api_client, deployment)
+
+    assert admitted.status == 201, admitted.body
+    assert admitted.warnings == []
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_workload_kind_is_gated(gate: Gate, kind: str) -> None:
+    feed(gate.runtime.state, policy("eu-ai-act", ["Deny"]), bare_model("aurora-2", gate.namespace))
+
+    denied = create(gate.api_client, manifest(kind, gate.namespace, "aurora-2"))
+
+    assert denied.status == 403, denied.body
+    assert denied.message.startswith(f"{DENIED_BY}{kind} {gate.namespace}/chat is denied by policy eu-ai-act")
+
+    feed(gate.runtime.state, *example_evidence("aurora-2", gate.namespace))
+    assert create(gate.api_client, manifest(kind, gate.namespace, "aurora-2")).status == 201
+
+
+def test_warn_shows_one_warning_per_unmet_obligation(gate: Gate) -> None:
+    feed(gate.runtime.state, policy("eu-ai-act", ["Warn"]), bare_model("aurora-2", gate.namespace))
+
+    reply = create(gate.api_client, manifest("Deployment", gate.namespace, "aurora-2"))
+
+    assert reply.status == 201
+    header, *obligations = reply.warnings
+    assert header.startswith(
+        f"Deployment {gate.namespace}/chat is allowed with a warning by policy eu-ai-act"
+    )
+    assert header.endswith(f"(in full: kubectl describe gpai aurora-2 -n {gate.namespace})")
+    assert len(obligations) == 12
+    assert any(
+        w.startswith(
+            f"GPAIModel {gate.namespace}/aurora-2 version 2.0: systemic-risk/evaluation (Art. 55(1)(a)"
+        )
+        for w in obligations
+    )
+    assert all(len(w) <= 256 or sum(map(len, reply.warnings)) <= 4096 for w in reply.warnings)
+
+
+def test_audit_allows_without_a_word(gate: Gate) -> None:
+    feed(gate.runtime.state, policy("eu-ai-act", ["Audit"]), bare_model("aurora-2", gate.namespace))
+
+    reply = create(gate.api_client, manifest("Deployment", gate.namespace, "aurora-2"))
+
+    assert reply.status == 201
+    assert reply.warnings == []
+
+
+def test_a_namespace_selector_limits_where_a_policy_applies(gate: Gate) -> None:
+    # this test's namespace is labelled env=dev; the policy only denies in env=prod
+    only_prod = policy("prod-only", ["Deny"], namespaceSelector={"matchLabels": {"env": "prod"}})
+    feed(gate.runtime.state, only_prod, bare_model("aurora-2", gate.namespace))
+
+    assert create(gate.api_client, manifest("Deployment", gate.namespace, "aurora-2")).status == 201
+
+
+def test_a_namespace_selector_selects_prod(gate: Gate) -> None:
+    only_prod = policy("prod-only", ["Deny"], namespaceSelector={"matchLabels": {"env": "prod"}})
+    feed(gate.runtime.state, only_prod, bare_model("aurora-2", gate.namespace))
+
+    assert create(gate.api_client, manifest("Deployment", gate.namespace, "aurora-2")).status == 403
+
+
+def test_an_exception_waives_the_obligations_it_names(gate: Gate) -> None:
+    exception = {
+        "namespace": gate.namespace,
+        "model": "aurora-2",
+        "reason": "evaluations booked for December, approved by the AI governance board",
+        "expires": "2026-12-31",
+    }
+    feed(
+        gate.runtime.state,
+        policy("eu-ai-act", ["Deny"], exceptions=[exception]),
+        bare_model("aurora-2", gate.namespace),
+    )
+
+    assert create(gate.api_client, manifest("Deployment", gate.namespace, "aurora-2")).status == 201
+
+
+def test_the_strongest_action_wins(gate: Gate) -> None:
+    feed(
+        gate.runtime.state,
+        policy("advisory", ["Warn", "Audit"]),
+        policy("enforcing", ["Deny"], obligations=["systemic-risk/evaluation"]),
+        bare_model("aurora-2", gate.namespace),
+    )
+
+    reply = create(gate.api_client, manifest("Deployment", gate.namespace, "aurora-2"))
+
+    assert reply.status == 403
+    assert "is denied by policy enforcing" in reply.message
+    assert "1 obligation unmet" in reply.message
+
+
+def test_a_non_compliant_deployment_can_always_be_scaled_down_and_deleted(gate: Gate) -> None:
+    # Compliant when created; then an evaluation is withdrawn and the model is no longer compliant.
+    evidence = example_evidence("aurora-2", gate.namespace)
+    feed(gate.runtime.state, policy("eu-ai-act", ["Deny"]), *evidence)
+    deployment = manifest("Deployment", gate.namespace, "aurora-2")
+    assert create(gate.api_client, deployment).status == 201
+    feed(gate.runtime.state, deployment)  # the watches have seen it
+    gate.runtime.state.remove_evaluation(gate.namespace, "aurora-2-red-team")
+
+    scaled = patch(gate.api_client, deployment, {"spec": {"replicas": 0}}, subresource="scale")
+    assert scaled.status == 200, scaled.body
+    [warning] = scaled.warnings
+    assert warning == (
+        f"Deployment {gate.namespace}/chat serves GPAIModel aurora-2, which is not compliant "
+        "(1 obligation unmet: systemic-risk/adversarial-testing); allowed: scaling is never blocked"
+    )
+
+    edited = patch(
+        gate.api_client, deployment, {"spec": {"replicas": 1}, "metadata": {"labels": {"team": "chat"}}}
+    )
+    assert edited.status == 200
+    assert edited.warnings[0].endswith(
+        "allowed: updates that keep the pod template and model label are never blocked"
+    )
+
+    changed_image = {
+        "spec": {"template": {"spec": {"containers": [{"name": "server", "image": "acme/server:2.0"}]}}}
+    }
+    rollout = patch(gate.api_client, deployment, changed_image)
+    assert rollout.status == 403
+    assert "systemic-risk/adversarial-testing" in rollout.message
+
+    deleted = delete(gate.api_client, deployment)
+    assert deleted.status == 200
+    assert deleted.warnings[0].endswith("allowed: deleting is never blocked")
+
+
+def test_the_operators_annotation_patch_is_never_denied(gate: Gate) -> None:
+    feed(gate.runtime.state, policy("eu-ai-act", ["Audit"]), bare_model("aurora-2", gate.namespace))
+    deployment = manifest("Deployment", gate.namespace, "aurora-2")
+    assert create(gate.api_client, deployment).status == 201
+    feed(gate.runtime.state, policy("eu-ai-act", ["Deny"]))  # now enforced
+
+    annotations = {
+        "gpai.dev/compliance": "NonCompliant",
+        "gpai.dev/unmet": "systemic-risk/evaluation",
+        "gpai.dev/evaluated": "2026-11-28T12:00:00Z",
+    }
+    reply = patch(gate.api_client, deployment, {"metadata": {"annotations": annotations}})
+
+    assert reply.status == 200, reply.body
+
+
+def test_the_operators_own_requests_never_reach_the_webhook(gate: Gate) -> None:
+    feed(gate.runtime.state, policy("eu-ai-act", ["Audit"]), bare_model("aurora-2", gate.namespace))
+    deployment = manifest("Deployment", gate.namespace, "aurora-2")
+    assert create(gate.api_client, deployment).status == 201
+    feed(gate.runtime.state, policy("eu-ai-act", ["Deny"]))
+    gate.runtime.synced = False  # the webhook would refuse anything it is asked to judge now
+    grant = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": {"name": "operator-edits", "namespace": gate.namespace},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+        "subjects": [{"kind": "User", "name": OPERATOR}],
+    }
+    path = f"/apis/rbac.authorization.k8s.io/v1/namespaces/{gate.namespace}/rolebindings"
+    assert call(gate.api_client, "POST", path, grant).ok
+
+    def image(tag: str) -> dict[str, Any]:
+        return {
+            "spec": {
+                "template": {"spec": {"containers": [{"name": "server", "image": f"acme/server:{tag}"}]}}
+            }
+        }
+
+    as_operator = patch(gate.api_client, deployment, image("2.0"), impersonate=OPERATOR)
+    as_user = patch(gate.api_client, deployment, image("3.0"))
+
+    assert as_operator.status == 200, as_operator.body
+    assert as_user.status == 503  # sent, and refused while "loading"
+
+
+def test_changing_the_model_label_is_judged(gate: Gate) -> None:
+    feed(gate.runtime.state, policy("eu-ai-act", ["Deny"]), *example_evidence("aurora-2", gate.namespace))
+    feed(gate.runtime.state, bare_model("borealis-1", gate.namespace))
+    deployment = manifest("Deployment", gate.namespace, "aurora-2")
+    assert create(gate.api_client, deployment).status == 201
+
+    reply = patch(gate.api_client, deployment, {"metadata": {"labels": {"gpai.dev/model": "borealis-1"}}})
+
+    assert reply.status == 403
+    assert f"serves GPAIModel {gate.namespace}/borealis-1" in reply.message
+
+
+def test_pods_of_a_controller_are_not_gated_themselves(gate: Gate) -> None:
+    feed(gate.runtime.state, policy("eu-ai-act", ["Deny"]), bare_model("aurora-2", gate.namespace))
+    pod = manifest("Pod", gate.namespace, "aurora-2", name="chat-5d8f7-x2k9q")
+    owner = {
+        "apiVersion": "apps/v1",
+        "kind": "ReplicaSet",
+        "name": "chat-5d8f7",
+        "uid": "8d0b3d8e-0000-4000-8000-000000000001",
+    }
+    pod["metadata"]["ownerReferences"] = [{**owner, "controller": True}]
+
+    assert create(gate.api_client, pod).status == 201
+
+
+def test_a_server_side_dry_run_gets_the_same_answer(gate: Gate) -> None:
+    feed(gate.runtime.state, policy("eu-ai-act", ["Deny"]), bare_model("aurora-2", gate.namespace))
+
+    reply = create(gate.api_client, manifest("Deployment", gate.namespace, "aurora-2"), dry_run=True)
+
+    assert reply.status == 403
+    assert "is denied by policy eu-ai-act" in reply.message

@@ -1,0 +1,209 @@
+"""The HTTPS endpoint on loopback: kopf's WebhookServer with our reviewer, metrics and audit log."""
+
+from __future__ import annotations
+
+import gc
+import http.client
+import json
+import logging
+import ssl
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import kopf
+import pytest
+from prometheus_client import REGISTRY
+
+from gpai_operator.admission import server as server_module
+from gpai_operator.admission.handlers import build_server, register
+from gpai_operator.admission.testing import ServedWebhook, WebhookCertificates
+from gpai_operator.controller.logs import TextFormatter
+from tests.unit.admission.builders import model, policy, runtime, workload
+from tests.unit.admission.builders import review as admission_review
+
+
+@pytest.fixture(scope="module")
+def certs(tmp_path_factory: pytest.TempPathFactory) -> WebhookCertificates:
+    return WebhookCertificates.create(tmp_path_factory.mktemp("webhook-certs"))
+
+
+@pytest.fixture
+def rt() -> Any:
+    return runtime(model(systemic=True), policy("eu-ai-act", ["Deny"]))
+
+
+@pytest.fixture
+def webhook(rt: Any, certs: WebhookCertificates) -> Iterator[ServedWebhook]:
+    with ServedWebhook(rt, certs) as served:
+        yield served
+
+
+def post(
+    webhook: ServedWebhook,
+    certs: WebhookCertificates,
+    body: bytes,
+    path: str = "/validate",
+    method: str = "POST",
+) -> tuple[int, dict[str, str], Any]:
+    context = ssl.create_default_context(cafile=str(certs.ca_file))  # verifies the name 127.0.0.1 too
+    connection = http.client.HTTPSConnection("127.0.0.1", webhook.port, context=context, timeout=10)
+    try:
+        connection.request(method, path, body=body, headers={"Content-Type": "application/json"})
+        response = connection.getresponse()
+        data = response.read()
+        return response.status, dict(response.headers), json.loads(data) if data.startswith(b"{") else data
+    finally:
+        connection.close()
+
+
+def sample(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def test_a_review_is_answered_over_tls(webhook: ServedWebhook, certs: WebhookCertificates) -> None:
+    status, headers, body = post(
+        webhook, certs, json.dumps(admission_review("CREATE", workload("Job"))).encode()
+    )
+
+    assert status == 200
+    assert headers["Content-Type"].startswith("application/json")
+    assert body["response"]["allowed"] is False
+    assert body["response"]["status"]["code"] == 403
+
+
+def test_garbage_gets_a_json_status_with_http_400(webhook: ServedWebhook, certs: WebhookCertificates) -> None:
+    status, headers, body = post(webhook, certs, b"\x00\x01 not json")
+
+    assert status == 400
+    assert headers["Content-Type"].startswith("application/json")
+    assert body["kind"] == "Status"
+    assert body["message"].startswith("not an AdmissionReview request: the body is not")
+
+
+def test_other_paths_and_methods_are_refused(webhook: ServedWebhook, certs: WebhookCertificates) -> None:
+    status, _, body = post(webhook, certs, b"{}", path="/mutate")
+    assert status == 404
+    assert "the webhook path is /validate" in body["message"]
+
+    status, _, _ = post(webhook, certs, b"", method="GET")
+    assert status == 405
+
+
+def test_a_review_larger_than_aiohttps_default_limit_is_read(
+    webhook: ServedWebhook, certs: WebhookCertificates
+) -> None:
+    big = workload("Deployment", annotations={"blob": "x" * (3 * 1024 * 1024)})
+    old = workload("Deployment", annotations={"blob": "y" * (3 * 1024 * 1024)})
+
+    status, _, body = post(webhook, certs, json.dumps(admission_review("UPDATE", big, old)).encode())
+
+    assert status == 200
+    assert body["response"]["allowed"] is True  # metadata only
+
+
+def test_a_body_over_the_limit_is_refused_with_413(
+    webhook: ServedWebhook, certs: WebhookCertificates, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(server_module, "MAX_BODY", 100)
+
+    status, _, body = post(webhook, certs, json.dumps(admission_review("CREATE", workload("Pod"))).encode())
+
+    assert status == 413
+    assert body["reason"] == "RequestEntityTooLarge"
+
+
+def test_answers_are_counted_and_timed(webhook: ServedWebhook, certs: WebhookCertificates) -> None:
+    labels = {"kind": "StatefulSet", "operation": "CREATE", "decision": "Deny"}
+    before = sample("gpai_admission_requests_total", **labels)
+    errors = sample("gpai_admission_requests_total", kind="", operation="Other", decision="Error")
+    timed = sample("gpai_admission_duration_seconds_count")
+
+    post(webhook, certs, json.dumps(admission_review("CREATE", workload("StatefulSet"))).encode())
+    post(webhook, certs, b"{")
+
+    assert sample("gpai_admission_requests_total", **labels) == before + 1
+    assert sample("gpai_admission_requests_total", kind="", operation="Other", decision="Error") == errors + 1
+    assert sample("gpai_admission_duration_seconds_count") == timed + 2
+    assert sample("gpai_admission_duration_seconds_bucket", le="0.0001") is not None
+
+
+def test_a_denial_is_logged_in_one_line(
+    webhook: ServedWebhook, certs: WebhookCertificates, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="gpai_operator.admission"):
+        post(webhook, certs, json.dumps(admission_review("CREATE", workload("Deployment"))).encode())
+
+    [record] = [r for r in caplog.records if r.getMessage() == "admission decision"]
+    line = TextFormatter().format(record)
+    assert "\n" not in line
+    assert "decision=Deny operation=CREATE kind=Deployment namespace=ml name=chat user=alice" in line
+    assert "model=acme-llm unmet=copyright/policy," in line
+    assert record.fields["decision"] == "Deny"  # type: ignore[attr-defined]
+
+
+def test_a_failing_reviewer_still_gets_a_json_answer(rt: Any, certs: WebhookCertificates) -> None:
+    def broken(_body: bytes) -> Any:
+        raise RuntimeError("bug")
+
+    with ServedWebhook(rt, certs) as served:
+        served.server.reviewer = broken
+        status, headers, body = post(served, certs, b"{}")
+
+    assert status == 500
+    assert headers["Content-Type"].startswith("application/json")
+    assert body["reason"] == "InternalError"
+
+
+def test_the_runtime_knows_when_the_webhook_serves(rt: Any, certs: WebhookCertificates) -> None:
+    assert rt.webhook_serving is False
+    with ServedWebhook(rt, certs):
+        assert rt.webhook_serving is True
+    assert rt.webhook_serving is False
+
+
+# ---- wiring into kopf ------------------------------------------------------------------------------
+def test_a_server_built_from_flags_answers_from_the_registered_runtime(
+    rt: Any, certs: WebhookCertificates, tmp_path: Path
+) -> None:
+    gc.collect()  # registries of earlier tests
+    registry = kopf.OperatorRegistry()
+    register(registry, rt)
+    server = build_server("127.0.0.1", 0, certs.cert_file, certs.key_file)
+    served = ServedWebhook(rt, certs)
+    served.server = server  # as kopf would start it: unbound until then
+
+    with served:
+        status, _, body = post(
+            served, certs, json.dumps(admission_review("CREATE", workload("Pod"))).encode()
+        )
+
+    assert status == 200
+    assert body["response"]["allowed"] is False
+    assert rt.webhook_serving is False
+
+
+def test_a_server_without_a_runtime_refuses_to_start(certs: WebhookCertificates) -> None:
+    gc.collect()
+    served = ServedWebhook(runtime(), certs)
+    served.server = build_server("127.0.0.1", 0, certs.cert_file, certs.key_file)
+
+    with pytest.raises(RuntimeError, match="register"):
+        served.start()
+
+
+def test_the_startup_activity_binds_the_configured_server_and_refuses_managed_configurations(
+    rt: Any, certs: WebhookCertificates
+) -> None:
+    registry = kopf.OperatorRegistry()
+    register(registry, rt)
+    [handler] = registry._activities.get_all_handlers()
+    settings = kopf.OperatorSettings()
+    settings.admission.server = build_server("127.0.0.1", 0, certs.cert_file, certs.key_file)
+
+    handler.fn(settings=settings)
+    assert settings.admission.server.reviewer is not None
+
+    settings.admission.managed = "gpai.dev"
+    with pytest.raises(kopf.PermanentError, match="never creates or patches"):
+        handler.fn(settings=settings)
