@@ -40,7 +40,7 @@ demo: venv
 	KUBEBUILDER_ASSETS="$$(hack/control-plane.sh)" $(BIN)/python hack/demo.py $(DEMO_ARGS)
 
 bench: venv
-	$(BIN)/python -m bench $(BENCH_ARGS)
+	KUBEBUILDER_ASSETS="$$(hack/control-plane.sh)" $(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .demo

@@ -1,0 +1,329 @@
+"""Operator convergence: many models and workloads created at once, time until everything is right.
+
+    python -m bench operator_convergence [--models 1000] [--workloads 5000] [--json out.json]
+
+Starts a local control plane (etcd + kube-apiserver, hack/control-plane.sh) with our CRDs and a
+minimal KServe InferenceService CRD, and `gpai run` in its own process (standalone, no webhook).
+Generates the benchmark corpus (bench/corpus.py: models with their documentation, copyright
+policies and risk evaluations, two CompliancePolicies, labelled and unlabelled workloads of every
+kind, Services), creates all of it at once through the API (many requests in flight), and polls
+until every GPAIModel's status and every workload's `gpai.dev/*` annotations say what the engine,
+run offline on the same manifests, says they should. Then it lets the operator rest and reads its
+resident memory.
+
+Reported: objects created and how long creating them took; convergence time from the first
+creation and after the last one; the operator's writes; its RSS before the objects, at rest with
+them, and per object; kube-apiserver's and etcd's RSS for scale.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+INFERENCE_SERVICE_CRD: dict[str, Any] = {
+    "apiVersion": "apiextensions.k8s.io/v1",
+    "kind": "CustomResourceDefinition",
+    "metadata": {"name": "inferenceservices.serving.kserve.io"},
+    "spec": {
+        "group": "serving.kserve.io",
+        "scope": "Namespaced",
+        "names": {"kind": "InferenceService", "plural": "inferenceservices", "singular": "inferenceservice"},
+        "versions": [
+            {
+                "name": "v1beta1",
+                "served": True,
+                "storage": True,
+                "schema": {
+                    "openAPIV3Schema": {
+                        "type": "object",
+                        "properties": {
+                            "spec": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+                        },
+                    }
+                },
+            }
+        ],
+    },
+}
+CLUSTER_SCOPED = ("Namespace", "CompliancePolicy")
+
+
+def _free_ports(count: int) -> list[int]:
+    from gpai_operator.testing.controlplane import free_ports
+
+    return free_ports(count)
+
+
+def _get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read().decode()
+    except OSError as error:
+        return getattr(error, "code", 0) or 0, str(error)
+
+
+def _wait_ready(url: str, operator: Any, timeout: float = 120.0) -> float:
+    started = time.monotonic()
+    while _get(url)[0] != 200:
+        if operator.exit_code() is not None:
+            raise RuntimeError(f"the operator exited with {operator.exit_code()}; see {operator.log_path}")
+        if time.monotonic() - started > timeout:
+            raise TimeoutError(f"the operator was not ready within {timeout:.0f} s; see {operator.log_path}")
+        time.sleep(0.1)
+    return time.monotonic() - started
+
+
+def _manifests(folder: Path) -> list[dict[str, Any]]:
+    from gpai_operator.loader import load
+
+    loaded = load([str(folder)])
+    if loaded.errors:
+        raise RuntimeError(f"the corpus does not load: {loaded.errors[0]}")
+    objs = [m.obj for m in loaded.manifests]
+    for obj in objs:
+        if obj["kind"] == "Service":  # headless: the test control plane has a /24 of service IPs
+            obj["spec"]["clusterIP"] = "None"
+    return objs
+
+
+def _expected(objs: list[dict[str, Any]], now: dt.datetime) -> tuple[dict[Any, Any], dict[Any, Any]]:
+    """What the operator should write: per model (compliant, workloads), per workload its marks."""
+    from gpai_operator import objects
+    from gpai_operator.engine.evaluate import evaluate_all
+    from gpai_operator.engine.state import ClusterState
+
+    state = ClusterState()
+    for obj in objs:
+        objects.apply(state, obj)
+    report = evaluate_all(state, now)
+    models = {
+        (m.namespace, m.name): (
+            "True" if m.compliant else "False",
+            sum(1 for w in state.workloads_for((m.namespace, m.name)) if not w.controlled),
+        )
+        for m in report.models
+    }
+    workloads = {
+        (w.kind, w.namespace, w.name): (w.compliance, ",".join(sorted(w.unmet)) if w.compliance else None)
+        for w in report.workloads
+    }
+    return models, workloads
+
+
+async def _create_all(client: Any, objs: list[dict[str, Any]], concurrency: int) -> int:
+    from gpai_operator import objects
+    from gpai_operator.controller.kube import ApiError
+    from gpai_operator.controller.resources import PLURALS
+
+    paths = {}
+    for obj in objs:
+        api_version, kind, namespace, _ = objects.identity(obj)
+        root = f"/apis/{api_version}" if "/" in api_version else f"/api/{api_version}"
+        scope = f"/namespaces/{namespace}" if namespace else ""
+        paths[id(obj)] = f"{root}{scope}/{PLURALS.get(kind, kind.lower() + 's')}"
+    limit = asyncio.Semaphore(concurrency)
+    failures: list[str] = []
+
+    async def create(obj: dict[str, Any]) -> None:
+        async with limit:
+            try:
+                await client.create(paths[id(obj)], obj)
+            except ApiError as error:
+                failures.append(str(error))
+
+    await asyncio.gather(*(create(obj) for obj in objs))
+    if failures:
+        raise RuntimeError(f"{len(failures)} creations failed, e.g. {failures[0]}")
+    return len(objs)
+
+
+async def _wrong(client: Any, expected_models: dict[Any, Any], expected_workloads: dict[Any, Any]) -> int:
+    """How many objects do not yet say what they should."""
+    wrong = 0
+    listing = await client.get("/apis/gpai.dev/v1alpha1/gpaimodels")
+    for item in listing["items"]:
+        key = (item["metadata"]["namespace"], item["metadata"]["name"])
+        status = item.get("status") or {}
+        condition = next((c for c in status.get("conditions", []) if c["type"] == "Compliant"), {})
+        seen = (condition.get("status"), status.get("workloads"))
+        current = status.get("observedGeneration") == item["metadata"].get("generation")
+        wrong += 0 if current and seen == expected_models.get(key) else 1
+    wrong += len(expected_models) - len(listing["items"])
+    kinds = {
+        "Deployment": "/apis/apps/v1/deployments",
+        "StatefulSet": "/apis/apps/v1/statefulsets",
+        "DaemonSet": "/apis/apps/v1/daemonsets",
+        "Job": "/apis/batch/v1/jobs",
+        "CronJob": "/apis/batch/v1/cronjobs",
+        "Pod": "/api/v1/pods",
+        "InferenceService": "/apis/serving.kserve.io/v1beta1/inferenceservices",
+    }
+    seen_workloads = 0
+    for kind, path in kinds.items():
+        for item in (await client.get(path))["items"]:
+            key = (kind, item["metadata"]["namespace"], item["metadata"]["name"])
+            if key not in expected_workloads:
+                continue
+            seen_workloads += 1
+            annotations = item["metadata"].get("annotations") or {}
+            marks = (annotations.get("gpai.dev/compliance"), annotations.get("gpai.dev/unmet"))
+            wrong += 0 if marks == expected_workloads[key] else 1
+    return wrong + len(expected_workloads) - seen_workloads
+
+
+def _series(text: str, name: str, **labels: str) -> float:
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith(name) and all(f'{k}="{v}"' in line for k, v in labels.items()):
+            total += float(line.rpartition(" ")[2])
+    return total
+
+
+def _reconciled(metrics: str) -> float:
+    return sum(_series(metrics, "gpai_reconcile_total", result=r) for r in ("changed", "unchanged", "error"))
+
+
+class _Operator:
+    """`gpai run` in a child process (standalone, no webhook), on free loopback ports."""
+
+    def __init__(self, kubeconfig: Path, log: Path) -> None:
+        from gpai_operator.testing.processes import ManagedProcess
+
+        metrics_port, health_port = _free_ports(2)
+        self.metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
+        self.ready_url = f"http://127.0.0.1:{health_port}/readyz"
+        argv = [sys.executable, "-m", "gpai_operator.cli.main", "run", "--no-webhook", "--standalone"]
+        argv += [f"--kubeconfig={kubeconfig}", "--bind-address=127.0.0.1", "--log-level=warning"]
+        argv += [f"--metrics-port={metrics_port}", f"--health-port={health_port}"]
+        self.process = ManagedProcess("gpai-run", argv, log)
+
+    def wait_ready(self) -> float:
+        return _wait_ready(self.ready_url, self.process)
+
+    def metrics(self) -> str:
+        return _get(self.metrics_url)[1]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench operator_convergence", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--models", type=int, default=1000, help="GPAIModels (default 1000)")
+    parser.add_argument("--workloads", type=int, default=5000, help="workloads (default 5000)")
+    parser.add_argument("--concurrency", type=int, default=64, help="creations in flight (default 64)")
+    parser.add_argument("--rest", type=float, default=15.0, help="seconds at rest before reading RSS")
+    parser.add_argument("--timeout", type=float, default=1800.0, help="give up after this many seconds")
+    parser.add_argument("--json", type=Path, help="also write the results as JSON here")
+    args = parser.parse_args(argv)
+
+    from bench.corpus import write_corpus
+    from gpai_operator.controller.kube import load_credentials
+    from gpai_operator.testing.controlplane import ControlPlane
+    from gpai_operator.testing.crds import install_crds
+    from gpai_operator.testing.processes import rss_bytes
+
+    with tempfile.TemporaryDirectory(prefix="gpai-bench-convergence-") as tmp, ControlPlane() as cluster:
+        folder = Path(tmp)
+        write_corpus(folder / "corpus", args.models, args.workloads)
+        objs = _manifests(folder / "corpus")
+        (folder / "isvc.yaml").write_text(json.dumps(INFERENCE_SERVICE_CRD))
+        with cluster.api_client() as api_client:
+            install_crds(api_client, [*sorted((ROOT / "crds").glob("*.yaml")), folder / "isvc.yaml"])
+        try:
+            operator = _Operator(cluster.kubeconfig, folder / "operator.log")
+            ready_s = operator.wait_ready()
+            rss_empty = rss_bytes(operator.process.pid)
+            now = dt.datetime.now(dt.UTC)
+            expected_models, expected_workloads = _expected(objs, now)
+            credentials = load_credentials(str(cluster.kubeconfig))
+            results = asyncio.run(_run(credentials, objs, expected_models, expected_workloads, args))
+            time.sleep(args.rest)
+            rss_rest = rss_bytes(operator.process.pid)
+            metrics = operator.metrics()
+            control_plane = cluster.rss_bytes()
+
+            # A restart with everything in place: how long until ready, and it must write nothing.
+            operator.process.stop()
+            started = time.monotonic()
+            operator = _Operator(cluster.kubeconfig, folder / "operator-restarted.log")
+            restart_ready_s = operator.wait_ready()
+            objects_to_check = len(expected_models) + sum(1 for v in expected_workloads.values() if v[0])
+            while _reconciled(operator.metrics()) < objects_to_check:
+                time.sleep(0.2)
+            restart_pass_s = time.monotonic() - started
+            restart_metrics = operator.metrics()
+        finally:
+            operator.process.stop()
+    labelled = sum(1 for value in expected_workloads.values() if value[0] is not None)
+    report = {
+        "models": len(expected_models),
+        "workloads": len(expected_workloads),
+        "labelled_workloads": labelled,
+        "objects_created": results["created"],
+        "operator_ready_seconds": round(ready_s, 2),
+        "create_seconds": round(results["create_seconds"], 2),
+        "converged_seconds_from_first_create": round(results["converged_seconds"], 2),
+        "converged_seconds_after_last_create": round(
+            results["converged_seconds"] - results["create_seconds"], 2
+        ),
+        "objects_per_second_to_convergence": round(results["created"] / results["converged_seconds"], 1),
+        "reconciles_changed": _series(metrics, "gpai_reconcile_total", result="changed"),
+        "reconciles_unchanged": _series(metrics, "gpai_reconcile_total", result="unchanged"),
+        "reconcile_errors": _series(metrics, "gpai_reconcile_total", result="error"),
+        "operator_rss_mib_empty": round(rss_empty / 2**20, 1),
+        "operator_rss_mib_at_rest": round(rss_rest / 2**20, 1),
+        "operator_rss_kib_per_object": round((rss_rest - rss_empty) / 1024 / max(results["created"], 1), 2),
+        "kube_apiserver_rss_mib": round(control_plane.get("kube-apiserver", 0) / 2**20, 1),
+        "etcd_rss_mib": round(control_plane.get("etcd", 0) / 2**20, 1),
+        "restart_ready_seconds": round(restart_ready_s, 2),
+        "restart_first_pass_seconds": round(restart_pass_s, 2),
+        "restart_writes": _series(restart_metrics, "gpai_reconcile_total", result="changed"),
+    }
+    print(json.dumps(report, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+    return 0
+
+
+async def _run(
+    credentials: Any,
+    objs: list[dict[str, Any]],
+    expected_models: dict[Any, Any],
+    expected_workloads: dict[Any, Any],
+    args: argparse.Namespace,
+) -> dict[str, float]:
+    from gpai_operator.controller.kube import KubeClient
+
+    first = [o for o in objs if o["kind"] in CLUSTER_SCOPED]
+    rest = [o for o in objs if o["kind"] not in CLUSTER_SCOPED]
+    async with KubeClient(credentials, concurrency=args.concurrency, timeout=120) as client:
+        started = time.monotonic()
+        created = await _create_all(client, first, args.concurrency)  # namespaces before what is in them
+        created += await _create_all(client, rest, args.concurrency)
+        create_seconds = time.monotonic() - started
+        print(f"created {created} objects in {create_seconds:.1f} s", file=sys.stderr)
+        while True:
+            wrong = await _wrong(client, expected_models, expected_workloads)
+            elapsed = time.monotonic() - started
+            if wrong == 0:
+                break
+            print(f"{elapsed:6.1f} s: {wrong} objects not yet right", file=sys.stderr)
+            if elapsed > args.timeout:
+                raise TimeoutError(f"{wrong} objects still wrong after {args.timeout:.0f} s")
+            await asyncio.sleep(1.0)
+    return {"created": created, "create_seconds": create_seconds, "converged_seconds": elapsed}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

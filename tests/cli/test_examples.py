@@ -1,0 +1,156 @@
+"""`gpai check examples/`: the story a newcomer runs first, with every decision it should show."""
+
+from __future__ import annotations
+
+import re
+
+from tests.cli.helpers import EXAMPLES, by_name, run_gpai
+
+EXPECTED_WORKLOADS = {
+    # name: (kind, namespace, model, decision, unmet)
+    "aurora-chat": ("Deployment", "prod-chat", "aurora-2", "Allow", []),
+    "aurora-serving": ("InferenceService", "prod-chat", "aurora-2", "Allow", []),
+    "borealis-preview": (
+        "Deployment",
+        "prod-chat",
+        "borealis-1",
+        "Deny",
+        ["systemic-risk/adversarial-testing", "systemic-risk/evaluation", "systemic-risk/risk-acceptance"],
+    ),
+    "embedding-probe": ("Pod", "prod-chat", None, "Deny", ["workload/model-declared"]),
+    "lumen-batch": ("StatefulSet", "ml-research", "lumen-8b", "Allow", []),
+    "sable-nightly-eval": ("CronJob", "ml-research", "sable-2", "Allow", []),
+    "kestrel-finetune": (
+        "Job",
+        "ml-research",
+        "kestrel-7b",
+        "Warn",
+        ["governance/authorised-representative"],
+    ),
+    "orca-demo": ("Deployment", "ml-research", "orca-1", "Warn", ["workload/model-exists"]),
+    "notebook": ("Pod", "ml-research", None, "Allow", []),
+}
+
+
+def test_examples_show_allow_warn_and_deny_and_exit_1() -> None:
+    run = run_gpai("check", "examples/", "-o", "json")
+
+    assert run.code == 1, run.stderr
+    assert run.stderr == ""
+    report = run.json
+    assert report["errors"] == []
+    workloads = by_name(report["workloads"])
+    assert set(workloads) == set(EXPECTED_WORKLOADS)
+    for name, (kind, namespace, model, decision, unmet) in EXPECTED_WORKLOADS.items():
+        assert workloads[name]["kind"] == kind
+        assert workloads[name]["namespace"] == namespace
+        assert workloads[name]["model"] == model
+        assert (workloads[name]["decision"], workloads[name]["unmet"]) == (decision, unmet), name
+
+
+def test_examples_models_are_classified_as_their_comments_say() -> None:
+    models = by_name(run_gpai("check", str(EXAMPLES), "-o", "json").json["models"])
+
+    assert set(models) == {"aurora-2", "borealis-1", "kestrel-7b", "lumen-8b", "sable-2"}
+    assert models["aurora-2"]["compliant"] is True
+    assert models["aurora-2"]["classification"]["systemicRisk"] is True
+    aurora = {o["id"]: o["status"] for o in models["aurora-2"]["obligations"]}
+    assert aurora.pop("governance/authorised-representative") == "NotApplicable"  # an EU provider
+    assert set(aurora.values()) == {"Met"}
+    assert len(aurora) == 12
+    assert models["lumen-8b"]["classification"]["openSourceExempt"] is True
+    assert models["lumen-8b"]["compliant"] is True
+    assert models["sable-2"]["classification"]["legacy"] is True
+    assert "Grace" in {o["status"] for o in models["sable-2"]["obligations"]}
+    assert models["sable-2"]["compliant"] is True
+    assert models["borealis-1"]["classification"]["euProvider"] is False
+    assert models["borealis-1"]["compliant"] is False
+    missing = {o["id"] for o in models["borealis-1"]["obligations"] if o["status"] == "Missing"}
+    assert missing == {
+        "systemic-risk/evaluation",
+        "systemic-risk/adversarial-testing",
+        "systemic-risk/risk-acceptance",
+    }
+    kestrel = {o["id"]: o["status"] for o in models["kestrel-7b"]["obligations"]}
+    assert kestrel["governance/authorised-representative"] == "Missing"
+
+
+def test_the_table_is_aligned_and_names_every_model_and_workload() -> None:
+    run = run_gpai("check", "examples/")
+
+    assert run.code == 1
+    lines = run.stdout.splitlines()
+    assert (
+        lines[0]
+        == "Evaluated at 2026-11-28T00:00:00Z under eu-ai-act-enforce [Deny], eu-ai-act-warn [Warn, Audit]"
+    )
+    header = next(line for line in lines if line.startswith("NAMESPACE") and "DECISION" in line)
+    rows = lines[lines.index(header) + 1 : lines.index(header) + 1 + len(EXPECTED_WORKLOADS)]
+    decision_column = header.index("DECISION")
+    for row in rows:
+        name = row.split()[2]
+        assert row[decision_column:].split()[0] == EXPECTED_WORKLOADS[name][3], row
+    assert "prod-chat/borealis-1: not compliant" in lines
+    assert "  - systemic-risk/evaluation: Missing" in lines
+    assert lines[-1] == "5 models: 3 compliant, 2 not. 9 workloads: 5 Allow, 2 Warn, 2 Deny."
+
+
+def test_no_colour_when_piped() -> None:
+    run = run_gpai("check", "examples/")
+
+    assert "\033[" not in run.stdout
+    assert "\033[" not in run.stderr
+
+
+def test_colour_on_a_terminal_unless_no_color() -> None:
+    import os
+    import pty
+    import subprocess
+
+    from tests.cli.helpers import GPAI, NOW
+
+    def on_terminal(extra_env: dict[str, str]) -> str:
+        leader, follower = pty.openpty()
+        env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"} | {"TERM": "xterm"} | extra_env
+        process = subprocess.Popen(
+            [str(GPAI), "check", str(EXAMPLES), "--now", NOW],
+            stdout=follower,
+            stderr=subprocess.PIPE,
+            env=env,
+        )
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the terminal closed: the command is done
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        process.wait(timeout=60)
+        os.close(leader)
+        return b"".join(chunks).decode()
+
+    coloured = on_terminal({})
+    assert re.search(r"\033\[1;31mDeny", coloured)
+    assert "\033[" not in on_terminal({"NO_COLOR": "1"})
+
+
+def test_a_reader_that_stops_early_gets_no_traceback() -> None:
+    import subprocess
+
+    from tests.cli.helpers import GPAI, NOW, REPO
+
+    done = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", f"'{GPAI}' check examples/ --now {NOW} -o json | head -c 10"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+        check=False,
+    )
+
+    assert done.stdout == '{\n  "model'
+    assert "Traceback" not in done.stderr
+    assert done.returncode == 1  # the verdict, not a crash
