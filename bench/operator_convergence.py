@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import datetime as dt
 import json
+import os
 import sys
 import tempfile
 import time
@@ -190,6 +191,12 @@ def _series(text: str, name: str, **labels: str) -> float:
     return total
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _reconciled(metrics: str) -> float:
     return sum(_series(metrics, "gpai_reconcile_total", result=r) for r in ("changed", "unchanged", "error"))
 
@@ -248,7 +255,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             expected_models, expected_workloads = _expected(objs, now)
             credentials = load_credentials(str(cluster.kubeconfig))
             results = asyncio.run(_run(credentials, objs, expected_models, expected_workloads, args))
+            cpu_before = _cpu_seconds(operator.process.pid)
             time.sleep(args.rest)
+            cpu_rest = (_cpu_seconds(operator.process.pid) - cpu_before) / args.rest
             rss_rest = rss_bytes(operator.process.pid)
             metrics = operator.metrics()
             control_plane = cluster.rss_bytes()
@@ -263,6 +272,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 time.sleep(0.2)
             restart_pass_s = time.monotonic() - started
             restart_metrics = operator.metrics()
+            restart_rss = rss_bytes(operator.process.pid)
         finally:
             operator.process.stop()
     labelled = sum(1 for value in expected_workloads.values() if value[0] is not None)
@@ -283,12 +293,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "reconcile_errors": _series(metrics, "gpai_reconcile_total", result="error"),
         "operator_rss_mib_empty": round(rss_empty / 2**20, 1),
         "operator_rss_mib_at_rest": round(rss_rest / 2**20, 1),
+        "operator_cpu_percent_at_rest": round(100 * cpu_rest, 2),
         "operator_rss_kib_per_object": round((rss_rest - rss_empty) / 1024 / max(results["created"], 1), 2),
         "kube_apiserver_rss_mib": round(control_plane.get("kube-apiserver", 0) / 2**20, 1),
         "etcd_rss_mib": round(control_plane.get("etcd", 0) / 2**20, 1),
         "restart_ready_seconds": round(restart_ready_s, 2),
         "restart_first_pass_seconds": round(restart_pass_s, 2),
         "restart_writes": _series(restart_metrics, "gpai_reconcile_total", result="changed"),
+        "restart_rss_mib": round(restart_rss / 2**20, 1),
     }
     print(json.dumps(report, indent=2))
     if args.json:

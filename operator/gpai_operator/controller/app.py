@@ -1,0 +1,331 @@
+"""The operator as one object: `gpai run` and the tests start it the same way.
+
+    operator = Operator(Options(kubeconfig="...", webhook=False), Runtime(clock=ManualClock(...)))
+    await operator.run(stop)                      # in an event loop, until `stop` is set
+    OperatorThread(operator).start()              # or in a thread, for tests
+
+Data flows one way: kopf's watches -> StateSync -> runtime.state -> Reconciler (engine) ->
+status, Events, annotations (leader only) and runtime.verdicts -> admission answers, metrics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import kopf
+
+from gpai_operator.controller import handlers, metrics
+from gpai_operator.controller.endpoints import Endpoints, Listen
+from gpai_operator.controller.kube import Credentials, KubeClient, load_credentials
+from gpai_operator.controller.leadership import Leadership, own_identity
+from gpai_operator.controller.listing import Sweeper, initial_listing
+from gpai_operator.controller.logs import audit
+from gpai_operator.controller.preflight import Discovery, preflight
+from gpai_operator.controller.reconciler import ApiWriter, Reconciler
+from gpai_operator.controller.resources import INFERENCE_SERVICES, NAMESPACES, OUR_KINDS, WORKLOADS, Watched
+from gpai_operator.controller.runtime import Runtime
+from gpai_operator.controller.sync import Observed, StateSync
+
+logger = logging.getLogger("gpai_operator.operator")
+
+
+def default_bind_address() -> str:
+    """All interfaces inside a pod (probes and scrapes come from outside), loopback elsewhere."""
+    return "0.0.0.0" if os.environ.get("KUBERNETES_SERVICE_HOST") else "127.0.0.1"
+
+
+@dataclass
+class Options:
+    """Everything `gpai run` can be told; the defaults are the in-cluster ones."""
+
+    namespaces: tuple[str, ...] = ()  # empty: cluster-wide
+    kubeconfig: str | None = None
+    context: str | None = None
+    webhook: bool = True
+    webhook_address: str = field(default_factory=default_bind_address)
+    webhook_port: int = 9443
+    webhook_cert_file: str | None = None
+    webhook_key_file: str | None = None
+    bind_address: str = field(default_factory=default_bind_address)  # metrics and health
+    metrics_port: int | None = 8080  # None: no metrics endpoint
+    health_port: int | None = 8081  # None: no health endpoint
+    peering: str | None = None  # ClusterKopfPeering name; None: standalone (this replica writes)
+    priority: int = 0
+    peering_lifetime: int = 60
+    peering_interval: float = 10.0
+    identity: str | None = None
+    write_concurrency: int = 32
+    retry_delay: float = 5.0
+
+
+class Operator:
+    def __init__(self, options: Options, runtime: Runtime | None = None) -> None:
+        self.options = options
+        self.runtime = runtime or Runtime()
+        self.identity = options.identity or own_identity()
+        self.observed = Observed()
+        self.reconciler: Reconciler | None = None
+        self.leadership: Leadership | None = None
+        self.endpoints: Endpoints | None = None
+        self.discovery: Discovery | None = None
+        self._tasks: list[asyncio.Task[Any]] = []
+
+    # ---- probes -------------------------------------------------------------------------------
+    def ready(self) -> tuple[bool, str]:
+        if not self.runtime.synced:
+            return False, "state not synced yet (start-up listing)"
+        if self.options.webhook and not self.runtime.webhook_serving:
+            return False, "admission webhook not serving yet"
+        return True, "ready"
+
+    def alive(self) -> tuple[bool, str]:
+        for task in self._tasks:
+            if task.done():
+                return False, f"{task.get_name()} has stopped"
+        return True, "ok"
+
+    @property
+    def leading(self) -> bool:
+        return self.leadership is not None and self.leadership.leading
+
+    # ---- running ------------------------------------------------------------------------------
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        """Check the cluster, then serve until `stop` is set or kopf stops (SIGINT/SIGTERM)."""
+        options = self.options
+        credentials = load_credentials(options.kubeconfig, options.context)
+        client = KubeClient(credentials, concurrency=options.write_concurrency)
+        try:
+            self.discovery = await preflight(client, options.namespaces, options.peering)
+            audit(
+                logger,
+                "starting",
+                identity=self.identity,
+                server=credentials.server,
+                kubernetes=self.discovery.server_version,
+                scope=",".join(options.namespaces) or "cluster-wide",
+                peering=options.peering or "standalone",
+                kserve="installed"
+                if self.discovery.kserve
+                else "not installed (watched once its CRD appears)",
+                webhook=f"{options.webhook_address}:{options.webhook_port}" if options.webhook else "off",
+            )
+            await self._serve(client, credentials, stop or asyncio.Event())
+        finally:
+            await client.close()
+
+    async def _serve(self, client: KubeClient, credentials: Credentials, stop: asyncio.Event) -> None:
+        options, runtime = self.options, self.runtime
+        reconciler = self.reconciler = Reconciler(
+            runtime,
+            self.observed,
+            ApiWriter(client),
+            leading=lambda: self.leading,
+            instance=self.identity,
+            concurrency=options.write_concurrency,
+            retry_delay=options.retry_delay,
+        )
+        self.leadership = Leadership(
+            client if options.peering else None,
+            options.peering,
+            self.identity,
+            priority=options.priority,
+            lifetime=options.peering_lifetime,
+            interval=options.peering_interval,
+            on_change=reconciler.leadership_changed,
+        )
+        sync = StateSync(runtime, self.observed, reconciler)
+        sync.on_synced = reconciler.synced
+        sweeper = Sweeper(client, sync, set())
+        watched = (*OUR_KINDS, NAMESPACES, *WORKLOADS)
+
+        registry = kopf.OperatorRegistry()
+        handlers.register(registry, sync, sweeper, watched, credentials)
+        settings = handlers.settings(self._admission_server(registry))
+
+        def snapshot() -> metrics.Snapshot:
+            return reconciler.snapshot(self.ready()[0], self.leading)
+
+        metrics.install(snapshot)
+        self.endpoints = Endpoints(
+            Listen(options.bind_address, options.metrics_port) if options.metrics_port is not None else None,
+            Listen(options.bind_address, options.health_port) if options.health_port is not None else None,
+            alive=self.alive,
+            ready=self.ready,
+        )
+        await self.endpoints.start()
+        kopf_stop = asyncio.Event()
+        kopf_task: asyncio.Task[Any] | None = None
+        # Our tasks exist before kopf starts: kopf cancels every task created after its own start.
+        reconciling = asyncio.create_task(reconciler.run(), name="reconciler")
+        self._tasks.append(reconciling)
+        stopper = asyncio.create_task(stop.wait(), name="stop")
+        background = [asyncio.create_task(self.leadership.run(), name="leadership"), stopper]
+        background[0].add_done_callback(_report_failure)
+        served = [w for w in watched if not w.optional]
+        if self.discovery is not None and self.discovery.kserve:  # listed at the version served
+            served.append(dataclasses.replace(INFERENCE_SERVICES, version=self.discovery.kserve_version))
+        listing = asyncio.create_task(self._list(client, sync, sweeper, served), name="listing")
+        try:
+            await asyncio.wait({listing, stopper, reconciling}, return_when=asyncio.FIRST_COMPLETED)
+            if (
+                listing.done()
+                and not listing.cancelled()
+                and listing.exception() is None
+                and not stop.is_set()
+            ):
+                background.append(asyncio.create_task(sweeper.run(), name="sweeper"))
+                background[-1].add_done_callback(_report_failure)
+                kopf_task = asyncio.create_task(
+                    kopf.operator(
+                        registry=registry,
+                        settings=settings,
+                        clusterwide=not options.namespaces,
+                        namespaces=list(options.namespaces),
+                        standalone=True,
+                        identity=self.identity,  # type: ignore[arg-type]
+                        stop_flag=kopf_stop,
+                    ),
+                    name="kopf",
+                )
+                self._tasks.append(kopf_task)
+                await asyncio.wait({stopper, *self._tasks}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            try:
+                await self._shutdown(kopf_task, kopf_stop, [listing, reconciling, *background])
+            finally:
+                runtime.synced = False
+                metrics.uninstall(snapshot)
+                await self.endpoints.stop()
+
+    async def _list(
+        self, client: KubeClient, sync: StateSync, sweeper: Sweeper, served: list[Watched]
+    ) -> None:
+        """The state first, from our own listing; kopf's watches start only once it is complete."""
+        started = time.monotonic()
+        sweeper.unconfirmed = await initial_listing(client, sync, served, self.options.namespaces)
+        sync.listed()
+        seconds = round(time.monotonic() - started, 2)
+        audit(logger, "initial listing done", objects=len(sweeper.unconfirmed), seconds=seconds)
+
+    def _admission_server(self, registry: kopf.OperatorRegistry) -> Any:
+        options = self.options
+        if not options.webhook:
+            return None
+        from gpai_operator.admission import handlers as admission
+
+        admission.register(registry, self.runtime)
+        assert options.webhook_cert_file
+        assert options.webhook_key_file
+        return admission.build_server(
+            options.webhook_address,
+            options.webhook_port,
+            options.webhook_cert_file,
+            options.webhook_key_file,
+            runtime=self.runtime,
+        )
+
+    async def _shutdown(
+        self, kopf_task: asyncio.Task[Any] | None, kopf_stop: asyncio.Event, ours: list[asyncio.Task[Any]]
+    ) -> None:
+        """Stop our tasks first (a leader leaves the peering), then kopf; re-raise the first failure."""
+        failure = next(
+            (t.exception() for t in ours if t.done() and not t.cancelled() and t.exception()), None
+        )
+        for task in ours:
+            task.cancel()
+        for task in ours:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        kopf_stop.set()
+        try:
+            if kopf_task is not None:
+                await kopf_task
+        finally:
+            audit(logger, "stopped", identity=self.identity)
+        if failure is not None:
+            raise failure
+
+
+def _report_failure(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("%s failed", task.get_name(), exc_info=task.exception())
+
+
+class OperatorThread:
+    """An Operator in a thread with its own event loop (tests, the demo, benchmarks)."""
+
+    def __init__(self, operator: Operator) -> None:
+        self.operator = operator
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+
+    def start(self, timeout: float = 60.0, wait_ready: bool = True) -> OperatorThread:
+        ready = threading.Event()
+
+        def main() -> None:
+            async def serve() -> None:
+                self._loop = asyncio.get_running_loop()
+                self._stop = asyncio.Event()
+                ready.set()
+                await self.operator.run(self._stop)
+
+            try:
+                asyncio.run(serve())
+            except BaseException as error:  # reported by wait_ready/stop
+                self.error = error
+            finally:
+                ready.set()
+
+        self._thread = threading.Thread(target=main, name=f"operator-{self.operator.identity}", daemon=True)
+        self._thread.start()
+        ready.wait(timeout)
+        if wait_ready:
+            self.wait(lambda: self.operator.ready()[0], timeout, "the operator to become ready")
+        return self
+
+    def wait(self, condition: Callable[[], bool], timeout: float, what: str) -> None:
+        end = time.monotonic() + timeout
+        while not condition():
+            if self.error is not None:
+                raise RuntimeError(f"the operator stopped: {self.error!r}") from self.error
+            if self._thread is not None and not self._thread.is_alive():
+                raise RuntimeError("the operator thread ended")
+            if time.monotonic() > end:
+                raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
+            time.sleep(0.02)
+
+    def call(self, fn: Callable[[], Any]) -> None:
+        """Run `fn` in the operator's event loop (thread-safe)."""
+        assert self._loop is not None
+        self._loop.call_soon_threadsafe(fn)
+
+    def request_stop(self) -> None:
+        """Ask the operator to stop (thread- and signal-safe); `join` waits for it."""
+        if self._loop is not None and self._stop is not None and not self._loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                self._loop.call_soon_threadsafe(self._stop.set)
+
+    def join(self) -> None:
+        """Wait until the operator has stopped, letting this thread handle signals meanwhile."""
+        while self._thread is not None and self._thread.is_alive():
+            self._thread.join(0.5)
+
+    def stop(self, timeout: float = 60.0) -> None:
+        self.request_stop()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                raise TimeoutError(f"the operator did not stop within {timeout:.0f} s")
+        if self.error is not None and not isinstance(self.error, (asyncio.CancelledError, KeyboardInterrupt)):
+            raise RuntimeError(f"the operator failed: {self.error!r}") from self.error

@@ -1,0 +1,214 @@
+"""The operator's own connection to the API server: credentials for kopf, and a small async client.
+
+kopf watches with its own client; everything the operator *writes* (GPAIModel status, workload
+annotations, Events, the peering keep-alive) and its start-up checks go through `KubeClient`, a
+thin aiohttp wrapper over the REST paths it needs. Both use the same credentials, loaded once by
+`load_configuration` from a kubeconfig or the in-cluster service account.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Self
+
+import aiohttp
+from kubernetes.client import Configuration
+
+MERGE_PATCH = "application/merge-patch+json"
+JSON = "application/json"
+
+
+class ConfigurationError(Exception):
+    """No usable credentials: neither the in-cluster service account nor a kubeconfig."""
+
+
+class ApiError(Exception):
+    """An error answer from the API server (or none at all: status 0), with its Status message."""
+
+    def __init__(self, method: str, path: str, status: int, reason: str, message: str) -> None:
+        self.method, self.path, self.status, self.reason, self.message = method, path, status, reason, message
+        where = f"{method} {path}"
+        super().__init__(f"{where}: HTTP {status} {reason}: {message}" if status else f"{where}: {message}")
+
+    @property
+    def not_found(self) -> bool:
+        return self.status == 404
+
+    @property
+    def unreachable(self) -> bool:
+        return self.status == 0
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Where the API server is and how to prove who we are; a plain copy of the client's Configuration."""
+
+    server: str
+    configuration: Configuration
+    source: str  # "in-cluster" or the kubeconfig path, for messages
+
+    def authorization(self) -> str | None:
+        # kubernetes>=36 stores the token under BearerToken, earlier versions under authorization; the
+        # getter also runs the refresh hook that re-reads a rotated service-account token.
+        cfg = self.configuration
+        return cfg.get_api_key_with_prefix("BearerToken") or cfg.get_api_key_with_prefix("authorization")
+
+    def ssl_context(self) -> ssl.SSLContext | bool:
+        cfg = self.configuration
+        if not self.server.startswith("https://"):
+            return False
+        if not cfg.verify_ssl:
+            context = ssl.create_default_context()
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        else:
+            cadata = getattr(cfg, "ca_cert_data", None)
+            context = ssl.create_default_context(
+                cafile=cfg.ssl_ca_cert or None,
+                cadata=cadata.decode() if isinstance(cadata, bytes) else cadata,
+            )
+        if cfg.cert_file and cfg.key_file:
+            context.load_cert_chain(cfg.cert_file, cfg.key_file)
+        return context
+
+
+def load_credentials(kubeconfig: str | None = None, context: str | None = None) -> Credentials:
+    """The in-cluster service account when running in a pod and no kubeconfig is named, else a kubeconfig.
+
+    A kubeconfig is `kubeconfig`, else $KUBECONFIG, else ~/.kube/config (the client's own rules).
+    """
+    from kubernetes import config
+
+    cfg = Configuration()
+    if kubeconfig is None and context is None and os.environ.get("KUBERNETES_SERVICE_HOST"):
+        try:
+            config.load_incluster_config(client_configuration=cfg)
+            return Credentials(server=cfg.host, configuration=cfg, source="in-cluster service account")
+        except config.ConfigException as error:
+            raise ConfigurationError(f"in-cluster configuration failed: {error}") from error
+    try:
+        config.load_kube_config(
+            config_file=kubeconfig, context=context, client_configuration=cfg, persist_config=False
+        )
+    except (config.ConfigException, OSError, TypeError) as error:
+        where = kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config"
+        raise ConfigurationError(f"cannot load the kubeconfig {where}: {error}") from error
+    return Credentials(server=cfg.host, configuration=cfg, source=kubeconfig or "kubeconfig")
+
+
+def connection_info(credentials: Credentials) -> Any:
+    """The same credentials as kopf wants them from a login handler."""
+    import kopf
+
+    cfg = credentials.configuration
+    header = credentials.authorization()
+    parts = header.split(" ", 1) if header else []
+    scheme, token = (parts[0], parts[1]) if len(parts) == 2 else (None, parts[0] if parts else None)
+    cadata = getattr(cfg, "ca_cert_data", None)
+    return kopf.ConnectionInfo(
+        server=cfg.host,
+        ca_path=cfg.ssl_ca_cert or None,
+        ca_data=None if cfg.ssl_ca_cert else cadata,
+        insecure=not cfg.verify_ssl,
+        username=cfg.username or None,
+        password=cfg.password or None,
+        scheme=scheme,
+        token=token,
+        certificate_path=cfg.cert_file or None,
+        private_key_path=cfg.key_file or None,
+    )
+
+
+class KubeClient:
+    """Async requests to API paths, JSON in and out; raises ApiError on any failure."""
+
+    def __init__(self, credentials: Credentials, *, concurrency: int = 32, timeout: float = 30.0) -> None:
+        self.credentials = credentials
+        self._concurrency = concurrency
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    def _open(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(
+                ssl=self.credentials.ssl_context(), limit=self._concurrency, enable_cleanup_closed=True
+            )
+            self._session = aiohttp.ClientSession(
+                base_url=self.credentials.server.rstrip("/") + "/", connector=connector, timeout=self._timeout
+            )
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        content_type: str = JSON,
+        params: Mapping[str, str] | None = None,
+    ) -> Any:
+        headers = {"Accept": JSON}
+        if (authorization := self.credentials.authorization()) is not None:
+            headers["Authorization"] = authorization
+        data = None
+        if body is not None:
+            headers["Content-Type"] = content_type
+            data = json.dumps(body, separators=(",", ":"), default=_iso)
+        session = self._open()
+        try:
+            async with session.request(
+                method, path.lstrip("/"), data=data, headers=headers, params=params
+            ) as response:
+                text = await response.text()
+                if response.status >= 300:
+                    raise _error(method, path, response.status, response.reason or "", text)
+                return json.loads(text) if text else None
+        except (aiohttp.ClientError, TimeoutError, ssl.SSLError, OSError) as error:
+            raise ApiError(method, path, 0, "", f"{type(error).__name__}: {error}") from error
+
+    async def get(self, path: str, params: Mapping[str, str] | None = None) -> Any:
+        return await self.request("GET", path, params=params)
+
+    async def merge_patch(self, path: str, body: Mapping[str, Any]) -> Any:
+        return await self.request("PATCH", path, body=body, content_type=MERGE_PATCH)
+
+    async def create(self, path: str, body: Mapping[str, Any]) -> Any:
+        return await self.request("POST", path, body=body)
+
+
+def _iso(value: Any) -> str:
+    """Dates and times as Kubernetes writes them (manifests read from YAML carry them as objects)."""
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def _error(method: str, path: str, status: int, reason: str, text: str) -> ApiError:
+    message = text.strip()
+    try:
+        decoded = json.loads(text)
+        if isinstance(decoded, dict):
+            message = str(decoded.get("message") or message)
+            reason = str(decoded.get("reason") or reason)
+    except ValueError:
+        pass
+    return ApiError(method, path, status, reason, message[:1000])

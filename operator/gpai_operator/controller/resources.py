@@ -1,0 +1,59 @@
+"""What the operator watches and where each object lives in the REST API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gpai_operator.api.base import API_VERSION, GROUP
+from gpai_operator.api.kinds import KINDS
+
+
+@dataclass(frozen=True)
+class Watched:
+    """One resource the operator watches: kopf's selector and, for the start-up checks, RBAC names."""
+
+    group: str
+    version: str  # empty: kopf picks the preferred version
+    plural: str
+    kind: str
+    namespaced: bool
+    patched: bool  # the operator writes to it (workload annotations)
+    optional: bool = False  # served only when its CRD is installed (KServe)
+
+    @property
+    def selector(self) -> tuple[str, ...]:
+        """Positional arguments for kopf's decorators."""
+        if self.version:
+            return (self.group, self.version, self.plural)
+        return (f"{self.plural}.{self.group}",) if self.group else (self.plural,)
+
+
+OUR_KINDS: tuple[Watched, ...] = tuple(
+    Watched(GROUP, API_VERSION.split("/")[1], k.plural, k.kind, k.namespaced, patched=False) for k in KINDS
+)
+NAMESPACES = Watched("", "v1", "namespaces", "Namespace", namespaced=False, patched=False)
+INFERENCE_SERVICES = Watched(
+    "serving.kserve.io", "", "inferenceservices", "InferenceService", True, patched=True, optional=True
+)
+WORKLOADS: tuple[Watched, ...] = (
+    Watched("apps", "v1", "deployments", "Deployment", True, patched=True),
+    Watched("apps", "v1", "statefulsets", "StatefulSet", True, patched=True),
+    Watched("apps", "v1", "daemonsets", "DaemonSet", True, patched=True),
+    Watched("batch", "v1", "jobs", "Job", True, patched=True),
+    Watched("batch", "v1", "cronjobs", "CronJob", True, patched=True),
+    Watched("", "v1", "pods", "Pod", True, patched=True),
+    INFERENCE_SERVICES,
+)
+PLURALS: dict[str, str] = {w.kind: w.plural for w in (*OUR_KINDS, NAMESPACES, *WORKLOADS)}
+
+
+def object_path(api_version: str, kind: str, namespace: str, name: str, subresource: str = "") -> str:
+    """The REST path of one object, e.g. /apis/apps/v1/namespaces/ml/deployments/chat."""
+    root = f"/apis/{api_version}" if "/" in api_version else f"/api/{api_version}"
+    scope = f"/namespaces/{namespace}" if namespace else ""
+    tail = f"/{subresource}" if subresource else ""
+    return f"{root}{scope}/{PLURALS[kind]}/{name}{tail}"
+
+
+def events_path(namespace: str) -> str:
+    return f"/api/v1/namespaces/{namespace}/events"

@@ -1,0 +1,176 @@
+"""Watch events into the cluster state: what kopf's handlers call (they are one line each).
+
+`StateSync` keeps `runtime.state` current with `objects.apply/remove`, remembers what the watches
+last saw of the fields the operator itself writes (model status, the workload annotations), and
+tells the reconciler what to look at again:
+
+- a model whose evaluation may change (anything `apply` reports, but only when the object really
+  changed: a status-only update of a GPAIModel or an annotation-only update of a workload changes
+  no verdict);
+- a model whose status differs from what the reconciler last computed (someone edited it);
+- a workload whose labels or `gpai.dev/*` annotations differ from what it should carry (a user
+  writing `gpai.dev/compliance: Compliant` by hand).
+
+So the reconciler's own writes come back as events that queue nothing: no feedback loop.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from gpai_operator import objects
+from gpai_operator.controller.annotations import Marks, observed_marks
+from gpai_operator.controller.logs import audit
+from gpai_operator.controller.runtime import Runtime
+from gpai_operator.engine.state import ClusterState, ModelKey
+
+if TYPE_CHECKING:
+    from gpai_operator.controller.reconciler import Reconciler
+
+logger = logging.getLogger("gpai_operator.sync")
+
+WorkloadKey = tuple[str, str, str]  # (kind, namespace, name), as ClusterState keys workloads
+
+
+@dataclass(frozen=True)
+class InvalidModel:
+    """A GPAIModel the API server accepted but the engine cannot read (e.g. a newer schema)."""
+
+    message: str
+    generation: int
+    uid: str
+
+
+@dataclass
+class Observed:
+    """The last seen values of what the operator writes, per object, from the watches."""
+
+    model_status: dict[ModelKey, dict[str, Any]] = field(default_factory=dict)
+    invalid_models: dict[ModelKey, InvalidModel] = field(default_factory=dict)
+    marks: dict[WorkloadKey, Marks] = field(default_factory=dict)
+    uids: dict[tuple[str, str, str], str] = field(default_factory=dict)  # (kind, namespace, name) -> uid
+
+
+def _current(state: ClusterState, kind: str, namespace: str, name: str) -> Any:
+    """The state's entry for one of our objects (to tell a real change from a status-only one)."""
+    if kind == "CompliancePolicy":
+        return state.policies.get(name)
+    table = {
+        "GPAIModel": state.models,
+        "ModelDocumentation": state.documentation,
+        "CopyrightPolicy": state.copyright_policies,
+        "RiskEvaluation": state.evaluations,
+    }.get(kind)
+    return table.get((namespace, name)) if table is not None else None
+
+
+class StateSync:
+    def __init__(self, runtime: Runtime, observed: Observed, reconciler: Reconciler) -> None:
+        self.runtime = runtime
+        self.observed = observed
+        self.reconciler = reconciler
+        self.on_synced: Callable[[], None] = lambda: None
+
+    @property
+    def state(self) -> ClusterState:
+        return self.runtime.state
+
+    # ---- called by kopf's handlers ------------------------------------------------------------
+    def upsert(self, body: Mapping[str, Any]) -> None:
+        """An object was listed, added or modified."""
+        api_version, kind, namespace, name = objects.identity(body)
+        uid = str((body.get("metadata") or {}).get("uid") or "")
+        self.observed.uids[(kind, namespace, name)] = uid
+        if objects.is_ours(body):
+            self._upsert_ours(body, kind, namespace, name, uid)
+        elif objects.is_workload(body):
+            self._upsert_workload(body, kind, namespace, name)
+        elif kind == "Namespace" and api_version == "v1":
+            self.reconciler.enqueue_models(objects.apply(self.state, body))
+
+    def delete(self, body: Mapping[str, Any]) -> None:
+        """An object was deleted. A stale deletion (the name already has a new object) is ignored."""
+        _, kind, namespace, name = objects.identity(body)
+        uid = str((body.get("metadata") or {}).get("uid") or "")
+        known = self.observed.uids.get((kind, namespace, name))
+        if known is not None and uid and known != uid:
+            return
+        self.observed.uids.pop((kind, namespace, name), None)
+        affected = objects.remove(self.state, body)
+        if kind == "GPAIModel" and objects.is_ours(body):
+            key = (namespace, name)
+            self.observed.model_status.pop(key, None)
+            self.observed.invalid_models.pop(key, None)
+            affected.add(key)
+        elif objects.is_workload(body):
+            self.observed.marks.pop((kind, namespace, name), None)
+            self.reconciler.forget_workload((kind, namespace, name))
+        self.reconciler.enqueue_models(affected)
+
+    def listed(self) -> None:
+        """The start-up listing is in the state: from now on the state is the cluster's."""
+        if not self.runtime.synced:
+            self.runtime.synced = True
+            audit(
+                logger,
+                "state synced",
+                models=len(self.state.models),
+                workloads=len(self.state.workloads),
+                policies=len(self.state.policies),
+                namespaces=len(self.state.namespaces),
+            )
+            self.on_synced()
+
+    # ---- details ------------------------------------------------------------------------------
+    def _upsert_ours(self, body: Mapping[str, Any], kind: str, namespace: str, name: str, uid: str) -> None:
+        key = (namespace, name)
+        before = _current(self.state, kind, namespace, name)
+        try:
+            affected = objects.apply(self.state, body)
+        except objects.InvalidObject as error:
+            audit(
+                logger,
+                "object cannot be evaluated; treated as absent",
+                logging.WARNING,
+                kind=kind,
+                namespace=namespace,
+                name=name,
+                error=str(error),
+            )
+            affected = objects.remove(self.state, body)
+            if kind == "GPAIModel":
+                generation = int((body.get("metadata") or {}).get("generation") or 0)
+                self.observed.invalid_models[key] = InvalidModel(str(error), generation, uid)
+                affected.add(key)
+        else:
+            if kind == "GPAIModel" and self.observed.invalid_models.pop(key, None) is not None:
+                affected.add(key)
+            if before is not None and before == _current(self.state, kind, namespace, name):
+                affected = set()  # metadata or status only: no verdict can change
+        if kind == "GPAIModel":
+            status = body.get("status")
+            status = dict(status) if isinstance(status, Mapping) else {}
+            self.observed.model_status[key] = status
+            if status != self.reconciler.desired_status.get(key):
+                affected.add(key)
+        self.reconciler.enqueue_models(affected)
+
+    def _upsert_workload(self, body: Mapping[str, Any], kind: str, namespace: str, name: str) -> None:
+        key: WorkloadKey = (kind, namespace, name)
+        before = self.state.workloads.get(key)
+        affected = objects.apply(self.state, body)
+        after = self.state.workloads.get(key)
+        if before == after:
+            affected = set()  # only annotations, status or spec changed: the model's verdict did not
+        marks = observed_marks((body.get("metadata") or {}).get("annotations"))
+        self.observed.marks[key] = marks
+        self.reconciler.enqueue_models(affected)
+        if (
+            after is not None
+            and not after.controlled
+            and (before != after or marks != self.reconciler.desired_marks.get(key, {}))
+        ):
+            self.reconciler.enqueue_workloads({key})

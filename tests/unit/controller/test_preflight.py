@@ -1,0 +1,37 @@
+"""What `gpai run` checks it may do before starting: the RBAC the chart grants, nothing more."""
+
+from __future__ import annotations
+
+from gpai_operator.controller.preflight import Permission, required_permissions
+
+
+def _names(permissions: list[Permission]) -> set[str]:
+    return {str(p) for p in permissions}
+
+
+def test_cluster_wide_needs_reads_of_every_kind_and_writes_of_status_annotations_and_events():
+    names = _names(required_permissions((), kserve=False, peering=None))
+    assert "list gpai.dev/gpaimodels cluster-wide" in names
+    assert "watch gpai.dev/compliancepolicies cluster-wide" in names
+    assert "patch gpai.dev/gpaimodels/status cluster-wide" in names
+    assert "patch apps/deployments cluster-wide" in names
+    assert "patch core/pods cluster-wide" in names
+    assert "create core/events cluster-wide" in names
+    assert "watch core/namespaces cluster-wide" in names
+    assert not any("inferenceservices" in n for n in names)  # KServe absent: not watched, not required
+    assert not any("kopf.dev" in n for n in names)
+    assert not any(n.startswith(("create apps", "delete", "update")) for n in names)
+
+
+def test_kserve_and_peering_add_their_permissions():
+    names = _names(required_permissions((), kserve=True, peering="gpai"))
+    assert "patch serving.kserve.io/inferenceservices cluster-wide" in names
+    assert "patch kopf.dev/clusterkopfpeerings cluster-wide" in names
+
+
+def test_namespaced_operation_checks_each_namespace_and_cluster_scoped_kinds_cluster_wide():
+    names = _names(required_permissions(("ml", "prod"), kserve=False, peering=None))
+    assert "list apps/deployments in namespace ml" in names
+    assert "list apps/deployments in namespace prod" in names
+    assert "list gpai.dev/compliancepolicies cluster-wide" in names
+    assert "list core/namespaces cluster-wide" in names

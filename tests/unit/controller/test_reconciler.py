@@ -1,0 +1,240 @@
+"""The reconcile loop against an in-memory API: what ends up in status, Events and annotations."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+from gpai_operator.controller.annotations import COMPLIANCE, EVALUATED, UNMET
+from tests.unit.controller.fakes import FakeCluster
+from tests.unit.engine import builders as b
+
+NS, MODEL = b.NS, b.MODEL
+
+
+def conditions(cluster: FakeCluster, name: str = MODEL) -> dict[str, dict]:
+    status = cluster.get("GPAIModel", NS, name).get("status", {})
+    return {c["type"]: c for c in status.get("conditions", [])}
+
+
+def obligations(cluster: FakeCluster, name: str = MODEL) -> dict[str, str]:
+    return {o["id"]: o["status"] for o in cluster.get("GPAIModel", NS, name)["status"]["obligations"]}
+
+
+def annotations(cluster: FakeCluster, kind: str = "Deployment", name: str = "chat") -> dict[str, str]:
+    return cluster.get(kind, NS, name)["metadata"].get("annotations", {})
+
+
+def started(*objs: dict, now: dt.datetime = b.NOW, leading: bool = True) -> FakeCluster:
+    cluster = FakeCluster(now, leading=leading)
+    for obj in objs:
+        cluster.create(obj)
+    cluster.start()
+    asyncio.run(cluster.settle())
+    return cluster
+
+
+def add(cluster: FakeCluster, *objs: dict) -> None:
+    for obj in objs:
+        cluster.create(obj)
+    asyncio.run(cluster.settle())
+
+
+def test_a_model_without_evidence_is_non_compliant_with_a_warning_event():
+    cluster = started(b.model())
+    compliant = conditions(cluster)["Compliant"]
+    assert (compliant["status"], compliant["reason"]) == ("False", "ObligationsUnmet")
+    assert "transparency/technical-documentation (Missing)" in compliant["message"]
+    assert compliant["lastTransitionTime"] == "2026-11-28T12:30:00Z"
+    assert conditions(cluster)["Ready"]["status"] == "True"
+    assert obligations(cluster)["systemic-risk/evaluation"] == "Missing"
+    status = cluster.get("GPAIModel", NS, MODEL)["status"]
+    assert status["observedGeneration"] == 1
+    assert status["classification"] == {
+        "systemicRisk": True,
+        "openSourceExempt": False,
+        "legacy": False,
+        "euProvider": True,
+    }
+    assert status["workloads"] == 0
+    assert [(e["type"], e["reason"]) for e in cluster.events] == [("Warning", "BecameNonCompliant")]
+    assert "systemic-risk/evaluation" in cluster.events[0]["message"]
+
+
+def test_evidence_turns_the_model_compliant_with_one_event_and_a_new_transition_time():
+    cluster = started(b.model())
+    ready_since = conditions(cluster)["Ready"]["lastTransitionTime"]
+    cluster.clock.advance(dt.timedelta(hours=1))
+    add(cluster, *b.frontier()[1:])
+    compliant = conditions(cluster)["Compliant"]
+    assert (compliant["status"], compliant["reason"]) == ("True", "ObligationsMet")
+    assert compliant["lastTransitionTime"] == "2026-11-28T13:30:00Z"
+    assert conditions(cluster)["Ready"]["lastTransitionTime"] == ready_since
+    assert set(obligations(cluster).values()) <= {"Met", "NotApplicable"}
+    assert [e["reason"] for e in cluster.events] == ["BecameNonCompliant", "BecameCompliant"]
+    assert cluster.events[-1]["type"] == "Normal"
+    next_review = cluster.runtime.verdicts[(NS, MODEL)].next_review
+    assert next_review is not None
+    assert next_review > b.NOW
+    assert cluster.get("GPAIModel", NS, MODEL)["status"]["nextReview"] == next_review.strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
+
+
+def test_nothing_is_written_again_when_nothing_changed():
+    cluster = started(*b.frontier(), b.workload())
+    writes = len(cluster.writes)
+    cluster.clock.advance(dt.timedelta(hours=2))
+    cluster.reconciler.enqueue_all()
+    asyncio.run(cluster.settle())
+    assert len(cluster.writes) == writes
+    assert len(cluster.events) == 1
+
+
+def test_own_writes_come_back_without_queueing_anything():
+    cluster = started(*b.frontier(), b.workload())
+    assert cluster.reconciler.idle
+    # the status and annotation patches were fed back through the watch (FakeCluster._patch)
+    assert any(kind == "status" for kind, _, _ in cluster.writes)
+    assert any(kind == "workload" for kind, _, _ in cluster.writes)
+
+
+def test_a_labelled_workload_is_annotated_through_metadata_only():
+    cluster = started(*b.frontier(), b.workload())
+    assert annotations(cluster) == {
+        COMPLIANCE: "Compliant",
+        UNMET: "",
+        EVALUATED: "2026-11-28T12:30:00Z",
+    }
+    patches = [body for kind, key, body in cluster.writes if kind == "workload"]
+    assert patches
+    assert all(set(body) == {"metadata"} and set(body["metadata"]) == {"annotations"} for body in patches)
+    assert cluster.get("GPAIModel", NS, MODEL)["status"]["workloads"] == 1
+
+
+def test_a_non_compliant_model_marks_its_workloads_with_the_unmet_ids():
+    cluster = started(b.model(), b.workload())
+    marks = annotations(cluster)
+    assert marks[COMPLIANCE] == "NonCompliant"
+    assert "transparency/technical-documentation" in marks[UNMET].split(",")
+    assert marks[UNMET].split(",") == sorted(marks[UNMET].split(","))
+
+
+def test_a_hand_written_compliant_annotation_is_corrected():
+    cluster = started(b.model(), b.workload())
+    evaluated = annotations(cluster)[EVALUATED]
+    cluster.clock.advance(dt.timedelta(minutes=5))
+    cluster.update(
+        "Deployment", NS, "chat", {"metadata": {"annotations": {COMPLIANCE: "Compliant", UNMET: ""}}}
+    )
+    asyncio.run(cluster.settle())
+    assert annotations(cluster)[COMPLIANCE] == "NonCompliant"
+    assert annotations(cluster)[UNMET]
+    assert annotations(cluster)[EVALUATED] == "2026-11-28T12:35:00Z"  # the values changed back
+    assert evaluated != annotations(cluster)[EVALUATED]
+
+
+def test_removing_the_label_removes_the_annotations():
+    cluster = started(*b.frontier(), b.workload())
+    cluster.update("Deployment", NS, "chat", {"metadata": {"labels": {"gpai.dev/model": None}}})
+    asyncio.run(cluster.settle())
+    assert not any(key.startswith("gpai.dev/") for key in annotations(cluster))
+    assert cluster.get("GPAIModel", NS, MODEL)["status"]["workloads"] == 0
+
+
+def test_controlled_workloads_are_never_annotated():
+    cluster = started(*b.frontier(), b.workload("Pod", "chat-abc", controller="ReplicaSet"))
+    assert annotations(cluster, "Pod", "chat-abc") == {}
+    assert cluster.get("GPAIModel", NS, MODEL)["status"]["workloads"] == 0
+
+
+def test_deleting_the_model_marks_its_workloads_unknown_and_drops_its_verdict():
+    cluster = started(*b.frontier(), b.workload())
+    cluster.delete("GPAIModel", NS, MODEL)
+    asyncio.run(cluster.settle())
+    assert annotations(cluster)[COMPLIANCE] == "UnknownModel"
+    assert annotations(cluster)[UNMET] == "workload/model-exists"
+    assert (NS, MODEL) not in cluster.runtime.verdicts
+    assert cluster.reconciler.next_review() is None
+
+
+def test_a_stale_deletion_does_not_remove_a_recreated_object():
+    cluster = started(*b.frontier(), b.workload())
+    old = cluster.get("Deployment", NS, "chat")
+    cluster.delete("Deployment", NS, "chat")
+    cluster.create(b.workload())  # a new object of the same name, new uid
+    cluster.sync.delete(old)  # the old object's deletion, processed late
+    assert ("Deployment", NS, "chat") in cluster.runtime.state.workloads
+
+
+def test_the_clock_alone_expires_an_evaluation():
+    objs = b.frontier()
+    objs[3] = b.evaluation(f"{MODEL}-evals", valid_until="2026-12-15")
+    cluster = started(*objs, b.workload())
+    assert conditions(cluster)["Compliant"]["status"] == "True"
+    assert cluster.reconciler.next_review() == dt.datetime(2026, 12, 16, tzinfo=dt.UTC)
+
+    async def scenario() -> None:
+        worker = asyncio.create_task(cluster.reconciler.run())
+        await asyncio.sleep(0.05)
+        assert conditions(cluster)["Compliant"]["status"] == "True"  # asleep until the next review
+        cluster.clock.set(dt.datetime(2026, 12, 16, 0, 0, 1, tzinfo=dt.UTC))
+        for _ in range(200):
+            if conditions(cluster)["Compliant"]["status"] == "False":
+                break
+            await asyncio.sleep(0.01)
+        worker.cancel()
+
+    asyncio.run(scenario())
+    assert obligations(cluster)["systemic-risk/evaluation"] == "Expired"
+    assert annotations(cluster)[COMPLIANCE] == "NonCompliant"
+    assert [e["reason"] for e in cluster.events][-1] == "BecameNonCompliant"
+
+
+def test_a_standby_replica_evaluates_but_writes_nothing_until_it_leads():
+    cluster = started(*b.frontier(), b.workload(), leading=False)
+    assert cluster.writes == []
+    assert cluster.events == []
+    assert cluster.runtime.verdicts[(NS, MODEL)].compliant
+    cluster.leading = True
+    cluster.reconciler.leadership_changed(True)
+    asyncio.run(cluster.settle())
+    assert conditions(cluster)["Compliant"]["status"] == "True"
+    assert annotations(cluster)[COMPLIANCE] == "Compliant"
+
+
+def test_a_stale_status_from_before_a_restart_is_corrected_without_a_duplicate_event():
+    stale = b.model()
+    stale["status"] = {
+        "conditions": [
+            {
+                "type": "Compliant",
+                "status": "False",
+                "reason": "ObligationsUnmet",
+                "message": "old",
+                "lastTransitionTime": "2026-01-01T00:00:00Z",
+            }
+        ]
+    }
+    cluster = started(stale)
+    assert conditions(cluster)["Compliant"]["lastTransitionTime"] == "2026-01-01T00:00:00Z"
+    assert conditions(cluster)["Compliant"]["message"] != "old"
+    assert cluster.events == []  # it was already non-compliant: no transition
+
+
+def test_a_policy_selecting_the_namespace_changes_the_status():
+    cluster = started(b.namespace(NS, team="ml"), *b.frontier())
+    assert conditions(cluster)["Compliant"]["status"] == "True"
+    extra = {"obligations": ["copyright/policy"], "additionalRequiredFields": []}
+    add(cluster, b.policy("strict", namespaceSelector={"matchLabels": {"team": "ml"}}, **extra))
+    assert "policy strict" in conditions(cluster)["Ready"]["message"]
+    add(cluster, b.policy("other", namespaceSelector={"matchLabels": {"team": "nobody"}}))
+    assert "policy other" not in conditions(cluster)["Ready"]["message"]
+
+
+def test_a_model_the_engine_cannot_read_is_not_ready():
+    broken = b.without(b.model(), "spec.modelName")
+    cluster = started(broken)
+    ready = conditions(cluster)["Ready"]
+    assert (ready["status"], ready["reason"]) == ("False", "InvalidSpec")
+    assert "modelName" in ready["message"]
