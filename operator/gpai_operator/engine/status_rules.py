@@ -97,18 +97,29 @@ def _judge(
             changes.append(warn_from)
         if expiring:
             explanation += f" Expiring: it counts only through {expires}."
-    detail = f"{obligation.id} ({obligation.basis}) is {status}: {explanation}"
     return Judgement(
-        ObligationVerdict(
-            id=obligation.id,
-            status=status,
-            message=f"{evidence.subject}: {detail}",
-            basis=obligation.basis,
-            expires=expires,
-            expiring=expiring,
-            detail=detail,
-        ),
+        _verdict(obligation, evidence, status, explanation, expires, expiring),
         tuple(sorted({d for d in changes if d > today})),
+    )
+
+
+def _verdict(
+    obligation: Obligation,
+    evidence: Evidence,
+    status: ObligationStatus,
+    explanation: str,
+    expires: dt.date | None = None,
+    expiring: bool = False,
+) -> ObligationVerdict:
+    detail = f"{obligation.id} ({obligation.basis}) is {status}: {explanation}"
+    return ObligationVerdict(
+        id=obligation.id,
+        status=status,
+        message=f"{evidence.subject}: {detail}",
+        basis=obligation.basis,
+        expires=expires,
+        expiring=expiring,
+        detail=detail,
     )
 
 
@@ -130,14 +141,4 @@ def _explain(obligation: Obligation, evidence: Evidence, finding: Finding) -> st
 
 
 def _settled(obligation: Obligation, evidence: Evidence, status: ObligationStatus, because: str) -> Judgement:
-    detail = f"{obligation.id} ({obligation.basis}) is {status}: {because}."
-    return Judgement(
-        ObligationVerdict(
-            id=obligation.id,
-            status=status,
-            message=f"{evidence.subject}: {detail}",
-            basis=obligation.basis,
-            detail=detail,
-        ),
-        (),
-    )
+    return Judgement(_verdict(obligation, evidence, status, f"{because}."), ())
