@@ -32,31 +32,6 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-INFERENCE_SERVICE_CRD: dict[str, Any] = {
-    "apiVersion": "apiextensions.k8s.io/v1",
-    "kind": "CustomResourceDefinition",
-    "metadata": {"name": "inferenceservices.serving.kserve.io"},
-    "spec": {
-        "group": "serving.kserve.io",
-        "scope": "Namespaced",
-        "names": {"kind": "InferenceService", "plural": "inferenceservices", "singular": "inferenceservice"},
-        "versions": [
-            {
-                "name": "v1beta1",
-                "served": True,
-                "storage": True,
-                "schema": {
-                    "openAPIV3Schema": {
-                        "type": "object",
-                        "properties": {
-                            "spec": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
-                        },
-                    }
-                },
-            }
-        ],
-    },
-}
 CLUSTER_SCOPED = ("Namespace", "CompliancePolicy")
 
 
@@ -235,6 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from bench.corpus import write_corpus
+    from gpai_operator.admission.testing import install_kserve_crd
     from gpai_operator.controller.kube import load_credentials
     from gpai_operator.testing.controlplane import ControlPlane
     from gpai_operator.testing.crds import install_crds
@@ -244,9 +220,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         folder = Path(tmp)
         write_corpus(folder / "corpus", args.models, args.workloads)
         objs = _manifests(folder / "corpus")
-        (folder / "isvc.yaml").write_text(json.dumps(INFERENCE_SERVICE_CRD))
         with cluster.api_client() as api_client:
-            install_crds(api_client, [*sorted((ROOT / "crds").glob("*.yaml")), folder / "isvc.yaml"])
+            install_crds(api_client, sorted((ROOT / "crds").glob("*.yaml")))
+            install_kserve_crd(api_client)
         try:
             operator = _Operator(cluster.kubeconfig, folder / "operator.log")
             ready_s = operator.wait_ready()

@@ -14,13 +14,14 @@ from pathlib import Path
 import pytest
 from kubernetes.client import ApiClient
 
+from gpai_operator.admission.testing import install_kserve_crd
 from gpai_operator.testing.controlplane import BinariesUnavailable, Cluster, start_test_cluster
 from gpai_operator.testing.crds import install_crds
 from gpai_operator.testing.namespaces import create_namespace, delete_namespace
 
 HERE = Path(__file__).resolve().parent
 CRD_DIR = HERE.parents[1] / "crds"
-# Third-party CRDs the tests need served: a stand-in for KServe's InferenceService.
+# Stand-ins for other projects' CRDs the chart renders objects of (Prometheus Operator, cert-manager).
 THIRD_PARTY_CRD_DIR = HERE / "crds"
 
 
@@ -36,7 +37,7 @@ def in_ci() -> bool:
 
 @pytest.fixture(scope="session")
 def cluster() -> Iterator[Cluster]:
-    """A ready cluster with our CRDs (and a KServe InferenceService stand-in) installed and Established."""
+    """A ready cluster with our CRDs, a KServe InferenceService stand-in and the chart's third-party kinds."""
     try:
         started = start_test_cluster()
     except BinariesUnavailable as error:
@@ -50,6 +51,7 @@ def cluster() -> Iterator[Cluster]:
             pytest.fail(f"no CustomResourceDefinitions in {CRD_DIR}; `make crds` writes them", pytrace=False)
         with started.api_client() as api_client:
             install_crds(api_client, [*crd_files, *sorted(THIRD_PARTY_CRD_DIR.glob("*.yaml"))])
+            install_kserve_crd(api_client)
         yield started
     finally:
         started.stop()
