@@ -124,3 +124,17 @@ def test_an_unknown_kind_of_our_group_is_named():
         {"apiVersion": "gpai.dev/v1alpha1", "kind": "GPAIThing", "metadata": {"name": "x"}, "spec": {}}
     )
     assert errors[0].startswith("kind: gpai.dev/v1alpha1 GPAIThing is not a kind of gpai.dev")
+
+
+def test_every_model_declaring_cel_rules_also_runs_them():
+    from gpai_operator.api import kinds  # noqa: F401  (imports every API module)
+    from gpai_operator.api.base import ApiModel, CelCheckedModel
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    declaring = {m for m in subclasses(ApiModel) if m.cel_rules}
+    assert declaring, "the API declares CEL rules"
+    assert {m.__name__ for m in declaring if not issubclass(m, CelCheckedModel)} == set()

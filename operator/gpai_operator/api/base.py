@@ -88,6 +88,14 @@ class ApiModel(BaseModel):
     )
     cel_rules: ClassVar[tuple[CelRule, ...]] = ()
 
+    def wire(self) -> dict[str, Any]:
+        """The object as Kubernetes stores it (camelCase, no unset fields)."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+class CelCheckedModel(ApiModel):
+    """An ApiModel with `cel_rules`; only these pay for running them on every validation."""
+
     @model_validator(mode="after")
     def _check_cel_rules(self) -> Self:
         for rule in self.cel_rules:
@@ -95,10 +103,6 @@ class ApiModel(BaseModel):
                 field = (rule.field_path or "").lstrip(".")
                 raise PydanticCustomError("cel_rule", rule.message, {"field": field})
         return self
-
-    def wire(self) -> dict[str, Any]:
-        """The object as Kubernetes stores it (camelCase, no unset fields)."""
-        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
 class LocalRef(ApiModel):

@@ -10,6 +10,7 @@ from gpai_operator.api.base import (
     LIST_MAX,
     ApiModel,
     Bool,
+    CelCheckedModel,
     CelRule,
     Contact,
     Date,
@@ -28,7 +29,7 @@ class PerformedBy(ApiModel):
     independent: Bool | None = None
 
 
-class RiskEvaluationSpec(ApiModel):
+class RiskEvaluationSpec(CelCheckedModel):
     cel_rules: ClassVar[tuple[CelRule, ...]] = (
         CelRule(
             "self.validUntil >= self.completed",

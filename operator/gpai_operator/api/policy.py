@@ -12,6 +12,7 @@ from gpai_operator.api.base import (
     NAME_MAX,
     ApiModel,
     Bool,
+    CelCheckedModel,
     CelRule,
     Date,
     Name,
@@ -40,7 +41,7 @@ class LabelSelector(ApiModel):
     match_expressions: Annotated[list[LabelSelectorRequirement], Field(max_length=LIST_MAX)] = []
 
 
-class Parameters(ApiModel):
+class Parameters(CelCheckedModel):
     cel_rules: ClassVar[tuple[CelRule, ...]] = (
         CelRule(
             "!has(self.legacyCutoff) || !has(self.legacyDeadline) || self.legacyDeadline > self.legacyCutoff",
@@ -92,7 +93,7 @@ def _valid_actions(actions: list[str]) -> bool:
     return len(set(actions)) == len(actions) and not ("Deny" in actions and "Warn" in actions)
 
 
-class CompliancePolicySpec(ApiModel):
+class CompliancePolicySpec(CelCheckedModel):
     validation_actions: Annotated[
         list[ValidationAction],
         Field(
