@@ -14,12 +14,12 @@ import subprocess
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
-import pytest
 import yaml
 
 from gpai_operator.api.kinds import KINDS
+from tests.unavailable import unavailable
 
 REPO = Path(__file__).resolve().parents[2]
 CHART = REPO / "charts" / "gpai-operator"
@@ -43,17 +43,6 @@ KubernetesYamlLoader.add_implicit_resolver(
 
 def load_all(text: str) -> list[Any]:
     return [document for document in yaml.load_all(text, Loader=KubernetesYamlLoader) if document]
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
-
-
-def unavailable(reason: str) -> NoReturn:
-    """Skips the test, or fails it under CI, where every tool must be present."""
-    if in_ci():
-        pytest.fail(reason, pytrace=False)
-    pytest.skip(reason)
 
 
 def find_tool(env: str, script: str) -> Path:

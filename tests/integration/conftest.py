@@ -7,7 +7,6 @@ Set GPAI_TEST_KUBECONFIG to a kubeconfig file to run them against an existing cl
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from gpai_operator.admission.testing import install_kserve_crd
 from gpai_operator.testing.controlplane import BinariesUnavailable, Cluster, start_test_cluster
 from gpai_operator.testing.crds import install_crds
 from gpai_operator.testing.namespaces import create_namespace, delete_namespace
+from tests.unavailable import unavailable
 
 HERE = Path(__file__).resolve().parent
 CRD_DIR = HERE.parents[1] / "crds"
@@ -31,20 +31,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.integration)
 
 
-def in_ci() -> bool:
-    return os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
-
-
 @pytest.fixture(scope="session")
 def cluster() -> Iterator[Cluster]:
     """A ready cluster with our CRDs, a KServe InferenceService stand-in and the chart's third-party kinds."""
     try:
         started = start_test_cluster()
     except BinariesUnavailable as error:
-        reason = f"no Kubernetes control plane for the integration tests: {error}"
-        if in_ci():
-            pytest.fail(reason, pytrace=False)
-        pytest.skip(reason)
+        unavailable(f"no Kubernetes control plane for the integration tests: {error}")
     try:
         crd_files = sorted(CRD_DIR.glob("*.yaml"))
         if not crd_files:

@@ -160,6 +160,20 @@ def read(api_client: ApiClient, path: str) -> dict[str, Any]:
     return request_json(api_client, "GET", path)
 
 
+def acme_model(namespace: str) -> Manifest:
+    """A GPAIModel without any evidence: non-compliant under every obligation that applies."""
+    return {
+        "apiVersion": "gpai.dev/v1alpha1",
+        "kind": "GPAIModel",
+        "metadata": {"name": "acme", "namespace": namespace},
+        "spec": {
+            "modelName": "Acme-LLM",
+            "version": "3.1",
+            "provider": {"name": "Acme AI GmbH", "establishedInEU": True},
+        },
+    }
+
+
 def test_install_creates_the_operator_and_a_webhook_that_trusts_its_certificate(
     api_client: ApiClient, release: Release
 ) -> None:
@@ -406,16 +420,7 @@ def test_operator_works_end_to_end_with_only_the_charts_rbac(
             "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}},
         },
     }
-    model = {
-        "apiVersion": "gpai.dev/v1alpha1",
-        "kind": "GPAIModel",
-        "metadata": {"name": "acme", "namespace": namespace},
-        "spec": {
-            "modelName": "Acme-LLM",
-            "version": "3.1",
-            "provider": {"name": "Acme AI GmbH", "establishedInEU": True},
-        },
-    }
+    model = acme_model(namespace)
     apply(api_client, deny, dry_run=False)
     try:
         apply(api_client, model, dry_run=False)
@@ -737,16 +742,7 @@ def test_only_labelled_workloads_option_still_sees_a_label_being_removed(
 def test_uninstall_removes_the_webhook_and_keeps_the_crds_and_the_evidence(
     api_client: ApiClient, helm: Helm, release: Release, namespace: str
 ) -> None:
-    model = {
-        "apiVersion": "gpai.dev/v1alpha1",
-        "kind": "GPAIModel",
-        "metadata": {"name": "acme", "namespace": namespace},
-        "spec": {
-            "modelName": "Acme-LLM",
-            "version": "3.1",
-            "provider": {"name": "Acme AI GmbH", "establishedInEU": True},
-        },
-    }
+    model = acme_model(namespace)
     apply(api_client, model, dry_run=False)
     helm.run("uninstall", RELEASE, "--namespace", release.namespace, *release.kubeconfig, timeout=300)
     with pytest.raises(ApiException) as gone:
