@@ -15,19 +15,15 @@ from pydantic import ValidationError
 
 from gpai_operator.api.base import GROUP
 from gpai_operator.api.kinds import KINDS_BY_NAME, Kind
-from gpai_operator.engine.state import MODEL_LABEL, ClusterState, ModelKey, Resource, Workload
-
-# (API group, kind) of every workload kind of SPEC section 3; any version of the group counts.
-WORKLOAD_KINDS: frozenset[tuple[str, str]] = frozenset(
-    {
-        ("apps", "Deployment"),
-        ("apps", "StatefulSet"),
-        ("apps", "DaemonSet"),
-        ("batch", "Job"),
-        ("batch", "CronJob"),
-        ("", "Pod"),
-        ("serving.kserve.io", "InferenceService"),
-    }
+from gpai_operator.engine.kinds import DEFAULT as DEFAULT_KINDS
+from gpai_operator.engine.kinds import WorkloadKinds
+from gpai_operator.engine.state import (
+    MODEL_LABEL,
+    ClusterState,
+    ControllerRef,
+    ModelKey,
+    Resource,
+    Workload,
 )
 
 
@@ -79,15 +75,15 @@ def is_ours(obj: Mapping[str, Any]) -> bool:
     return group_of(str(obj.get("apiVersion") or "")) == GROUP
 
 
-def is_workload(obj: Mapping[str, Any]) -> bool:
-    return (group_of(str(obj.get("apiVersion") or "")), str(obj.get("kind") or "")) in WORKLOAD_KINDS
+def is_workload(obj: Mapping[str, Any], kinds: WorkloadKinds = DEFAULT_KINDS) -> bool:
+    """Any version of a workload kind's group counts (the kinds are matched by group and kind)."""
+    return kinds.get(group_of(str(obj.get("apiVersion") or "")), obj.get("kind")) is not None
 
 
 def workload_from(obj: Mapping[str, Any], default_namespace: str = "default") -> Workload:
     api_version, kind, namespace, name = identity(obj, default_namespace)
     metadata = _metadata(obj)
-    labels = metadata.get("labels") or {}
-    owners = metadata.get("ownerReferences") or []
+    labels = metadata.get("labels")
     model = labels.get(MODEL_LABEL) if isinstance(labels, Mapping) else None
     return Workload(
         api_version=api_version,
@@ -95,8 +91,25 @@ def workload_from(obj: Mapping[str, Any], default_namespace: str = "default") ->
         namespace=namespace,
         name=name,
         model=str(model) if model else None,
-        controlled=any(isinstance(o, Mapping) and o.get("controller") is True for o in owners),
+        uid=str(metadata.get("uid") or ""),
+        controller=controller_ref(metadata),
     )
+
+
+def controller_ref(metadata: Mapping[str, Any]) -> ControllerRef | None:
+    """The ownerReference marked `controller: true`, if any (Kubernetes allows at most one)."""
+    owners = metadata.get("ownerReferences")
+    if not isinstance(owners, list):
+        return None
+    for owner in owners:
+        if isinstance(owner, Mapping) and owner.get("controller") is True:
+            return ControllerRef(
+                api_version=str(owner.get("apiVersion") or ""),
+                kind=str(owner.get("kind") or ""),
+                name=str(owner.get("name") or ""),
+                uid=str(owner.get("uid") or ""),
+            )
+    return None
 
 
 def resource_from(obj: Mapping[str, Any], default_namespace: str = "default") -> tuple[Kind, Resource[Any]]:
@@ -148,7 +161,7 @@ def apply(state: ClusterState, obj: Mapping[str, Any], default_namespace: str = 
         labels = dict(_metadata(obj).get("labels") or {})
         labels.setdefault("kubernetes.io/metadata.name", name)
         return state.put_namespace(name, labels)
-    if is_workload(obj):
+    if is_workload(obj, state.kinds):
         return state.put_workload(workload_from(obj, default_namespace))
     return set()
 
@@ -161,7 +174,7 @@ def remove(state: ClusterState, obj: Mapping[str, Any], default_namespace: str =
         return remover(state, namespace, name) if remover else set()
     if kind == "Namespace":
         return state.remove_namespace(name)
-    if is_workload(obj):
+    if is_workload(obj, state.kinds):
         return state.remove_workload(kind, namespace, name)
     return set()
 

@@ -22,6 +22,8 @@ from typing import IO, Any
 
 from gpai_operator import objects
 from gpai_operator.engine.evaluate import evaluate_all
+from gpai_operator.engine.kinds import DEFAULT as DEFAULT_KINDS
+from gpai_operator.engine.kinds import WorkloadKinds
 from gpai_operator.engine.state import ClusterState
 from gpai_operator.engine.verdicts import ModelVerdict, WorkloadDecision
 from gpai_operator.loader import InputError, Manifest, iter_load, load, read_bytes
@@ -58,13 +60,15 @@ def build_report(
     now: dt.datetime,
     stdin: IO[bytes] | None = None,
     jobs: int | None = None,
+    kinds: WorkloadKinds = DEFAULT_KINDS,
 ) -> CheckReport:
     """Read, validate and evaluate; every problem becomes an InputError of the report.
 
     Objects are validated as they are read, so the raw documents are never all held at once.
     `jobs`: processes parsing large inputs (default: GPAI_CHECK_JOBS, else the CPUs available).
+    `kinds`: the workload kinds (the built-in ones plus any configured, e.g. Argo Rollouts).
     """
-    builder = _StateBuilder([])
+    builder = _StateBuilder([], kinds)
     names: list[str] = []
     unused = 0
     for item in iter_load(paths, stdin, default_jobs() if jobs is None else jobs, names, lean=True):
@@ -85,6 +89,7 @@ def build_report(
         for manifest in builtin_policy():
             builder.put(manifest)
 
+    notes += _unpinned_exceptions(builder.state)
     report = evaluate_all(builder.state, now)
     return CheckReport(
         models=report.models,
@@ -148,8 +153,8 @@ def _put_policy_files(builder: _StateBuilder, policy_files: Sequence[str], stdin
 class _StateBuilder:
     """Puts manifests into a ClusterState; invalid and duplicate objects become input errors."""
 
-    def __init__(self, errors: list[InputError]) -> None:
-        self.state = ClusterState()
+    def __init__(self, errors: list[InputError], kinds: WorkloadKinds = DEFAULT_KINDS) -> None:
+        self.state = ClusterState(kinds=kinds)
         self.errors = errors
         self._seen: dict[tuple[str, str, str, str], str] = {}  # (group, kind, namespace, name) -> source
         self._generated: dict[tuple[str, str, str], int] = {}
@@ -158,7 +163,7 @@ class _StateBuilder:
     def put(self, manifest: Manifest) -> None:
         obj = manifest.obj
         ours = objects.is_ours(obj)
-        if not (ours or objects.is_workload(obj) or _is_namespace(obj)):
+        if not (ours or objects.is_workload(obj, self.state.kinds) or _is_namespace(obj)):
             return  # a kind the engine does not read (Service, ConfigMap...): accepted, ignored
         if not ours:
             named = self._named(manifest)
@@ -234,6 +239,17 @@ def _is_policy(obj: dict[str, Any]) -> bool:
 
 def _is_namespace(obj: dict[str, Any]) -> bool:
     return obj.get("kind") == "Namespace" and obj.get("apiVersion") == "v1"
+
+
+def _unpinned_exceptions(state: ClusterState) -> list[str]:
+    """Exceptions without a version follow the model's name to whatever version it declares next."""
+    return [
+        f"policy {name}: the exception for {e.namespace}/{e.model} names no version, so it waives any "
+        "version of that model; pin the version it was granted for (spec.exceptions[].version)"
+        for name, policy in sorted(state.policies.items())
+        for e in policy.spec.exceptions
+        if e.version is None
+    ]
 
 
 def _policy_names(state: ClusterState, builtin: bool) -> list[str]:

@@ -175,6 +175,28 @@ OPTIONS: dict[str, dict[str, Any]] = {
     "no-webhook": {"webhook": {"enabled": False}},
     "single-replica": {"replicaCount": 1, "peering": {"enabled": False}},
     "existing-service-account": {"serviceAccount": {"create": False, "name": "platform-operator"}},
+    "workload-kinds": {
+        "workloadKinds": [
+            {
+                "group": "argoproj.io",
+                "version": "v1alpha1",
+                "resource": "rollouts",
+                "kind": "Rollout",
+                "podTemplatePaths": ["spec.template"],
+            },
+            {
+                "group": "leaderworkerset.x-k8s.io",
+                "version": "v1",
+                "resource": "leaderworkersets",
+                "kind": "LeaderWorkerSet",
+                "podTemplatePaths": [
+                    "spec.leaderWorkerTemplate.leaderTemplate",
+                    "spec.leaderWorkerTemplate.workerTemplate",
+                ],
+            },
+        ],
+        "webhook": {"trustedControllers": ["system:serviceaccount:argo-rollouts:argo-rollouts"]},
+    },
     "everything": {
         "metrics": {"serviceMonitor": {"enabled": True}},
         "prometheusRule": {"enabled": True, "additionalAlertLabels": {"team": "platform"}},
@@ -236,6 +258,8 @@ WORKLOAD_RESOURCES = {
     ("apps", "deployments"),
     ("apps", "statefulsets"),
     ("apps", "daemonsets"),
+    ("apps", "replicasets"),
+    ("", "replicationcontrollers"),
     ("batch", "jobs"),
     ("batch", "cronjobs"),
     ("", "pods"),

@@ -13,6 +13,7 @@ import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from gpai_operator.api.kinds import KINDS
 from tests.chart.harness import (
     CHART,
     NAMESPACE,
@@ -199,18 +200,65 @@ def test_service_exposes_the_webhook_on_443_and_the_metrics(helm: Helm) -> None:
 
 
 def test_cluster_role_grants_exactly_what_the_operator_uses(helm: Helm) -> None:
-    grants = granted(find(helm.template(), "ClusterRole"))
+    grants = granted(find(helm.template(), "ClusterRole", FULLNAME))
     assert grants == NEEDED
 
 
 def test_cluster_role_has_no_wildcards_no_secrets_and_never_creates_or_deletes_workloads(helm: Helm) -> None:
-    grants = granted(find(helm.template(), "ClusterRole"))
+    grants = granted(find(helm.template(), "ClusterRole", FULLNAME))
     assert not any("*" in (group, resource) or "*" in verbs for (group, resource), verbs in grants.items())
     assert not [key for key in grants if key[1] in ("secrets", "configmaps", "serviceaccounts")]
     assert not [key for key in grants if "webhookconfigurations" in key[1]]
     for resource in WORKLOAD_RESOURCES:
         assert not grants[resource] & {"create", "update", "delete", "deletecollection"}, resource
     assert not grants[("gpai.dev", "gpaimodels")] & {"create", "update", "patch", "delete"}
+
+
+AGGREGATE = "rbac.authorization.k8s.io/aggregate-to-"
+
+
+def aggregated_to(role: Manifest) -> set[str]:
+    labels = role["metadata"]["labels"]
+    return {
+        key.removeprefix(AGGREGATE)
+        for key, value in labels.items()
+        if key.startswith(AGGREGATE) and value == "true"
+    }
+
+
+def test_people_read_every_kind_through_view_edit_and_admin(helm: Helm) -> None:
+    view = find(helm.template(), "ClusterRole", f"{FULLNAME}-view")
+    assert aggregated_to(view) == {"view", "edit", "admin"}
+    grants = granted(view)
+    assert set(grants) == {("gpai.dev", k.plural) for k in KINDS} | {("gpai.dev", "gpaimodels/status")}
+    assert all(verbs == {"get", "list", "watch"} for verbs in grants.values())
+
+
+@pytest.mark.parametrize(
+    ("writers", "roles"), [("admin", {"admin"}), ("edit", {"edit", "admin"}), ("none", set())]
+)
+def test_writing_models_and_evidence_is_a_separate_role_joined_to_admin_by_default(
+    helm: Helm, writers: str, roles: set[str]
+) -> None:
+    values = {} if writers == "admin" else {"rbac": {"userRoles": {"evidenceWriters": writers}}}
+    editor = find(helm.template(values), "ClusterRole", f"{FULLNAME}-evidence-editor")
+    assert aggregated_to(editor) == roles
+    grants = granted(editor)
+    assert set(grants) == {
+        ("gpai.dev", r) for r in ("gpaimodels", "modeldocumentations", "copyrightpolicies", "riskevaluations")
+    }
+    # never the operator's status, never the cluster-wide policies
+    assert ("gpai.dev", "gpaimodels/status") not in grants
+    assert ("gpai.dev", "compliancepolicies") not in grants
+
+
+def test_user_roles_can_be_left_out(helm: Helm) -> None:
+    names = {
+        m["metadata"]["name"]
+        for m in helm.template({"rbac": {"userRoles": {"create": False}}})
+        if m["kind"] == "ClusterRole"
+    }
+    assert names == {FULLNAME}
 
 
 def test_cluster_role_is_bound_to_the_operator_service_account(helm: Helm) -> None:
@@ -225,13 +273,13 @@ def test_cluster_role_is_bound_to_the_operator_service_account(helm: Helm) -> No
     assert find(manifests, "Deployment")["spec"]["template"]["spec"]["serviceAccountName"] == FULLNAME
 
 
-def test_an_existing_service_account_gets_the_role_and_is_exempt_from_the_webhooks(helm: Helm) -> None:
+def test_an_existing_service_account_gets_the_role_and_is_spared_only_by_the_advice(helm: Helm) -> None:
     manifests = helm.template(OPTIONS["existing-service-account"])
     assert "ServiceAccount" not in kinds(manifests)
     assert find(manifests, "ClusterRoleBinding")["subjects"][0]["name"] == "platform-operator"
-    for hook in webhooks(manifests).values():
-        (not_operator,) = [c for c in hook["matchConditions"] if c["name"] == "not-the-operator"]
-        assert f'"system:serviceaccount:{NAMESPACE}:platform-operator"' in not_operator["expression"]
+    (not_operator,) = [c for c in advice(manifests)["matchConditions"] if c["name"] == "not-the-operator"]
+    assert f'"system:serviceaccount:{NAMESPACE}:platform-operator"' in not_operator["expression"]
+    assert "not-the-operator" not in {c["name"] for c in gate(manifests)["matchConditions"]}
 
 
 # --- the admission webhooks -----------------------------------------------------------------------
@@ -265,9 +313,30 @@ def test_the_gate_sees_create_and_update_of_every_workload_kind_and_nothing_else
         (group, resource, operation)
         for group, resource in WORKLOAD_RESOURCES
         for operation in ("CREATE", "UPDATE")
-    }  # main resources only: no DELETE, no scale or status subresource
+    } | {("", "pods/ephemeralcontainers", "UPDATE")}  # no DELETE, no scale or status subresource
     without_kserve = rule_targets(gate(helm.template(OPTIONS["no-kserve"])))
     assert "serving.kserve.io" not in {group for group, _, _ in without_kserve}
+
+
+def test_configured_workload_kinds_get_rules_rbac_and_operator_flags(helm: Helm) -> None:
+    manifests = helm.template(OPTIONS["workload-kinds"])
+    added = {("argoproj.io", "rollouts"), ("leaderworkerset.x-k8s.io", "leaderworkersets")}
+    targets = rule_targets(gate(manifests))
+    assert {(g, r, o) for g, r in added for o in ("CREATE", "UPDATE")} <= targets
+    assert {(g, f"{r}/scale", "UPDATE") for g, r in added} <= rule_targets(advice(manifests))
+    grants = granted(find(manifests, "ClusterRole", FULLNAME))
+    assert all(grants[resource] == {"get", "list", "watch", "patch"} for resource in added)
+    args = container(manifests)["args"]
+    assert "--workload-kind=argoproj.io/v1alpha1/rollouts:Rollout:spec.template" in args
+    assert (
+        "--workload-kind=leaderworkerset.x-k8s.io/v1/leaderworkersets:LeaderWorkerSet:"
+        "spec.leaderWorkerTemplate.leaderTemplate,spec.leaderWorkerTemplate.workerTemplate"
+    ) in args
+    assert "--trusted-controller=system:serviceaccount:argo-rollouts:argo-rollouts" in args
+    judged = {c["name"]: c["expression"] for c in gate(manifests)["matchConditions"]}
+    assert 'request.kind.kind == "LeaderWorkerSet"' in judged["create-or-what-runs-changed"]
+    assert "has(object.spec.leaderWorkerTemplate.workerTemplate)" in judged["create-or-what-runs-changed"]
+    assert "system:serviceaccount:argo-rollouts:argo-rollouts" in judged["not-a-trusted-controllers-object"]
 
 
 def test_advice_sees_deletes_scaling_and_updates_but_never_creates_or_status(helm: Helm) -> None:
@@ -277,6 +346,8 @@ def test_advice_sees_deletes_scaling_and_updates_but_never_creates_or_status(hel
     assert {(g, r) for g, r, _ in targets if "/" in r} == {
         ("apps", "deployments/scale"),
         ("apps", "statefulsets/scale"),
+        ("apps", "replicasets/scale"),
+        ("", "replicationcontrollers/scale"),
         ("serving.kserve.io", "inferenceservices/scale"),
     }
     assert not [r for _, r, _ in targets if r.endswith("/status")]
@@ -311,31 +382,45 @@ def test_more_namespaces_can_be_excluded_or_selected(helm: Helm) -> None:
         ]
 
 
-def test_match_conditions_spare_the_operator_and_controlled_objects(helm: Helm) -> None:
-    for hook in webhooks(helm.template()).values():
-        conditions = {c["name"]: c["expression"] for c in hook["matchConditions"]}
-        assert conditions["not-the-operator"] == f'request.userInfo.username != "{SERVICE_ACCOUNT}"'
-        assert "has(r.controller) && r.controller == true" in conditions["not-controlled-by-another-object"]
-
-
-def test_the_gate_judges_template_and_model_label_changes_and_advice_takes_the_other_updates(
+def test_match_conditions_spare_trusted_controllers_objects_and_the_operators_metadata_patches(
     helm: Helm,
 ) -> None:
+    for hook in webhooks(helm.template()).values():
+        conditions = {c["name"]: c["expression"] for c in hook["matchConditions"]}
+        trusted = conditions["not-a-trusted-controllers-object"]
+        assert "has(r.controller) && r.controller == true" in trusted
+        for user in (
+            "replicaset-controller",
+            "job-controller",
+            "cronjob-controller",
+            "deployment-controller",
+        ):
+            assert f'"system:serviceaccount:kube-system:{user}"' in trusted
+        assert '"system:kube-controller-manager"' in trusted
+    advised = {c["name"]: c["expression"] for c in advice(helm.template())["matchConditions"]}
+    assert advised["not-the-operator"] == f'request.userInfo.username != "{SERVICE_ACCOUNT}"'
+
+
+def test_the_gate_judges_what_runs_changing_and_advice_takes_the_other_updates(helm: Helm) -> None:
     manifests = helm.template()
     judged = {c["name"]: c["expression"] for c in gate(manifests)["matchConditions"]}[
-        "create-or-template-or-model-label-change"
+        "create-or-what-runs-changed"
     ]
     for needed in (
         'request.operation == "CREATE"',
+        '(has(request.subResource) && request.subResource == "ephemeralcontainers")',
         "object.spec.template != oldObject.spec.template",
         "object.spec.jobTemplate != oldObject.spec.jobTemplate",
         '"gpai.dev/model"',
+        "o.uid == r.uid",
     ):
         assert needed in judged
     advised = {c["name"]: c["expression"] for c in advice(manifests)["matchConditions"]}[
         "not-judged-by-the-gate"
     ]
-    change = judged.removeprefix('request.operation == "CREATE" ||').split()
+    prefix = 'request.operation == "CREATE" || '
+    prefix += '(has(request.subResource) && request.subResource == "ephemeralcontainers") ||'
+    change = judged.removeprefix(prefix).split()
     assert "".join(change) in "".join(advised.split())  # the same CEL, negated
 
 

@@ -202,19 +202,49 @@ def test_kinds_we_do_not_evaluate_are_accepted_and_ignored(write) -> None:
     assert [w["kind"] for w in run.json["workloads"]] == ["Deployment"]
 
 
-def test_controlled_objects_are_not_gated_themselves(write) -> None:
+def test_controlled_objects_are_judged_offline(write) -> None:
+    """No requester identity offline: an ownerReference proves nothing, every workload is judged."""
     pod = (
         "apiVersion: v1\nkind: Pod\nmetadata:\n  name: chat-abc\n  namespace: ml\n"
         "  labels: {gpai.dev/model: acme}\n"
         "  ownerReferences:\n"
         "    - {apiVersion: apps/v1, kind: ReplicaSet, name: chat-x, uid: u1, controller: true}\n"
     )
-    path = write("app.yaml", documents(model(copyrightPolicyRef=None), pod))
+    replica_set = (
+        "apiVersion: apps/v1\nkind: ReplicaSet\nmetadata:\n  name: chat-x\n  namespace: ml\n"
+        "  labels: {gpai.dev/model: acme}\n"
+    )
+    controller = "apiVersion: v1\nkind: ReplicationController\nmetadata:\n  name: chat-rc\n  namespace: ml\n"
+    path = write("app.yaml", documents(model(copyrightPolicyRef=None), pod, replica_set, controller))
 
     run = run_gpai("check", str(path), "-o", "json")
 
-    assert run.json["workloads"] == []
-    assert run.code == 0
+    kinds = {w["kind"]: w for w in run.json["workloads"]}
+    assert set(kinds) == {"Pod", "ReplicaSet", "ReplicationController"}
+    assert kinds["Pod"]["decision"] == "Deny"
+    assert kinds["ReplicaSet"]["decision"] == "Deny"
+    assert kinds["ReplicationController"]["model"] is None
+    assert run.code == 1
+
+
+def test_a_configured_workload_kind_is_judged(write) -> None:
+    rollout = (
+        "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata:\n  name: chat\n  namespace: ml\n"
+        "  labels: {gpai.dev/model: acme}\nspec: {template: {}}\n"
+    )
+    path = write("app.yaml", documents(model(copyrightPolicyRef=None), rollout))
+    kind = "argoproj.io/v1alpha1/rollouts:Rollout:spec.template"
+
+    without = run_gpai("check", str(path), "-o", "json")
+    with_kind = run_gpai("check", str(path), "--workload-kind", kind, "-o", "json")
+    bad = run_gpai("check", str(path), "--workload-kind", "rollouts")
+
+    assert (without.code, without.json["workloads"]) == (0, [])
+    assert with_kind.code == 1
+    assert [(w["kind"], w["decision"]) for w in with_kind.json["workloads"]] == [("Rollout", "Deny")]
+    assert bad.code == 2
+    assert "--workload-kind" in bad.stderr
+    assert "GROUP/VERSION/RESOURCE:KIND:PATH" in bad.stderr
 
 
 def test_policy_option_replaces_the_policies_among_the_inputs(write) -> None:

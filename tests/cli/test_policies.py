@@ -6,7 +6,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.helpers import EXAMPLES, POLICIES, REPO, by_name, run_gpai
+from tests.cli.helpers import (
+    EXAMPLES,
+    POLICIES,
+    REPO,
+    by_name,
+    deployment,
+    documents,
+    model,
+    policy,
+    run_gpai,
+)
 
 PACKS = sorted(POLICIES.glob("*.yaml"))
 
@@ -72,3 +82,45 @@ def test_eu_ai_act_staged_denies_in_enforced_namespaces_and_warns_elsewhere() ->
     assert decisions["embedding-probe"] == "Deny"  # requireModelLabel in prod-chat
     assert decisions["kestrel-finetune"] == "Warn"
     assert decisions["notebook"] == "Allow"
+
+
+def _excepting(version: str | None) -> str:
+    pin = f", version: {version!r}" if version else ""
+    return policy(
+        "deny-all",
+        extra=(
+            "\n  exceptions:\n"
+            f"    - {{namespace: ml, model: acme{pin}, reason: review under way, expires: 2026-12-31}}"
+        ),
+    )
+
+
+def test_an_exception_pinned_to_the_version_waives_and_the_table_shows_the_pin(write) -> None:
+    path = write("app.yaml", documents(model(), deployment(), _excepting("1.0")))
+
+    run = run_gpai("check", str(path), "--now", "2026-11-28")
+
+    assert run.code == 0, run.stdout
+    assert "for version 1.0 waives it through 2026-12-31" in " ".join(run.stdout.split())
+    assert "names no version" not in run.stderr
+
+
+def test_an_exception_for_another_version_does_not_follow_the_name(write) -> None:
+    path = write("app.yaml", documents(model(), deployment(), _excepting("0.9")))
+
+    run = run_gpai("check", str(path), "--now", "2026-11-28", "-o", "json")
+
+    assert run.code == 1
+    [chat] = run.json["workloads"]
+    assert chat["decision"] == "Deny"
+    messages = " ".join(o["message"] for o in run.json["models"][0]["obligations"])
+    assert "waives version 0.9 only, not version 1.0" in messages
+
+
+def test_an_unpinned_exception_still_waives_but_is_pointed_out(write) -> None:
+    path = write("app.yaml", documents(model(), deployment(), _excepting(None)))
+
+    run = run_gpai("check", str(path), "--now", "2026-11-28", "-o", "json")
+
+    assert run.code == 0
+    assert "note: policy deny-all: the exception for ml/acme names no version" in run.stderr

@@ -199,9 +199,8 @@ def test_install_creates_the_operator_and_a_webhook_that_trusts_its_certificate(
         }
         assert hook["timeoutSeconds"] == 5
         assert hook["namespaceSelector"]["matchExpressions"][0]["values"] == ["kube-system", ns]
-        assert {"not-the-operator", "not-controlled-by-another-object"} <= {
-            c["name"] for c in hook["matchConditions"]
-        }
+        assert "not-a-trusted-controllers-object" in {c["name"] for c in hook["matchConditions"]}
+    assert "not-the-operator" in {c["name"] for c in hooks[ADVICE]["matchConditions"]}
 
 
 def test_install_notes_tell_what_was_installed_and_what_to_do_next(helm: Helm, release: Release) -> None:
@@ -620,13 +619,12 @@ def test_metadata_updates_scaling_and_deletes_only_go_to_advice(
     assert "Scale" in {kind for _, _, kind, _ in seen}
 
 
-def test_objects_controlled_by_another_are_not_sent(
-    api_client: ApiClient, redirected: RecordingWebhook, namespace: str
-) -> None:
-    core, batch = CoreV1Api(api_client), BatchV1Api(api_client)
-    owner = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "chat-7d9f"}
-    core.create_namespaced_pod(namespace, pod("chat-7d9f-x2k4", owner=owner))
-    job = {
+REPLICASET_CONTROLLER = "system:serviceaccount:kube-system:replicaset-controller"
+CRONJOB_CONTROLLER = "system:serviceaccount:kube-system:cronjob-controller"
+
+
+def _nightly_job() -> dict[str, Any]:
+    return {
         "apiVersion": "batch/v1",
         "kind": "Job",
         "metadata": {
@@ -644,15 +642,38 @@ def test_objects_controlled_by_another_are_not_sent(
         },
         "spec": job_template("registry.example/eval:1"),
     }
-    batch.create_namespaced_job(namespace, job)
-    core.patch_namespaced_pod(
-        "chat-7d9f-x2k4", namespace, {"metadata": {"annotations": {"restarted": "yes"}}}
-    )
-    core.delete_namespaced_pod("chat-7d9f-x2k4", namespace, grace_period_seconds=0)
+
+
+def test_what_trusted_controllers_make_is_not_sent(
+    cluster: Cluster, redirected: RecordingWebhook, namespace: str
+) -> None:
+    owner = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "chat-7d9f"}
+    with cluster.api_client() as as_replicasets, cluster.api_client() as as_cronjobs:
+        as_replicasets.set_default_header("Impersonate-User", REPLICASET_CONTROLLER)
+        as_cronjobs.set_default_header("Impersonate-User", CRONJOB_CONTROLLER)
+        core = CoreV1Api(as_replicasets)
+        core.create_namespaced_pod(namespace, pod("chat-7d9f-x2k4", owner=owner))
+        BatchV1Api(as_cronjobs).create_namespaced_job(namespace, _nightly_job())
+        core.patch_namespaced_pod(
+            "chat-7d9f-x2k4", namespace, {"metadata": {"annotations": {"restarted": "yes"}}}
+        )
+        core.delete_namespaced_pod("chat-7d9f-x2k4", namespace, grace_period_seconds=0)
     assert redirected.take() == set()
 
 
-def test_the_operators_own_requests_are_never_sent(
+def test_the_same_controlled_objects_from_anyone_else_are_sent(
+    api_client: ApiClient, redirected: RecordingWebhook, namespace: str
+) -> None:
+    owner = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "chat-7d9f"}
+    CoreV1Api(api_client).create_namespaced_pod(namespace, pod("chat-7d9f-x2k4", owner=owner))
+    BatchV1Api(api_client).create_namespaced_job(namespace, _nightly_job())
+    assert redirected.take() == {
+        (GATE, "CREATE", "Pod", "chat-7d9f-x2k4"),
+        (GATE, "CREATE", "Job", "nightly-eval-29000000"),
+    }
+
+
+def test_the_operators_metadata_patches_are_never_sent_but_its_template_changes_are(
     cluster: Cluster, api_client: ApiClient, release: Release, redirected: RecordingWebhook, namespace: str
 ) -> None:
     AppsV1Api(api_client).create_namespaced_deployment(namespace, deployment("chat", model="acme"))
@@ -663,7 +684,8 @@ def test_the_operators_own_requests_are_never_sent(
         apps.patch_namespaced_deployment(
             "chat", namespace, {"metadata": {"annotations": {"gpai.dev/compliance": "NonCompliant"}}}
         )
-        # Even a template change by the operator (which it never makes) would not be gated.
+        assert redirected.take() == set()
+        # A template change in its name (it never makes one; a leaked token might) is judged.
         apps.patch_namespaced_deployment(
             "chat",
             namespace,
@@ -673,7 +695,7 @@ def test_the_operators_own_requests_are_never_sent(
                 }
             },
         )
-    assert redirected.take() == set()
+    assert redirected.take() == {(GATE, "UPDATE", "Deployment", "chat")}
 
 
 def test_kube_system_and_the_operators_namespace_are_never_sent(

@@ -91,30 +91,42 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- include "gpai-operator.name" . }}
 {{- end }}
 
-{{/* The workload kinds of SPEC section 3 (main resources), for the given operations. */}}
+{{/* The workload kinds of SPEC section 3, one rule each, for the given operations: the main
+resources, or with .subresource that subresource of the kinds that have it. The order is the
+operator's (admission/configuration.py): controllers before what they make. */}}
 {{- define "gpai-operator.webhookRules" -}}
-- apiGroups: ["apps"]
-  apiVersions: ["v1"]
-  resources: ["deployments", "statefulsets", "daemonsets"]
-  operations: {{ toJson .operations }}
-  scope: Namespaced
-- apiGroups: ["batch"]
-  apiVersions: ["v1"]
-  resources: ["jobs", "cronjobs"]
-  operations: {{ toJson .operations }}
-  scope: Namespaced
-- apiGroups: [""]
-  apiVersions: ["v1"]
-  resources: ["pods"]
-  operations: {{ toJson .operations }}
-  scope: Namespaced
+{{- $sub := .subresource | default "" }}
+{{- $kinds := list }}
 {{- if .root.Values.webhook.kserve }}
-- apiGroups: ["serving.kserve.io"]
-  apiVersions: ["*"]
-  resources: ["inferenceservices"]
-  operations: {{ toJson .operations }}
+{{- $kinds = append $kinds (list "serving.kserve.io" "*" "inferenceservices" true) }}
+{{- end }}
+{{- $kinds = append $kinds (list "apps" "v1" "deployments" true) }}
+{{- $kinds = append $kinds (list "apps" "v1" "statefulsets" true) }}
+{{- $kinds = append $kinds (list "apps" "v1" "daemonsets" false) }}
+{{- $kinds = append $kinds (list "apps" "v1" "replicasets" true) }}
+{{- $kinds = append $kinds (list "" "v1" "replicationcontrollers" true) }}
+{{- $kinds = append $kinds (list "batch" "v1" "cronjobs" false) }}
+{{- $kinds = append $kinds (list "batch" "v1" "jobs" false) }}
+{{- $kinds = append $kinds (list "" "v1" "pods" false) }}
+{{- range .root.Values.workloadKinds }}
+{{- $kinds = append $kinds (list .group .version .resource true) }}
+{{- end }}
+{{- range $kinds }}
+{{- if or (not $sub) (index . 3) }}
+- apiGroups: [{{ index . 0 | quote }}]
+  apiVersions: [{{ index . 1 | quote }}]
+  resources: [{{ ternary (printf "%s/%s" (index . 2) $sub) (index . 2) (ne $sub "") | quote }}]
+  operations: {{ toJson $.operations }}
   scope: Namespaced
 {{- end }}
+{{- end }}
+{{- end }}
+
+{{/* The trusted controller identities: the kube-system controllers' own service accounts and
+kube-controller-manager's identity (admission/identities.py), plus webhook.trustedControllers. */}}
+{{- define "gpai-operator.trustedControllers" -}}
+{{- $builtin := list "system:serviceaccount:kube-system:replicaset-controller" "system:serviceaccount:kube-system:deployment-controller" "system:serviceaccount:kube-system:statefulset-controller" "system:serviceaccount:kube-system:daemon-set-controller" "system:serviceaccount:kube-system:job-controller" "system:serviceaccount:kube-system:cronjob-controller" "system:serviceaccount:kube-system:replication-controller" "system:kube-controller-manager" }}
+{{- concat $builtin .Values.webhook.trustedControllers | uniq | sortAlpha | toJson }}
 {{- end }}
 
 {{/* Which namespaces and objects both webhooks see. */}}
@@ -140,29 +152,64 @@ objectSelector:
 {{- end }}
 {{- end }}
 
-{{/* The matchConditions both webhooks share. On DELETE the object is the old one. */}}
+{{/* The matchCondition both webhooks share. On DELETE the object is the old one. */}}
 {{- define "gpai-operator.commonMatchConditions" -}}
-# The operator's own annotation patches must never be denied (nor wait on itself).
-- name: not-the-operator
+# A controlled object (a ReplicaSet's Pods, a CronJob's Jobs) made or changed by a trusted
+# controller identity is not sent: its controller was judged. This keeps node failures, restarts and
+# scale-ups out of the webhook's path. An ownerReference alone proves nothing: the same object from
+# anyone else is sent and judged.
+- name: not-a-trusted-controllers-object
   expression: >-
-    request.userInfo.username != {{ include "gpai-operator.serviceAccountUsername" . | quote }}
-# Objects controlled by another (a ReplicaSet's Pods, a CronJob's Jobs) are not gated: their
-# owner was. This keeps node failures, restarts and scale-ups out of the webhook's path.
-- name: not-controlled-by-another-object
-  expression: >-
+    !(request.userInfo.username in {{ include "gpai-operator.trustedControllers" . | replace "\",\"" "\", \"" }}) ||
     !has((request.operation == "DELETE" ? oldObject : object).metadata.ownerReferences) ||
     !(request.operation == "DELETE" ? oldObject : object).metadata.ownerReferences.exists(r,
       has(r.controller) && r.controller == true)
 {{- end }}
 
-{{/* CEL, for an UPDATE of a main resource: did the pod template (the spec, for Pods and
-InferenceServices) or the gpai.dev/model label change? */}}
-{{- define "gpai-operator.templateOrModelLabelChanged" -}}
+{{/* CEL: is the value at .path (a list of field names from the object root) present on .root? */}}
+{{- define "gpai-operator.celPresent" -}}
+{{- $at := .root }}
+{{- $parts := list }}
+{{- range .path }}
+{{- $at = printf "%s.%s" $at . }}
+{{- $parts = append $parts (printf "has(%s)" $at) }}
+{{- end }}
+{{- join " && " $parts }}
+{{- end }}
+
+{{/* CEL: does the value at .path differ between oldObject and object, absent values included? */}}
+{{- define "gpai-operator.celChanged" -}}
+{{- $new := include "gpai-operator.celPresent" (dict "root" "object" "path" .) }}
+{{- $old := include "gpai-operator.celPresent" (dict "root" "oldObject" "path" .) }}
+{{- $field := join "." . }}
+{{- printf "(%s) != (%s) || ((%s) && object.%s != oldObject.%s)" $new $old $new $field $field }}
+{{- end }}
+
+{{/* CEL, for an UPDATE of a main resource: did what runs change? The pod template (the spec, for
+Pods and InferenceServices; guarded where the schema does not require it), the gpai.dev/model
+label, or the controller reference (one added or pointing at another object; removing one, as
+orphaning does, is not a change of what runs). Kept identical to admission/configuration.py. */}}
+{{- define "gpai-operator.whatRunsChanged" -}}
+{{- $guarded := list (list "apps" "ReplicaSet" (list "spec.template")) (list "" "ReplicationController" (list "spec.template")) }}
+{{- range .Values.workloadKinds }}
+{{- $guarded = append $guarded (list .group .kind .podTemplatePaths) }}
+{{- end }}
 (request.kind.kind == "CronJob" ? object.spec.jobTemplate != oldObject.spec.jobTemplate :
  request.kind.kind in ["Pod", "InferenceService"] ? object.spec != oldObject.spec :
+{{- range $guarded }}
+{{- $tests := list }}
+{{- range index . 2 }}
+{{- $tests = append $tests (printf "(%s)" (include "gpai-operator.celChanged" (splitList "." .))) }}
+{{- end }}
+ request.kind.group == {{ index . 0 | quote }} && request.kind.kind == {{ index . 1 | quote }} ? ({{ join " || " $tests }}) :
+{{- end }}
  object.spec.template != oldObject.spec.template) ||
 (has(object.metadata.labels) && "gpai.dev/model" in object.metadata.labels ?
    object.metadata.labels["gpai.dev/model"] : "") !=
 (has(oldObject.metadata.labels) && "gpai.dev/model" in oldObject.metadata.labels ?
-   oldObject.metadata.labels["gpai.dev/model"] : "")
+   oldObject.metadata.labels["gpai.dev/model"] : "") ||
+(has(object.metadata.ownerReferences) && object.metadata.ownerReferences.exists(r,
+   has(r.controller) && r.controller == true && !(has(oldObject.metadata.ownerReferences) &&
+   oldObject.metadata.ownerReferences.exists(o, has(o.controller) && o.controller == true &&
+   o.uid == r.uid))))
 {{- end }}

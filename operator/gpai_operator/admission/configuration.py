@@ -5,57 +5,119 @@ operator's Service; tests, the demo and the benchmarks create this one, with the
 and matchConditions, pointing at a process on loopback through `clientConfig.url` with its CA bundle.
 tests/integration/admission/test_chart_configuration.py fails when the two drift apart.
 
-- `validate.gpai.dev` (failurePolicy Fail) judges CREATE, and UPDATE that changes the pod template
-  or the model label: nothing goes live unjudged while the operator is down;
+- `validate.gpai.dev` (failurePolicy Fail) judges CREATE, an UPDATE that changes the pod template,
+  the model label or the controller reference, and ephemeral containers added to a Pod: nothing goes
+  live unjudged while the operator is down;
 - `advise.gpai.dev` (failurePolicy Ignore) gets what is always allowed, to add a warning where the
   model is not compliant: DELETE, scaling (the `scale` subresource) and every other UPDATE; a team
   can always scale down, delete or relabel, even with the operator down.
 
-Both leave out the operator's own requests (its annotation patches must never wait on itself) and
-objects controlled by another (their controller was judged). The webhook applies the same rules
-itself (review.py), so the conditions only keep requests away, they never decide.
+Both leave out controlled objects made or changed by a trusted controller identity (a ReplicaSet's
+Pods from the replicaset-controller: their controller was judged); the same objects from anyone else
+are sent. Only the advice leaves out the operator's own requests (its annotation patches must never
+wait on itself); its CREATE or template changes would be judged like anyone's. The webhook applies
+the same rules itself (review.py), so the conditions only keep requests away, they never decide.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from gpai_operator.admission.identities import DEFAULT as DEFAULT_TRUST
+from gpai_operator.admission.identities import TrustedControllers
+from gpai_operator.admission.operations import EPHEMERAL_CONTAINERS
 from gpai_operator.admission.server import PATH
+from gpai_operator.engine.kinds import DEFAULT as DEFAULT_KINDS
+from gpai_operator.engine.kinds import WorkloadKind, WorkloadKinds
 
 NAME = "gpai-operator"
 VALIDATE = "validate.gpai.dev"
 ADVISE = "advise.gpai.dev"
 TIMEOUT_SECONDS = 5
 
-# (group, version) -> plurals of the workload kinds of SPEC section 3.
-WORKLOAD_RESOURCES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("apps", "v1", ("deployments", "statefulsets", "daemonsets")),
-    ("batch", "v1", ("jobs", "cronjobs")),
-    ("", "v1", ("pods",)),
-    ("serving.kserve.io", "*", ("inferenceservices",)),
-)
-SCALABLE: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("apps", "v1", ("deployments/scale", "statefulsets/scale")),
-    ("serving.kserve.io", "*", ("inferenceservices/scale",)),
+
+def _cel_string_list(values: Iterable[str]) -> str:
+    return "[" + ", ".join(json.dumps(v) for v in values) + "]"
+
+
+def _cel_path(root: str, path: tuple[str, ...]) -> str:
+    return ".".join((root, *path))
+
+
+def _cel_present(root: str, path: tuple[str, ...]) -> str:
+    return " && ".join(f"has({_cel_path(root, path[: i + 1])})" for i in range(len(path)))
+
+
+def _cel_changed(path: tuple[str, ...]) -> str:
+    """Whether the value at `path` differs between oldObject and object, absent values included."""
+    new, old = _cel_path("object", path), _cel_path("oldObject", path)
+    present_new, present_old = _cel_present("object", path), _cel_present("oldObject", path)
+    return f"({present_new}) != ({present_old}) || (({present_new}) && {new} != {old})"
+
+
+# Built-in kinds whose schema requires spec.template: compared without guards (the last branch).
+_TEMPLATE_REQUIRED = frozenset(
+    {("apps", "Deployment"), ("apps", "StatefulSet"), ("apps", "DaemonSet"), ("batch", "Job")}
 )
 
-# CEL, as in the chart's templates/_helpers.tpl. On DELETE the object is the old one.
-NOT_CONTROLLED = (
-    '!has((request.operation == "DELETE" ? oldObject : object).metadata.ownerReferences) || '
-    '!(request.operation == "DELETE" ? oldObject : object).metadata.ownerReferences.exists(r, '
-    "has(r.controller) && r.controller == true)"
-)
-TEMPLATE_OR_MODEL_LABEL_CHANGED = (
-    '(request.kind.kind == "CronJob" ? object.spec.jobTemplate != oldObject.spec.jobTemplate : '
-    'request.kind.kind in ["Pod", "InferenceService"] ? object.spec != oldObject.spec : '
-    "object.spec.template != oldObject.spec.template) || "
+
+def template_changed(kinds: WorkloadKinds) -> str:
+    """CEL: the pod template (the spec, for Pods and InferenceServices) of the kind under review changed.
+
+    A template the kind's schema does not require (ReplicaSet, ReplicationController, configured
+    kinds) is compared with guards: a CEL error in a matchCondition would refuse the request.
+    """
+    branches = [
+        'request.kind.kind == "CronJob" ? object.spec.jobTemplate != oldObject.spec.jobTemplate :',
+        'request.kind.kind in ["Pod", "InferenceService"] ? object.spec != oldObject.spec :',
+    ]
+    for kind in kinds:
+        if kind.key in _TEMPLATE_REQUIRED or kind.kind in ("CronJob", "Pod", "InferenceService"):
+            continue
+        test = " || ".join(f"({_cel_changed(path)})" for path in kind.templates)
+        branches.append(
+            f'request.kind.group == "{kind.group}" && request.kind.kind == "{kind.kind}" ? ({test}) :'
+        )
+    return "(" + " ".join([*branches, "object.spec.template != oldObject.spec.template"]) + ")"
+
+
+MODEL_LABEL_CHANGED = (
     '(has(object.metadata.labels) && "gpai.dev/model" in object.metadata.labels ? '
     'object.metadata.labels["gpai.dev/model"] : "") != '
     '(has(oldObject.metadata.labels) && "gpai.dev/model" in oldObject.metadata.labels ? '
     'oldObject.metadata.labels["gpai.dev/model"] : "")'
 )
+# A controller reference added, or pointing at another object (by uid); removing one (orphaning) is not.
+CONTROLLER_CLAIMED = (
+    "has(object.metadata.ownerReferences) && object.metadata.ownerReferences.exists(r, "
+    "has(r.controller) && r.controller == true && !(has(oldObject.metadata.ownerReferences) && "
+    "oldObject.metadata.ownerReferences.exists(o, has(o.controller) && o.controller == true && "
+    "o.uid == r.uid)))"
+)
+
+
+def what_runs_changed(kinds: WorkloadKinds) -> str:
+    """CEL, for an UPDATE of a main resource: the template, the model label or the controller changed."""
+    return f"{template_changed(kinds)} || {MODEL_LABEL_CHANGED} || ({CONTROLLER_CLAIMED})"
+
+
+def subresource_is(name: str) -> str:
+    """CEL: the request is for that subresource (`request.subResource` is absent for main resources,
+    and reading an absent field is an error, which in a matchCondition refuses the request)."""
+    return f'(has(request.subResource) && request.subResource == "{name}")'
+
+
+def not_a_trusted_controllers_object(trusted: TrustedControllers) -> str:
+    """CEL: the request is not a trusted controller's, or its object has no controller reference."""
+    subject = '(request.operation == "DELETE" ? oldObject : object)'
+    return (
+        f"!(request.userInfo.username in {_cel_string_list(sorted(trusted.usernames))}) || "
+        f"!has({subject}.metadata.ownerReferences) || "
+        f"!{subject}.metadata.ownerReferences.exists(r, has(r.controller) && r.controller == true)"
+    )
 
 
 def webhook_configuration(
@@ -66,11 +128,15 @@ def webhook_configuration(
     operator_username: str | None = None,
     excluded_namespaces: Iterable[str] = ("kube-system",),
     namespace_selector: Mapping[str, Any] | None = None,
+    kinds: WorkloadKinds = DEFAULT_KINDS,
+    trusted: TrustedControllers = DEFAULT_TRUST,
+    kserve: bool = True,
 ) -> dict[str, Any]:
     """The configuration calling `url` (ending in /validate) and trusting `ca_bundle` (PEM).
 
-    `operator_username` is the operator's identity, whose requests are never sent; leave it None
-    when the operator shares its identity with the people using the cluster (the demo's admin).
+    `operator_username` is the operator's identity, whose metadata-only requests are not sent for
+    advice; leave it None when the operator shares its identity with the people using the cluster
+    (the demo's admin).
     """
     client_config = {"url": url, "caBundle": base64.b64encode(ca_bundle).decode()}
     selector = {key: value for key, value in (namespace_selector or {}).items() if key != "matchExpressions"}
@@ -82,15 +148,14 @@ def webhook_configuration(
         },
         *(namespace_selector or {}).get("matchExpressions", []),
     ]
-    common = []
-    if operator_username is not None:
-        common.append(
-            {"name": "not-the-operator", "expression": f'request.userInfo.username != "{operator_username}"'}
-        )
-    common.append({"name": "not-controlled-by-another-object", "expression": NOT_CONTROLLED})
+    trusted_condition = {
+        "name": "not-a-trusted-controllers-object",
+        "expression": not_a_trusted_controllers_object(trusted),
+    }
+    served = [k for k in kinds if kserve or k.key != ("serving.kserve.io", "InferenceService")]
 
     def webhook(
-        webhook_name: str, rules: list[dict[str, Any]], failure_policy: str, condition: dict[str, str]
+        webhook_name: str, rules: list[dict[str, Any]], failure_policy: str, conditions: list[dict[str, str]]
     ) -> dict[str, Any]:
         return {
             "name": webhook_name,
@@ -102,48 +167,74 @@ def webhook_configuration(
             "clientConfig": client_config,
             "rules": rules,
             "namespaceSelector": selector,
-            "matchConditions": [*common, condition],
+            "matchConditions": conditions,
         }
 
+    changed = what_runs_changed(kinds)
     gate = {
-        "name": "create-or-template-or-model-label-change",
-        "expression": f'request.operation == "CREATE" || {TEMPLATE_OR_MODEL_LABEL_CHANGED}',
+        "name": "create-or-what-runs-changed",
+        "expression": (
+            f'request.operation == "CREATE" || {subresource_is(EPHEMERAL_CONTAINERS)} || {changed}'
+        ),
     }
     not_gated = {
         "name": "not-judged-by-the-gate",
-        "expression": (
-            'request.operation == "DELETE" || request.subResource == "scale" || '
-            f"!({TEMPLATE_OR_MODEL_LABEL_CHANGED})"
-        ),
+        "expression": f'request.operation == "DELETE" || {subresource_is("scale")} || !({changed})',
+    }
+    advice_conditions = [trusted_condition, not_gated]
+    if operator_username is not None:
+        not_operator = {
+            "name": "not-the-operator",
+            "expression": f'request.userInfo.username != "{operator_username}"',
+        }
+        advice_conditions.insert(0, not_operator)
+    ephemeral = {
+        "apiGroups": [""],
+        "apiVersions": ["v1"],
+        "resources": [f"pods/{EPHEMERAL_CONTAINERS}"],
+        "operations": ["UPDATE"],
+        "scope": "Namespaced",
     }
     return {
         "apiVersion": "admissionregistration.k8s.io/v1",
         "kind": "ValidatingWebhookConfiguration",
         "metadata": {"name": name, "labels": {"app.kubernetes.io/name": "gpai-operator"}},
         "webhooks": [
-            webhook(VALIDATE, _rules(WORKLOAD_RESOURCES, ("CREATE", "UPDATE")), "Fail", gate),
+            webhook(
+                VALIDATE,
+                [*rules(served, ("CREATE", "UPDATE")), ephemeral],
+                "Fail",
+                [trusted_condition, gate],
+            ),
             webhook(
                 ADVISE,
-                _rules(WORKLOAD_RESOURCES, ("UPDATE", "DELETE")) + _rules(SCALABLE, ("UPDATE",)),
+                rules(served, ("UPDATE", "DELETE")) + rules(served, ("UPDATE",), "scale"),
                 "Ignore",
-                not_gated,
+                advice_conditions,
             ),
         ],
     }
 
 
-def _rules(
-    resources: tuple[tuple[str, str, tuple[str, ...]], ...], operations: tuple[str, ...]
+# Kinds with a scale subresource among the built-in ones; configured kinds are assumed to have one
+# (a rule for a subresource a kind does not serve matches nothing).
+SCALABLE = frozenset({"Deployment", "StatefulSet", "ReplicaSet", "ReplicationController", "InferenceService"})
+
+
+def rules(
+    kinds: Iterable[WorkloadKind], operations: tuple[str, ...], subresource: str = ""
 ) -> list[dict[str, Any]]:
+    """One rule per kind (its main resource, or a subresource), in the kinds' order."""
     return [
         {
-            "apiGroups": [group],
-            "apiVersions": [version],
-            "resources": list(plurals),
+            "apiGroups": [kind.group],
+            "apiVersions": [kind.version or "*"],
+            "resources": [f"{kind.resource}/{subresource}" if subresource else kind.resource],
             "operations": list(operations),
             "scope": "Namespaced",
         }
-        for group, version, plurals in resources
+        for kind in kinds
+        if not subresource or not kind.builtin or kind.kind in SCALABLE
     ]
 
 

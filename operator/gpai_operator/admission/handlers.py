@@ -24,6 +24,8 @@ from typing import Any
 
 import kopf
 
+from gpai_operator.admission.identities import DEFAULT as DEFAULT_TRUST
+from gpai_operator.admission.identities import TrustedControllers
 from gpai_operator.admission.memo import VerdictMemo
 from gpai_operator.admission.outcome import Answer
 from gpai_operator.admission.review import review
@@ -36,13 +38,13 @@ logger = logging.getLogger("gpai_operator.admission")
 __all__ = ["PATH", "AdmissionServer", "bind", "build_server", "register", "reviewer_for"]
 
 
-def reviewer_for(runtime: Runtime) -> Reviewer:
+def reviewer_for(runtime: Runtime, trusted: TrustedControllers = DEFAULT_TRUST) -> Reviewer:
     """The request handler: the pure review at the runtime clock's `now`, plus its audit log line."""
 
     memo = VerdictMemo()
 
     def answer(body: bytes) -> Answer:
-        result = review(body, runtime, runtime.clock.now(), memo)
+        result = review(body, runtime, runtime.clock.now(), memo, trusted)
         if result.log:
             try:
                 log_decision(result.log)
@@ -53,7 +55,9 @@ def reviewer_for(runtime: Runtime) -> Reviewer:
     return answer
 
 
-def register(registry: kopf.OperatorRegistry, runtime: Runtime) -> None:
+def register(
+    registry: kopf.OperatorRegistry, runtime: Runtime, trusted: TrustedControllers = DEFAULT_TRUST
+) -> None:
     """Makes the admission server that kopf runs (`settings.admission.server`) answer from `runtime`.
 
     A startup activity binds the server if it is already set; a server set by a later startup
@@ -61,7 +65,7 @@ def register(registry: kopf.OperatorRegistry, runtime: Runtime) -> None:
     here, so the order of startup handlers does not matter. The activity also refuses
     `settings.admission.managed`: the operator never creates or patches webhook configurations.
     """
-    _REGISTERED[registry] = runtime
+    _REGISTERED[registry] = (runtime, trusted)
 
     @kopf.on.startup(registry=registry, id="gpai-admission")
     def bind_admission_server(settings: kopf.OperatorSettings, **_: Any) -> None:
@@ -72,11 +76,11 @@ def register(registry: kopf.OperatorRegistry, runtime: Runtime) -> None:
             )
         server = settings.admission.server
         if isinstance(server, AdmissionServer) and server.reviewer is None:
-            bind(server, runtime)
+            bind(server, runtime, trusted)
 
 
-def bind(server: AdmissionServer, runtime: Runtime) -> None:
-    server.bind(reviewer_for(runtime), on_serving=_serving_flag(runtime))
+def bind(server: AdmissionServer, runtime: Runtime, trusted: TrustedControllers = DEFAULT_TRUST) -> None:
+    server.bind(reviewer_for(runtime, trusted), on_serving=_serving_flag(runtime))
 
 
 def build_server(
@@ -86,6 +90,7 @@ def build_server(
     keyfile: str | os.PathLike[str],
     *,
     runtime: Runtime | None = None,
+    trusted: TrustedControllers = DEFAULT_TRUST,
 ) -> AdmissionServer:
     """The HTTPS admission endpoint at https://address:port/validate with the given certificate files.
 
@@ -101,12 +106,14 @@ def build_server(
         late_binding=_bind_to_registered,
     )
     if runtime is not None:
-        bind(server, runtime)
+        bind(server, runtime, trusted)
     return server
 
 
 # Runtimes given to `register`, by the kopf registry they serve; weak, so tests leave nothing behind.
-_REGISTERED: weakref.WeakKeyDictionary[kopf.OperatorRegistry, Runtime] = weakref.WeakKeyDictionary()
+_REGISTERED: weakref.WeakKeyDictionary[kopf.OperatorRegistry, tuple[Runtime, TrustedControllers]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _bind_to_registered(server: AdmissionServer) -> None:
@@ -121,7 +128,7 @@ def _bind_to_registered(server: AdmissionServer) -> None:
                 else ""
             )
         )
-    bind(server, runtimes[0])
+    bind(server, *runtimes[0])
 
 
 def _serving_flag(runtime: Runtime) -> Callable[[bool], None]:

@@ -17,24 +17,30 @@ from collections.abc import Mapping
 from typing import Any
 
 from gpai_operator.admission import messages
-from gpai_operator.admission.envelope import Malformed, Request, Unanswerable, decode, envelope, parse
+from gpai_operator.admission.envelope import (
+    OPERATIONS,
+    Malformed,
+    Request,
+    Unanswerable,
+    decode,
+    envelope,
+    parse,
+)
+from gpai_operator.admission.identities import DEFAULT as DEFAULT_TRUST
+from gpai_operator.admission.identities import TrustedControllers
 from gpai_operator.admission.memo import VerdictMemo
 from gpai_operator.admission.operations import pass_reason
 from gpai_operator.admission.outcome import AdmissionDecision, Answer, Outcome
 from gpai_operator.controller.runtime import Runtime
 from gpai_operator.engine.evaluate import decide_workload
+from gpai_operator.engine.kinds import WorkloadKind, WorkloadKinds
 from gpai_operator.engine.state import Workload
 from gpai_operator.engine.verdicts import WorkloadDecision
 from gpai_operator.engine.workloads import decide
-from gpai_operator.objects import WORKLOAD_KINDS, workload_from
+from gpai_operator.objects import workload_from
 
 logger = logging.getLogger("gpai_operator.admission")
 
-WORKLOAD_KIND_NAMES = frozenset(kind for _, kind in WORKLOAD_KINDS)
-# (group, plural) -> kind, to name the parent of a subresource request (deployments/scale...).
-RESOURCE_KINDS: dict[tuple[str, str], str] = {
-    (group, f"{kind.lower()}s"): kind for group, kind in WORKLOAD_KINDS
-}
 NOT_READY = (
     "gpai-operator has not finished loading the cluster's models and policies yet; retry in a few seconds"
 )
@@ -48,8 +54,10 @@ def review(
     runtime: Runtime,
     now: dt.datetime,
     memo: VerdictMemo | None = None,
+    trusted: TrustedControllers = DEFAULT_TRUST,
 ) -> Answer:
-    """The answer to one AdmissionReview; never raises. `memo` spares re-evaluating unchanged models."""
+    """The answer to one AdmissionReview; never raises. `memo` spares re-evaluating unchanged models;
+    `trusted` are the controller identities whose controlled objects are not judged themselves."""
     try:
         api_version, uid, raw = envelope(decode(body))
     except Unanswerable as error:
@@ -59,23 +67,23 @@ def review(
     except Malformed as error:
         operation = raw.get("operation")
         if operation in ("DELETE", "CONNECT"):  # never blocked, however they arrive
-            return _answer(api_version, uid, _outcome_of(raw, "Allow"), {"allowed": True})
+            return _answer(api_version, uid, _outcome_of(raw, runtime, "Allow"), {"allowed": True})
         return _refuse(
             api_version,
             uid,
-            _outcome_of(raw, "Error"),
+            _outcome_of(raw, runtime, "Error"),
             400,
             "BadRequest",
             f"malformed AdmissionReview: {error}",
         )
     try:
-        return _judge(request, runtime, now, memo)
+        return _judge(request, runtime, now, memo, trusted)
     except Exception as error:  # a bug must not take the webhook down: refuse, as failurePolicy Fail would
         logger.exception("admission review failed uid=%s kind=%s", uid, request.kind)
         return _refuse(
             api_version,
             uid,
-            _outcome(request, "Error"),
+            _outcome(request, runtime, "Error"),
             500,
             "InternalError",
             f"gpai-operator could not review {request.kind} {request.namespace}/{request.name}: "
@@ -83,25 +91,41 @@ def review(
         )
 
 
-def _judge(request: Request, runtime: Runtime, now: dt.datetime, memo: VerdictMemo | None) -> Answer:
-    if _target(request) is None:  # not a workload kind: not ours to judge
-        return _allow(request, "Allow")
-    reason = pass_reason(request)
+def _judge(
+    request: Request,
+    runtime: Runtime,
+    now: dt.datetime,
+    memo: VerdictMemo | None,
+    trusted: TrustedControllers,
+) -> Answer:
+    kind = _target(request, runtime.state.kinds)
+    if kind is None:  # not a workload kind: not ours to judge
+        return _allow(request, runtime, "Allow")
+    workload = _workload(request, runtime, kind)
+    if workload is not None and workload.controlled and trusted.trusts(request.username):
+        # A trusted controller making or changing its own object (a ReplicaSet's Pod): made from an
+        # object the gate judged. Anyone else's controlled object is judged like any other.
+        return _allow(request, runtime, "Allow")
+    reason = pass_reason(request, kind)
     if reason is not None:
-        return _pass(request, reason, runtime, now, memo)
-    workload = _workload(request, runtime)
-    if workload is None or workload.controlled:  # a controlled object's controller was judged
-        return _allow(request, "Allow")
+        return _pass(request, reason, runtime, now, memo, workload)
+    if workload is None:  # a judged request always carries its object; nothing to judge without one
+        return _allow(request, runtime, "Allow")
     if not runtime.synced:
         return _refuse(
-            request.api_version, request.uid, _outcome(request, "Error"), 503, "ServiceUnavailable", NOT_READY
+            request.api_version,
+            request.uid,
+            _outcome(request, runtime, "Error"),
+            503,
+            "ServiceUnavailable",
+            NOT_READY,
         )
     decision = _decide(runtime, workload, now, memo)
     if decision.decision == "Deny":
         return _refuse(
             request.api_version,
             request.uid,
-            _outcome(request, "Deny"),
+            _outcome(request, runtime, "Deny"),
             403,
             "Forbidden",
             messages.deny_message(decision),
@@ -109,44 +133,44 @@ def _judge(request: Request, runtime: Runtime, now: dt.datetime, memo: VerdictMe
             request,
         )
     if decision.decision == "Warn":
-        return _allow(request, "Warn", decision, messages.warnings_for(decision))
-    return _allow(request, "Audit" if decision.audited else "Allow", decision)
+        return _allow(request, runtime, "Warn", decision, messages.warnings_for(decision))
+    return _allow(request, runtime, "Audit" if decision.audited else "Allow", decision)
 
 
 def _pass(
-    request: Request, reason: str, runtime: Runtime, now: dt.datetime, memo: VerdictMemo | None
+    request: Request,
+    reason: str,
+    runtime: Runtime,
+    now: dt.datetime,
+    memo: VerdictMemo | None,
+    workload: Workload | None,
 ) -> Answer:
     """Always allowed; with a warning when the workload's model is not compliant, if that can be told."""
     try:
-        workload = _workload(request, runtime)
-        if workload is None or workload.controlled or not runtime.synced:
-            return _allow(request, "Allow")
+        if workload is None or not runtime.synced:
+            return _allow(request, runtime, "Allow")
         decision = _decide(runtime, workload, now, memo)
     except Exception:  # a warning is not worth refusing what must always be allowed
         logger.exception("admission warning failed uid=%s kind=%s", request.uid, request.kind)
-        return _allow(request, "Allow")
+        return _allow(request, runtime, "Allow")
     if decision.decision == "Allow":
-        return _allow(request, "Audit" if decision.audited else "Allow", decision)
-    return _allow(request, "Warn", decision, messages.pass_warning(decision, reason))
+        return _allow(request, runtime, "Audit" if decision.audited else "Allow", decision)
+    return _allow(request, runtime, "Warn", decision, messages.pass_warning(decision, reason))
 
 
-def _target(request: Request) -> tuple[str, str] | None:
-    """(group, kind) of the workload acted on; for a subresource (scale, status), its parent's."""
+def _target(request: Request, kinds: WorkloadKinds) -> WorkloadKind | None:
+    """The workload kind acted on; for a subresource (scale, status, ephemeralcontainers), its parent's."""
     if request.subresource:
-        kind = RESOURCE_KINDS.get((request.resource_group, request.resource))
-        return (request.resource_group, kind) if kind else None
-    target = (request.group, request.kind)
-    return target if target in WORKLOAD_KINDS else None
+        return kinds.by_resource(request.resource_group, request.resource)
+    return kinds.get(request.group, request.kind)
 
 
-def _workload(request: Request, runtime: Runtime) -> Workload | None:
+def _workload(request: Request, runtime: Runtime, kind: WorkloadKind) -> Workload | None:
     """The workload as the engine sees it: from the object under review, else as the watches last saw it
     (a Scale object carries no labels; a DELETE may come without oldObject)."""
-    target = _target(request)
-    assert target is not None
     obj = request.object if request.object is not None else request.old_object
     if request.subresource == "scale" or obj is None:
-        return runtime.state.workloads.get((target[1], request.namespace, request.name))
+        return runtime.state.workloads.get((kind.kind, request.namespace, request.name))
     workload = workload_from(obj, default_namespace=request.namespace)
     if not workload.name and request.name:
         workload = dataclasses.replace(workload, name=request.name)
@@ -161,7 +185,7 @@ def _decide(
         try:
             key = workload.model_key
             verdict = memo.verdict(state, key, now) if memo is not None and key is not None else None
-            if verdict is not None and not workload.controlled:
+            if verdict is not None:
                 # What decide_workload does with a verdict, minus compiling every selecting policy,
                 # which it does up front although a labelled workload's decision only reads the verdict
                 # (two thirds of a review's time; tests/unit/admission/test_memo.py holds them equal).
@@ -176,6 +200,7 @@ def _decide(
 # ---- answers --------------------------------------------------------------------------------------
 def _allow(
     request: Request,
+    runtime: Runtime,
     label: AdmissionDecision,
     decision: WorkloadDecision | None = None,
     warnings: list[str] | None = None,
@@ -185,8 +210,9 @@ def _allow(
         response["warnings"] = warnings
     if decision is not None and label in ("Warn", "Audit"):
         response["auditAnnotations"] = {"decision": label, **messages.audit_annotations(decision)}
-    log = _log_fields(request, label, decision) if label in ("Warn", "Audit") else {}
-    return _answer(request.api_version, request.uid, _outcome(request, label), response, log)
+    outcome = _outcome(request, runtime, label)
+    log = _log_fields(request, outcome, decision) if label in ("Warn", "Audit") else {}
+    return _answer(request.api_version, request.uid, outcome, response, log)
 
 
 def _refuse(
@@ -204,7 +230,7 @@ def _refuse(
     if decision is not None:
         response["auditAnnotations"] = {"decision": outcome.decision, **messages.audit_annotations(decision)}
     log = (
-        _log_fields(request, outcome.decision, decision)
+        _log_fields(request, outcome, decision)
         if request is not None
         else {"decision": outcome.decision, "uid": uid, "code": str(code), "detail": message}
     )
@@ -242,27 +268,28 @@ def _unanswerable(message: str) -> Answer:
 
 
 # ---- metric labels and log fields -----------------------------------------------------------------
-def _outcome(request: Request, decision: AdmissionDecision) -> Outcome:
-    target = _target(request)
-    return Outcome(target[1] if target else "Other", request.operation, decision)
+def _outcome(request: Request, runtime: Runtime, decision: AdmissionDecision) -> Outcome:
+    kind = _target(request, runtime.state.kinds)
+    return Outcome(kind.kind if kind else "Other", request.operation, decision)
 
 
-def _outcome_of(raw: Mapping[str, Any], decision: AdmissionDecision) -> Outcome:
+def _outcome_of(raw: Mapping[str, Any], runtime: Runtime, decision: AdmissionDecision) -> Outcome:
+    """Bounded labels from a request that could not be read: any JSON value may be anywhere."""
     kind = raw.get("kind")
     name = kind.get("kind") if isinstance(kind, Mapping) else None
     operation = raw.get("operation")
     return Outcome(
-        name if name in WORKLOAD_KIND_NAMES else "Other",
-        operation if operation in ("CREATE", "UPDATE", "DELETE", "CONNECT") else "Other",
+        name if isinstance(name, str) and name in runtime.state.kinds.names else "Other",
+        operation if isinstance(operation, str) and operation in OPERATIONS else "Other",
         decision,
     )
 
 
-def _log_fields(request: Request, label: str, decision: WorkloadDecision | None) -> dict[str, str]:
+def _log_fields(request: Request, outcome: Outcome, decision: WorkloadDecision | None) -> dict[str, str]:
     fields = {
-        "decision": label,
+        "decision": outcome.decision,
         "operation": request.operation,
-        "kind": _outcome(request, "Allow").kind,
+        "kind": outcome.kind,
         "namespace": request.namespace,
         "name": decision.name if decision is not None else request.name,
         "user": request.username,

@@ -14,6 +14,7 @@ from gpai_operator.api.base import (
     Bool,
     CelCheckedModel,
     CelRule,
+    Contact,
     Date,
     Name,
     Text,
@@ -71,10 +72,12 @@ class Parameters(CelCheckedModel):
 
 
 class PolicyException(ApiModel):
-    """Waives the listed obligations (all when none are listed) of one model until `expires`."""
+    """Waives the listed obligations (all when none are listed) of one model until `expires`;
+    with `version`, only while the model declares that version (compared as a string)."""
 
     namespace: Annotated[str, Field(min_length=1, max_length=63)]
     model: Name
+    version: Contact | None = None
     obligations: Annotated[list[PolicyObligationId], Field(max_length=16)] = []
     reason: Annotated[str, Field(min_length=1, max_length=1024)]
     expires: Date

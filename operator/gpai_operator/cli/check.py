@@ -90,6 +90,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default="table",
         help="table for a person (default), json for a program",
     )
+    parser.add_argument(
+        "--workload-kind",
+        action="append",
+        default=[],
+        metavar="GROUP/VERSION/RESOURCE:KIND:PATH[,PATH]",
+        help="another pod-producing kind to judge as a workload, with the path(s) of its pod template "
+        "(repeatable), e.g. argoproj.io/v1alpha1/rollouts:Rollout:spec.template",
+    )
     parser.set_defaults(run=run)
 
 
@@ -105,9 +113,15 @@ def run(args: argparse.Namespace) -> int:
     gc.disable()
 
     from gpai_operator.cli.output import write_errors, write_json, write_table
+    from gpai_operator.engine.kinds import KindSpecError, WorkloadKinds
     from gpai_operator.report import build_report
 
-    report = build_report(args.paths, args.policy, args.now or dt.datetime.now(dt.UTC))
+    try:
+        kinds = WorkloadKinds.with_extra(args.workload_kind)
+    except KindSpecError as error:
+        sys.stderr.write(f"gpai check: error: --workload-kind: {error}\n")
+        return EXIT_INPUT_ERROR
+    report = build_report(args.paths, args.policy, args.now or dt.datetime.now(dt.UTC), kinds=kinds)
     write_errors(report.errors, sys.stderr)
     for note in report.notes:
         sys.stderr.write(f"note: {note}\n")

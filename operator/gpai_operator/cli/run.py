@@ -48,10 +48,27 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     webhook.add_argument("--webhook-cert-file", metavar="FILE", help="serving certificate (PEM, with chain)")
     webhook.add_argument("--webhook-key-file", metavar="FILE", help="its private key (PEM)")
     webhook.add_argument(
+        "--trusted-controller",
+        action="append",
+        default=[],
+        metavar="USERNAME",
+        help="a controller identity whose controlled objects are let through unjudged, besides the "
+        "kube-system controllers' service accounts and system:kube-controller-manager (repeatable)",
+    )
+    webhook.add_argument(
         "--no-webhook",
         dest="webhook",
         action="store_false",
         help="do not serve admission reviews (reconcile and metrics only)",
+    )
+
+    scope.add_argument(
+        "--workload-kind",
+        action="append",
+        default=[],
+        metavar="GROUP/VERSION/RESOURCE:KIND:PATH[,PATH]",
+        help="another pod-producing kind to treat as a workload, with the path(s) of its pod template "
+        "(repeatable), e.g. argoproj.io/v1alpha1/rollouts:Rollout:spec.template",
     )
 
     endpoints = parser.add_argument_group("metrics and health (plain HTTP)")
@@ -103,6 +120,12 @@ def _usage_problems(args: argparse.Namespace) -> list[str]:
                 problems.append(f"{flag} is required to serve the admission webhook (or pass --no-webhook)")
             elif not os.access(path, os.R_OK):
                 problems.append(f"{flag} {path}: not a readable file")
+    from gpai_operator.engine.kinds import KindSpecError, WorkloadKinds
+
+    try:
+        WorkloadKinds.with_extra(args.workload_kind)
+    except KindSpecError as error:
+        problems.append(f"--workload-kind: {error}")
     if args.kubeconfig and not os.access(args.kubeconfig, os.R_OK):
         problems.append(f"--kubeconfig {args.kubeconfig}: not a readable file")
     return problems
@@ -139,6 +162,8 @@ def run(args: argparse.Namespace) -> int:
         health_port=args.health_port,
         peering=None if args.standalone else args.peering,
         priority=args.priority,
+        workload_kinds=tuple(args.workload_kind),
+        trusted_controllers=tuple(args.trusted_controller),
     )
     # The operator runs in its own thread and this one turns SIGTERM/SIGINT into an orderly stop:
     # kopf, in the main thread, would take the signals itself and stop before the reconciler.

@@ -31,9 +31,10 @@ from gpai_operator.controller.listing import Sweeper, initial_listing
 from gpai_operator.controller.logs import audit
 from gpai_operator.controller.preflight import Discovery, preflight
 from gpai_operator.controller.reconciler import ApiWriter, Reconciler
-from gpai_operator.controller.resources import INFERENCE_SERVICES, NAMESPACES, OUR_KINDS, WORKLOADS, Watched
+from gpai_operator.controller.resources import NAMESPACES, OUR_KINDS, Watched, workload_watches
 from gpai_operator.controller.runtime import Runtime
 from gpai_operator.controller.sync import Observed, StateSync
+from gpai_operator.engine.kinds import WorkloadKinds
 
 logger = logging.getLogger("gpai_operator.operator")
 
@@ -65,12 +66,17 @@ class Options:
     identity: str | None = None
     write_concurrency: int = 32
     retry_delay: float = 5.0
+    # More pod-producing kinds (GROUP/VERSION/RESOURCE:KIND:PATH[,PATH]) and more trusted controller
+    # identities (usernames) than the built-in ones.
+    workload_kinds: tuple[str, ...] = ()
+    trusted_controllers: tuple[str, ...] = ()
 
 
 class Operator:
     def __init__(self, options: Options, runtime: Runtime | None = None) -> None:
         self.options = options
         self.runtime = runtime or Runtime()
+        self.runtime.state.kinds = WorkloadKinds.with_extra(options.workload_kinds)
         self.identity = options.identity or own_identity()
         self.observed = Observed()
         self.reconciler: Reconciler | None = None
@@ -104,7 +110,9 @@ class Operator:
         credentials = load_credentials(options.kubeconfig, options.context)
         client = KubeClient(credentials, concurrency=options.write_concurrency)
         try:
-            self.discovery = await preflight(client, options.namespaces, options.peering)
+            self.discovery = await preflight(
+                client, options.namespaces, options.peering, self.runtime.state.kinds
+            )
             audit(
                 logger,
                 "starting",
@@ -124,10 +132,12 @@ class Operator:
 
     async def _serve(self, client: KubeClient, credentials: Credentials, stop: asyncio.Event) -> None:
         options, runtime = self.options, self.runtime
+        watched = (*OUR_KINDS, NAMESPACES, *workload_watches(runtime.state.kinds))
+        plurals = {w.kind: w.plural for w in watched}
         reconciler = self.reconciler = Reconciler(
             runtime,
             self.observed,
-            ApiWriter(client),
+            ApiWriter(client, plurals),
             leading=lambda: self.leading,
             instance=self.identity,
             concurrency=options.write_concurrency,
@@ -144,8 +154,7 @@ class Operator:
         )
         sync = StateSync(runtime, self.observed, reconciler)
         sync.on_synced = reconciler.synced
-        sweeper = Sweeper(client, sync, set())
-        watched = (*OUR_KINDS, NAMESPACES, *WORKLOADS)
+        sweeper = Sweeper(client, sync, set(), plurals)
 
         registry = kopf.OperatorRegistry()
         handlers.register(registry, sync, sweeper, watched, credentials)
@@ -170,9 +179,12 @@ class Operator:
         stopper = asyncio.create_task(stop.wait(), name="stop")
         background = [asyncio.create_task(self.leadership.run(), name="leadership"), stopper]
         background[0].add_done_callback(_report_failure)
-        served = [w for w in watched if not w.optional]
-        if self.discovery is not None and self.discovery.kserve:  # listed at the version served
-            served.append(dataclasses.replace(INFERENCE_SERVICES, version=self.discovery.kserve_version))
+        discovered = self.discovery.served if self.discovery is not None else {}
+        served = [  # optional kinds are listed at the version served, when they are
+            dataclasses.replace(w, version=discovered[w.kind]) if w.optional else w
+            for w in watched
+            if not w.optional or w.kind in discovered
+        ]
         listing = asyncio.create_task(self._list(client, sync, sweeper, served), name="listing")
         try:
             await asyncio.wait({listing, stopper, reconciling}, return_when=asyncio.FIRST_COMPLETED)
@@ -221,8 +233,10 @@ class Operator:
         if not options.webhook:
             return None
         from gpai_operator.admission import handlers as admission
+        from gpai_operator.admission.identities import TrustedControllers
 
-        admission.register(registry, self.runtime)
+        trusted = TrustedControllers.with_extra(options.trusted_controllers)
+        admission.register(registry, self.runtime, trusted)
         assert options.webhook_cert_file
         assert options.webhook_key_file
         return admission.build_server(
@@ -231,6 +245,7 @@ class Operator:
             options.webhook_cert_file,
             options.webhook_key_file,
             runtime=self.runtime,
+            trusted=trusted,
         )
 
     async def _shutdown(

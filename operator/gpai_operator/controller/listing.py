@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from typing import Any
 
 from gpai_operator import objects
@@ -75,9 +75,16 @@ async def initial_listing(
 class Sweeper:
     """Removes from the state what our listing saw but kopf's watches never mention: deleted since."""
 
-    def __init__(self, client: KubeClient, sync: StateSync, listed: set[ObjectId]) -> None:
+    def __init__(
+        self,
+        client: KubeClient,
+        sync: StateSync,
+        listed: set[ObjectId],
+        plurals: Mapping[str, str] | None = None,
+    ) -> None:
         self.client, self.sync = client, sync
         self.unconfirmed = listed
+        self.plurals = plurals or {}  # kind -> plural, for workload kinds added by configuration
 
     def confirm(self, body: Any) -> None:
         if self.unconfirmed:
@@ -96,7 +103,8 @@ class Sweeper:
         for identity in list(self.unconfirmed):
             api_version, kind, namespace, name = identity
             try:
-                await self.client.get(object_path(api_version, kind, namespace, name))
+                path = object_path(api_version, kind, namespace, name, plural=self.plurals.get(kind, ""))
+                await self.client.get(path)
             except ApiError as error:
                 if not error.not_found:
                     continue

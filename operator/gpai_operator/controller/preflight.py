@@ -6,13 +6,15 @@ does the peering object exist, is KServe installed.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from gpai_operator.api.base import API_VERSION, GROUP
 from gpai_operator.controller.kube import ApiError, KubeClient
 from gpai_operator.controller.leadership import PEERING_PATH
-from gpai_operator.controller.resources import INFERENCE_SERVICES, NAMESPACES, OUR_KINDS, WORKLOADS, Watched
+from gpai_operator.controller.resources import NAMESPACES, OUR_KINDS, Watched, workload_watches
+from gpai_operator.engine.kinds import DEFAULT as DEFAULT_KINDS
+from gpai_operator.engine.kinds import WorkloadKind, WorkloadKinds
 
 SSAR_PATH = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
 
@@ -40,11 +42,23 @@ class Permission:
 @dataclass(frozen=True)
 class Discovery:
     server_version: str
-    kserve: bool  # InferenceService is served
-    kserve_version: str = ""  # its preferred version, e.g. v1beta1
+    served: Mapping[str, str] = field(default_factory=dict)  # optional workload kind -> version served
+
+    @property
+    def kserve(self) -> bool:  # InferenceService is served
+        return "InferenceService" in self.served
+
+    @property
+    def kserve_version(self) -> str:  # its preferred version, e.g. v1beta1
+        return self.served.get("InferenceService", "")
 
 
-def required_permissions(namespaces: Sequence[str], kserve: bool, peering: str | None) -> list[Permission]:
+def required_permissions(
+    namespaces: Sequence[str],
+    kserve: bool,
+    peering: str | None,
+    kinds: WorkloadKinds = DEFAULT_KINDS,
+) -> list[Permission]:
     scopes = list(namespaces) or [""]
     wanted: list[Permission] = []
 
@@ -58,8 +72,8 @@ def required_permissions(namespaces: Sequence[str], kserve: bool, peering: str |
         wanted.append(Permission("patch", GROUP, "gpaimodels", "status", namespace))
         wanted.append(Permission("create", "", "events", namespace=namespace))
     add(NAMESPACES, ("list", "watch"))
-    for w in WORKLOADS:
-        if w is INFERENCE_SERVICES and not kserve:
+    for w in workload_watches(kinds):
+        if w.kind == "InferenceService" and not kserve:
             continue
         add(w, ("list", "watch", "patch"))
     wanted += [
@@ -95,7 +109,25 @@ async def _served(client: KubeClient, path: str) -> dict[str, object] | None:
         raise
 
 
-async def preflight(client: KubeClient, namespaces: Sequence[str], peering: str | None) -> Discovery:
+async def _served_version(client: KubeClient, kind: WorkloadKind) -> str:
+    """The version of an optional kind the cluster serves ("" when none): the configured one if
+    served, else (no version configured) the group's preferred one."""
+    if kind.version:
+        found = await _served(client, f"/apis/{kind.group}/{kind.version}")
+        resources = (found or {}).get("resources") or []
+        served = any(isinstance(r, dict) and r.get("name") == kind.resource for r in resources)  # type: ignore[union-attr]
+        return kind.version if served else ""
+    group = await _served(client, f"/apis/{kind.group}")
+    preferred = (group or {}).get("preferredVersion") or {}
+    return str(preferred.get("version") or "")  # type: ignore[union-attr]
+
+
+async def preflight(
+    client: KubeClient,
+    namespaces: Sequence[str],
+    peering: str | None,
+    kinds: WorkloadKinds = DEFAULT_KINDS,
+) -> Discovery:
     where = f"{client.credentials.server} (credentials: {client.credentials.source})"
     try:
         version = await client.get("/version")
@@ -114,11 +146,11 @@ async def preflight(client: KubeClient, namespaces: Sequence[str], peering: str 
                 f"the {GROUP} CustomResourceDefinitions are not installed ({API_VERSION} lacks "
                 f"{', '.join(missing)}): apply crds/ (kubectl apply -f crds/) or install the Helm chart"
             )
-        kserve_group = await _served(client, "/apis/serving.kserve.io")
-        preferred = (kserve_group or {}).get("preferredVersion") or {}
-        kserve_version = str(preferred.get("version") or "")  # type: ignore[union-attr]
-        kserve = bool(kserve_version)
-        permissions = required_permissions(namespaces, kserve, peering)
+        served: dict[str, str] = {}
+        for kind in kinds:
+            if kind.optional and (served_version := await _served_version(client, kind)):
+                served[kind.kind] = served_version
+        permissions = required_permissions(namespaces, "InferenceService" in served, peering, kinds)
         answers = await asyncio.gather(*(_allowed(client, p) for p in permissions))
         denied = [p for p, allowed in zip(permissions, answers, strict=True) if not allowed]
         if denied:
@@ -135,8 +167,4 @@ async def preflight(client: KubeClient, namespaces: Sequence[str], peering: str 
             )
     except ApiError as error:
         raise PreflightError(f"start-up checks against {where} failed: {error}") from error
-    return Discovery(
-        server_version=str((version or {}).get("gitVersion", "")),
-        kserve=kserve,
-        kserve_version=kserve_version,
-    )
+    return Discovery(server_version=str((version or {}).get("gitVersion", "")), served=served)

@@ -61,8 +61,9 @@ class Writer(Protocol):
 class ApiWriter:
     """Writes through the operator's KubeClient: merge patches and Event creation only."""
 
-    def __init__(self, client: KubeClient) -> None:
+    def __init__(self, client: KubeClient, plurals: Mapping[str, str] | None = None) -> None:
         self.client = client
+        self.plurals = plurals or {}  # kind -> plural, for workload kinds added by configuration
 
     async def patch_status(
         self, namespace: str, name: str, body: Mapping[str, Any]
@@ -71,7 +72,13 @@ class ApiWriter:
         return await self.client.merge_patch(path, body)  # type: ignore[no-any-return]
 
     async def patch_workload(self, workload: Workload, body: Mapping[str, Any]) -> Mapping[str, Any] | None:
-        path = object_path(workload.api_version, workload.kind, workload.namespace, workload.name)
+        path = object_path(
+            workload.api_version,
+            workload.kind,
+            workload.namespace,
+            workload.name,
+            plural=self.plurals.get(workload.kind, ""),
+        )
         return await self.client.merge_patch(path, body)  # type: ignore[no-any-return]
 
     async def post_event(self, namespace: str, body: Mapping[str, Any]) -> None:
@@ -135,7 +142,7 @@ class Reconciler:
         """Everything: after the first sync, and when this replica starts leading."""
         state = self.runtime.state
         self.enqueue_models({*state.models, *self.observed.invalid_models, *self.observed.model_status})
-        self.enqueue_workloads({k for k, w in state.workloads.items() if not w.controlled})
+        self.enqueue_workloads(state.workloads)
         self.enqueue_workloads(k for k, marks in self.observed.marks.items() if marks)
 
     def synced(self) -> None:
@@ -244,7 +251,7 @@ class Reconciler:
         """Evaluate one model; plan its status patch and Event. Returns the workloads naming it."""
         state = self.runtime.state
         namespace, name = key
-        named = {w.key for w in state.workloads_for(key) if not w.controlled}
+        named = {w.key for w in state.workloads_for(key) if not state.gated_through_controller(w)}
         resource = state.models.get(key)
         observed = self.observed.model_status.get(key)
         result_key = ("GPAIModel", namespace, name)
@@ -357,11 +364,13 @@ class Reconciler:
         state = self.runtime.state
         workload = state.workloads.get(key)
         result_key = ("workload", *key)
-        if workload is None or workload.controlled:
-            self.forget_workload(key)  # gone, or gated through its controller: never annotated
+        if workload is None:
+            self.forget_workload(key)
             return
         observed = self.observed.marks.get(key, {})
-        if workload.model is None:
+        if workload.model is None or state.gated_through_controller(workload):
+            # Unlabelled, or made by a controller the gate judged (which carries the annotations):
+            # none of ours, and none written by hand either.
             desired: Marks = {}
             self.compliance.pop(key, None)
             model_key = None

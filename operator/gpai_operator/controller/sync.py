@@ -25,14 +25,12 @@ from gpai_operator import objects
 from gpai_operator.controller.annotations import Marks, observed_marks
 from gpai_operator.controller.logs import audit
 from gpai_operator.controller.runtime import Runtime
-from gpai_operator.engine.state import ClusterState, ModelKey
+from gpai_operator.engine.state import ClusterState, ModelKey, WorkloadKey
 
 if TYPE_CHECKING:
     from gpai_operator.controller.reconciler import Reconciler
 
 logger = logging.getLogger("gpai_operator.sync")
-
-WorkloadKey = tuple[str, str, str]  # (kind, namespace, name), as ClusterState keys workloads
 
 
 @dataclass(frozen=True)
@@ -86,7 +84,7 @@ class StateSync:
         self.observed.uids[(kind, namespace, name)] = uid
         if objects.is_ours(body):
             self._upsert_ours(body, kind, namespace, name, uid)
-        elif objects.is_workload(body):
+        elif objects.is_workload(body, self.state.kinds):
             self._upsert_workload(body, kind, namespace, name)
         elif kind == "Namespace" and api_version == "v1":
             self.reconciler.enqueue_models(objects.apply(self.state, body))
@@ -105,9 +103,10 @@ class StateSync:
             self.observed.model_status.pop(key, None)
             self.observed.invalid_models.pop(key, None)
             affected.add(key)
-        elif objects.is_workload(body):
+        elif objects.is_workload(body, self.state.kinds):
             self.observed.marks.pop((kind, namespace, name), None)
             self.reconciler.forget_workload((kind, namespace, name))
+            self._claims_changed((kind, namespace, name))
         self.reconciler.enqueue_models(affected)
 
     def listed(self) -> None:
@@ -168,9 +167,19 @@ class StateSync:
         marks = observed_marks((body.get("metadata") or {}).get("annotations"))
         self.observed.marks[key] = marks
         self.reconciler.enqueue_models(affected)
-        if (
-            after is not None
-            and not after.controlled
-            and (before != after or marks != self.reconciler.desired_marks.get(key, {}))
-        ):
+        if after is not None and (before != after or marks != self.reconciler.desired_marks.get(key, {})):
             self.reconciler.enqueue_workloads({key})
+        if before is None or after is None or before.uid != after.uid:
+            self._claims_changed(key)
+
+    def _claims_changed(self, key: WorkloadKey) -> None:
+        """A workload appeared, went or was recreated: whether the objects whose controller reference
+        names it are gated through it may have changed (and so their annotations and model counts)."""
+        claimed = self.state.claimed_by(key)
+        if not claimed:
+            return
+        self.reconciler.enqueue_workloads(claimed)
+        workloads = self.state.workloads
+        self.reconciler.enqueue_models(
+            {model for k in claimed if (w := workloads.get(k)) is not None and (model := w.model_key)}
+        )

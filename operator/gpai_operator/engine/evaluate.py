@@ -45,14 +45,15 @@ def decide_workload(
 
 
 def evaluate_all(state: ClusterState, now: dt.datetime) -> Report:
-    """Every model and every workload not controlled by another object; each model evaluated once."""
+    """Every model and every workload, each model evaluated once.
+
+    Every workload is judged, owner references or not: offline there is no requester identity to
+    tell a controller's object from anyone else's (SPEC section 5).
+    """
     run = _Run(state, now)
     models = tuple(run.model(key) for key in sorted(state.models))
     verdicts = {(m.namespace, m.name): m for m in models}
-    workloads = sorted(
-        (w for w in state.workloads.values() if not w.controlled),
-        key=lambda w: (w.namespace, w.kind, w.name),
-    )
+    workloads = sorted(state.workloads.values(), key=lambda w: (w.namespace, w.kind, w.name))
     return Report(
         models=models,
         workloads=tuple(
@@ -116,8 +117,6 @@ class _Run:
         )
 
     def workload(self, workload: Workload, verdict: ModelVerdict | None) -> WorkloadDecision:
-        if workload.controlled:
-            return decide(workload, (), None)
         key = workload.model_key
         if verdict is None and key is not None and key in self.state.models:
             verdict = self.model(key)

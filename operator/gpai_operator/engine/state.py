@@ -18,6 +18,8 @@ from gpai_operator.api.documentation import ModelDocumentationSpec
 from gpai_operator.api.evaluation import RiskEvaluationSpec
 from gpai_operator.api.gpaimodel import GPAIModelSpec
 from gpai_operator.api.policy import CompliancePolicySpec
+from gpai_operator.engine.kinds import DEFAULT as DEFAULT_KINDS
+from gpai_operator.engine.kinds import WorkloadKinds
 from gpai_operator.engine.selectors import selects
 
 MODEL_LABEL = "gpai.dev/model"
@@ -25,6 +27,7 @@ NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 
 ModelKey = tuple[str, str]  # (namespace, name)
 ObjectKey = tuple[str, str]  # (namespace, name); namespace "" for cluster-scoped objects
+WorkloadKey = tuple[str, str, str]  # (kind, namespace, name)
 S = TypeVar("S", bound=BaseModel)
 
 
@@ -44,6 +47,16 @@ class Resource(Generic[S]):
 
 
 @dataclass(frozen=True, slots=True)
+class ControllerRef:
+    """The ownerReference with `controller: true`: a claim anyone who can create the object can write."""
+
+    api_version: str
+    kind: str
+    name: str
+    uid: str
+
+
+@dataclass(frozen=True, slots=True)
 class Workload:
     """A workload of SPEC section 3, reduced to what the engine needs."""
 
@@ -52,10 +65,15 @@ class Workload:
     namespace: str
     name: str
     model: str | None  # the `gpai.dev/model` label, None when unlabelled
-    controlled: bool = False  # has an ownerReference with controller: true (not gated itself)
+    uid: str = ""
+    controller: ControllerRef | None = None  # what its ownerReferences claim; proves nothing alone
 
     @property
-    def key(self) -> tuple[str, str, str]:
+    def controlled(self) -> bool:
+        return self.controller is not None
+
+    @property
+    def key(self) -> WorkloadKey:
         return (self.kind, self.namespace, self.name)
 
     @property
@@ -71,13 +89,14 @@ class ClusterState:
     evaluations: dict[ObjectKey, Resource[RiskEvaluationSpec]] = field(default_factory=dict)
     policies: dict[str, Resource[CompliancePolicySpec]] = field(default_factory=dict)
     namespaces: dict[str, Mapping[str, str]] = field(default_factory=dict)  # name -> labels
-    workloads: dict[tuple[str, str, str], Workload] = field(default_factory=dict)
+    workloads: dict[WorkloadKey, Workload] = field(default_factory=dict)
+    kinds: WorkloadKinds = DEFAULT_KINDS  # what counts as a workload (built-in plus configured kinds)
     # Indexes: (namespace, model name) -> keys of the artifacts and workloads that name it.
     _docs_by_model: dict[ModelKey, set[ObjectKey]] = field(default_factory=lambda: defaultdict(set))
     _evals_by_model: dict[ModelKey, set[ObjectKey]] = field(default_factory=lambda: defaultdict(set))
-    _workloads_by_model: dict[ModelKey, set[tuple[str, str, str]]] = field(
-        default_factory=lambda: defaultdict(set)
-    )
+    _workloads_by_model: dict[ModelKey, set[WorkloadKey]] = field(default_factory=lambda: defaultdict(set))
+    # (controller kind, namespace, controller name) -> the workloads whose controller reference names it
+    _claimed_by: dict[WorkloadKey, set[WorkloadKey]] = field(default_factory=lambda: defaultdict(set))
     _models_by_namespace: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
 
     # ---- reads -------------------------------------------------------------------------------
@@ -99,6 +118,28 @@ class ClusterState:
 
     def workloads_for(self, key: ModelKey) -> list[Workload]:
         return [self.workloads[k] for k in sorted(self._workloads_by_model.get(key, ()))]
+
+    def controller_of(self, workload: Workload) -> Workload | None:
+        """The workload its controller reference names, when that exists with the same uid.
+
+        A reference to anything else (a ConfigMap, a ReplicaSet that does not exist or was recreated)
+        resolves to nothing: the object stands on its own.
+        """
+        ref = workload.controller
+        if ref is None:
+            return None
+        owner = self.workloads.get((ref.kind, workload.namespace, ref.name))
+        if owner is None or not ref.uid or owner.uid != ref.uid:
+            return None
+        return owner
+
+    def gated_through_controller(self, workload: Workload) -> bool:
+        """Its controller is a workload the gate judges: the controller carries the verdict for both."""
+        return self.controller_of(workload) is not None
+
+    def claimed_by(self, key: WorkloadKey) -> set[WorkloadKey]:
+        """The workloads whose controller reference names this one (whether or not it resolves)."""
+        return set(self._claimed_by.get(key, ()))
 
     def models_in(self, namespace: str) -> Iterator[ModelKey]:
         for name in sorted(self._models_by_namespace.get(namespace, ())):
@@ -196,11 +237,27 @@ class ClusterState:
         if workload.model_key is not None:
             self._workloads_by_model[workload.model_key].add(workload.key)
             affected.add(workload.model_key)
+        if workload.controller is not None:
+            self._claimed_by[_claim(workload)].add(workload.key)
         return affected
 
     def remove_workload(self, kind: str, namespace: str, name: str) -> set[ModelKey]:
         old = self.workloads.pop((kind, namespace, name), None)
-        if old is None or old.model_key is None:
+        if old is None:
+            return set()
+        if old.controller is not None:
+            claim = _claim(old)
+            claimed = self._claimed_by.get(claim)
+            if claimed is not None:
+                claimed.discard(old.key)
+                if not claimed:
+                    del self._claimed_by[claim]
+        if old.model_key is None:
             return set()
         self._workloads_by_model[old.model_key].discard(old.key)
         return {old.model_key}
+
+
+def _claim(workload: Workload) -> WorkloadKey:
+    assert workload.controller is not None
+    return (workload.controller.kind, workload.namespace, workload.controller.name)

@@ -68,10 +68,13 @@ def _judge(
 
     if status in FAILING:
         deadline = terms.parameters.deadline
-        exceptions = [
+        naming = [
             e for e in policy.exceptions_for((evidence.namespace, evidence.name), obligation.id)
             if today <= e.expires
         ]  # fmt: skip
+        # A pinned exception waives only the version it names: it does not follow the name.
+        exceptions = [e for e in naming if e.version is None or e.version == evidence.version]
+        pinned_elsewhere = sorted({e.version for e in naming if e not in exceptions and e.version})
         if classification.legacy and today < deadline:
             status, expires = "Grace", deadline - ONE_DAY
             changes.append(deadline)
@@ -84,9 +87,15 @@ def _judge(
             waiver = max(exceptions, key=lambda e: e.expires)
             status, expires = "Waived", waiver.expires
             changes.append(waiver.expires + ONE_DAY)
+            scope = f" for version {waiver.version}" if waiver.version else " (for any version: pin one)"
             explanation = (
-                f"an exception of {policy.label} waives it through {waiver.expires} ({waiver.reason}); "
-                f"without it, it would be {finding.status}: {explanation}"
+                f"an exception of {policy.label}{scope} waives it through {waiver.expires} "
+                f"({waiver.reason}); without it, it would be {finding.status}: {explanation}"
+            )
+        elif pinned_elsewhere:
+            explanation += (
+                f" An exception of {policy.label} waives version {', '.join(pinned_elsewhere)} only, "
+                f"not version {evidence.version}."
             )
 
     expiring = False

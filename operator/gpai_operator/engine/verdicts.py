@@ -101,7 +101,7 @@ class Report:
     """Everything `evaluate_all` concludes, in a stable order."""
 
     models: tuple[ModelVerdict, ...]  # by (namespace, name)
-    workloads: tuple[WorkloadDecision, ...]  # by (namespace, kind, name); controlled ones left out
+    workloads: tuple[WorkloadDecision, ...]  # by (namespace, kind, name)
 
     @property
     def denied(self) -> tuple[WorkloadDecision, ...]:

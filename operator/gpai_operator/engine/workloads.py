@@ -43,9 +43,6 @@ def decide(
 ) -> WorkloadDecision:
     """`verdict` is the model's verdict; None when the workload names no model or a missing one."""
     what = f"{workload.kind} {workload.namespace}/{workload.name}"
-    if workload.controlled:
-        return _decision(workload, "Allow", (), None, False, f"{what} is gated through its controller")
-
     compliance: WorkloadCompliance | None
     if workload.model is None:
         compliance = None

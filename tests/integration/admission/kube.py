@@ -23,10 +23,13 @@ PLURALS = {
     "Deployment": "deployments",
     "StatefulSet": "statefulsets",
     "DaemonSet": "daemonsets",
+    "ReplicaSet": "replicasets",
+    "ReplicationController": "replicationcontrollers",
     "Job": "jobs",
     "CronJob": "cronjobs",
     "Pod": "pods",
     "InferenceService": "inferenceservices",
+    "ConfigMap": "configmaps",
 }
 
 

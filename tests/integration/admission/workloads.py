@@ -5,7 +5,17 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod", "InferenceService")
+KINDS = (
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "ReplicationController",
+    "Job",
+    "CronJob",
+    "Pod",
+    "InferenceService",
+)
 CONTAINERS = [{"name": "server", "image": "registry.example.com/acme/server:1.0"}]
 
 
@@ -16,7 +26,10 @@ def manifest(kind: str, namespace: str, model: str | None, name: str = "chat") -
     job_template = copy.deepcopy(pod_template)
     job_template["spec"]["restartPolicy"] = "Never"
     selector = {"matchLabels": {"app": name}}
-    if kind in ("Deployment", "StatefulSet", "DaemonSet"):
+    if kind == "ReplicationController":
+        spec = {"replicas": 2, "selector": {"app": name}, "template": pod_template}
+        return {"apiVersion": "v1", "kind": kind, "metadata": metadata, "spec": spec}
+    if kind in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"):
         spec: dict[str, Any] = {"selector": selector, "template": pod_template}
         if kind != "DaemonSet":
             spec["replicas"] = 2

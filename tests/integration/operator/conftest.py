@@ -6,6 +6,7 @@ operator watches the whole cluster but the tests only look at their own namespac
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -28,9 +29,9 @@ def kube(api_client: ApiClient) -> Kube:
     return Kube(api_client)
 
 
-@pytest.fixture
-def start_operator(cluster: Cluster) -> Iterator[StartOperator]:
-    """Starts operators (ready when returned); every one still running is stopped afterwards."""
+@contextlib.contextmanager
+def running_operators(cluster: Cluster) -> Iterator[StartOperator]:
+    """Starts operators (ready when returned); every one still running is stopped on leaving."""
     running: list[OperatorThread] = []
 
     def start(
@@ -51,15 +52,23 @@ def start_operator(cluster: Cluster) -> Iterator[StartOperator]:
         running.append(thread)
         return thread.start(wait_ready=wait_ready)
 
-    yield start
-    errors = []
-    for thread in reversed(running):
-        try:
-            thread.stop()
-        except Exception as error:  # report every failure, stop every operator
-            errors.append(error)
-    if errors:
-        raise errors[0]
+    try:
+        yield start
+    finally:
+        errors = []
+        for thread in reversed(running):
+            try:
+                thread.stop()
+            except Exception as error:  # report every failure, stop every operator
+                errors.append(error)
+        if errors:
+            raise errors[0]
+
+
+@pytest.fixture
+def start_operator(cluster: Cluster) -> Iterator[StartOperator]:
+    with running_operators(cluster) as start:
+        yield start
 
 
 @pytest.fixture

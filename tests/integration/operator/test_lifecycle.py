@@ -26,7 +26,17 @@ from tests.integration.operator.helpers import (
 )
 from tests.unit.engine import builders as b
 
-WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod", "InferenceService")
+WORKLOAD_KINDS = (
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "ReplicationController",
+    "Job",
+    "CronJob",
+    "Pod",
+    "InferenceService",
+)
 
 
 def _version(kube: Kube, obj: dict) -> str:
@@ -113,15 +123,27 @@ def test_every_workload_kind_is_annotated_and_only_its_metadata_changes(
         kube.create(obj)
     workloads = [b.workload(kind, kind.lower(), namespace=namespace) for kind in WORKLOAD_KINDS]
     created = {obj["kind"]: kube.create(obj) for obj in workloads}
-    controlled = b.workload("Pod", "chat-7d9f-abcde", namespace=namespace, controller="ReplicaSet")
+    owner = created["ReplicaSet"]["metadata"]
+    controlled = b.workload(
+        "Pod",
+        "replicaset-abcde",
+        namespace=namespace,
+        controller="ReplicaSet",
+        controller_name=owner["name"],
+        controller_uid=owner["uid"],
+    )
     kube.create(controlled)
-    for obj in workloads:
+    forged = b.workload("Pod", "forged", namespace=namespace, controller="ConfigMap", controller_name="mine")
+    kube.create(forged)
+    for obj in [*workloads, forged]:
         wait_for(
-            lambda obj=obj: ours(kube.get(obj)).get(COMPLIANCE) == "Compliant", f"{obj['kind']} annotated"
+            lambda obj=obj: ours(kube.get(obj)).get(COMPLIANCE) == "Compliant",
+            f"{obj['kind']} {obj['metadata']['name']} annotated",
         )
     model = b.model(namespace=namespace)
-    wait_for(lambda: kube.get(model)["status"]["workloads"] == len(WORKLOAD_KINDS), "every workload counted")
-    assert ours(kube.get(controlled)) == {}  # gated through its controller, never annotated
+    counted = len(WORKLOAD_KINDS) + 1  # the forged one stands on its own; the other is its ReplicaSet's
+    wait_for(lambda: kube.get(model)["status"]["workloads"] == counted, "every workload counted")
+    assert ours(kube.get(controlled)) == {}  # gated through its ReplicaSet, which carries the verdict
     for obj in workloads:
         now = kube.get(obj)
         assert now["spec"] == created[obj["kind"]]["spec"], obj["kind"]

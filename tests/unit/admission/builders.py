@@ -20,6 +20,8 @@ KINDS: dict[str, tuple[str, str, str]] = {  # kind -> (group, version, plural)
     "Deployment": ("apps", "v1", "deployments"),
     "StatefulSet": ("apps", "v1", "statefulsets"),
     "DaemonSet": ("apps", "v1", "daemonsets"),
+    "ReplicaSet": ("apps", "v1", "replicasets"),
+    "ReplicationController": ("", "v1", "replicationcontrollers"),
     "Job": ("batch", "v1", "jobs"),
     "CronJob": ("batch", "v1", "cronjobs"),
     "Pod": ("", "v1", "pods"),
@@ -44,6 +46,8 @@ def workload(kind: str, name: str = "chat", model: str | None = MODEL, **metadat
         spec = {"predictor": {"minReplicas": 1, "model": {"modelFormat": {"name": "huggingface"}}}}
     elif kind == "Job":
         spec = {"backoffLimit": 2, "template": template}
+    elif kind == "ReplicationController":
+        spec = {"replicas": 2, "selector": {"app": name}, "template": template}
     else:
         spec = {"replicas": 2, "selector": {"matchLabels": {"app": name}}, "template": template}
     api_version = f"{group}/{version}" if group else version
@@ -56,7 +60,7 @@ def review(
     old: dict[str, Any] | None = None,
     *,
     subresource: str | None = None,
-    username: str = "alice",
+    username: str = "alice",  # a namespace user, not a trusted controller
     uid: str = "705ab4f5-6393-11e8-b7cc-42010a800002",
     api_version: str = "admission.k8s.io/v1",
     dry_run: bool = False,

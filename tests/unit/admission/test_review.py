@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from gpai_operator.admission.review import review
+from gpai_operator.engine.kinds import WorkloadKinds
 from tests.unit.admission.builders import (
     KINDS,
     MODEL,
@@ -249,15 +250,19 @@ TEMPLATE_CHANGES = {
     "Deployment": ("spec", "template", "spec", "containers"),
     "StatefulSet": ("spec", "template", "spec", "containers"),
     "DaemonSet": ("spec", "template", "spec", "containers"),
+    "ReplicaSet": ("spec", "template", "spec", "containers"),
+    "ReplicationController": ("spec", "template", "spec", "containers"),
     "Job": ("spec", "template", "spec", "containers"),
     "CronJob": ("spec", "jobTemplate", "spec", "template", "spec", "containers"),
     "Pod": ("spec", "containers"),
-    "InferenceService": ("spec", "predictor", "model"),
+    "InferenceService": ("spec", "transformer", "containers"),  # not only the predictor runs
 }
 OTHER_CHANGES = {
     "Deployment": (("spec", "replicas"), 0),
     "StatefulSet": (("spec", "replicas"), 0),
     "DaemonSet": (("spec", "minReadySeconds"), 10),
+    "ReplicaSet": (("spec", "replicas"), 0),
+    "ReplicationController": (("spec", "replicas"), 0),
     "Job": (("spec", "suspend"), True),
     "CronJob": (("spec", "schedule"), "*/5 * * * *"),
     "Pod": (("spec", "activeDeadlineSeconds"), 60),  # outside containers: still the Pod spec
@@ -293,7 +298,9 @@ def test_an_update_that_keeps_the_pod_template_is_allowed_with_a_warning(kind: s
     assert warning.startswith(
         f"{kind} ml/chat serves GPAIModel acme-llm, which is not compliant (12 obligations"
     )
-    assert warning.endswith("allowed: updates that keep the pod template and model label are never blocked")
+    assert warning.endswith(
+        "allowed: updates that keep the pod template, model label and controller are never blocked"
+    )
     assert len(warning) <= 256
     assert answer.outcome.decision == "Warn"
 
@@ -419,19 +426,118 @@ def test_delete_of_a_compliant_workload_has_no_warning() -> None:
 
 
 # ---- what is not judged ------------------------------------------------------------------------------
-def test_a_controlled_object_is_not_judged_itself() -> None:
-    owner = {
-        "apiVersion": "apps/v1",
-        "kind": "ReplicaSet",
-        "name": "chat-5d8",
-        "uid": "u",
-        "controller": True,
-    }
-    pod = workload("Pod", ownerReferences=[owner])
+REPLICASET_CONTROLLER = "system:serviceaccount:kube-system:replicaset-controller"
+CONTROLLER_REF = {
+    "apiVersion": "apps/v1",
+    "kind": "ReplicaSet",
+    "name": "chat-5d8",
+    "uid": "u",
+    "controller": True,
+}
+
+
+@pytest.mark.parametrize("user", [REPLICASET_CONTROLLER, "system:kube-controller-manager"])
+def test_a_trusted_controllers_controlled_object_is_not_judged_itself(user: str) -> None:
+    pod = workload("Pod", ownerReferences=[CONTROLLER_REF])
 
     for rt in (deny_everywhere(), runtime(synced=False)):
-        answer = answer_to(admission_review("CREATE", pod), rt)
+        answer = answer_to(admission_review("CREATE", pod, username=user), rt)
         assert answer.body["response"] == {"uid": answer.body["response"]["uid"], "allowed": True}
+
+
+@pytest.mark.parametrize(
+    "owner",
+    [
+        {"apiVersion": "v1", "kind": "ConfigMap", "name": "mine", "uid": "c", "controller": True},
+        CONTROLLER_REF,  # a ReplicaSet that may not even exist
+        {"apiVersion": "batch/v1", "kind": "CronJob", "name": "ghost", "uid": "g", "controller": True},
+    ],
+)
+@pytest.mark.parametrize("kind", ["Pod", "Deployment", "Job", "ReplicaSet"])
+def test_a_controller_reference_from_anyone_else_proves_nothing(owner: dict[str, Any], kind: str) -> None:
+    obj = workload(kind, ownerReferences=[owner])
+
+    response = response_of(admission_review("CREATE", obj), deny_everywhere())
+
+    assert response["allowed"] is False
+    assert response["status"]["message"].startswith(f"{kind} ml/chat is denied by policy eu-ai-act")
+
+
+def test_an_unlabelled_object_with_a_forged_controller_is_judged_for_the_label() -> None:
+    rt = runtime(namespace(NAMESPACE, env="prod"), policy("label", ["Deny"], requireModelLabel=True))
+    pod = workload("Pod", model=None, ownerReferences=[CONTROLLER_REF])
+
+    response = response_of(admission_review("CREATE", pod), rt)
+
+    assert response["allowed"] is False
+    assert "workload/model-declared" in response["status"]["message"]
+
+
+def test_the_operators_own_identity_is_judged_when_it_creates() -> None:
+    response = response_of(
+        admission_review("CREATE", workload("Deployment"), username=OPERATOR), deny_everywhere()
+    )
+
+    assert response["allowed"] is False
+
+
+def test_one_patch_adding_a_forged_controller_and_switching_the_model_is_judged() -> None:
+    rt = runtime(
+        model(summary=True),
+        model("rogue"),
+        policy("summary", ["Deny"], obligations=SUMMARY_ONLY),
+    )
+    old = workload("Deployment")
+    new = workload("Deployment", model="rogue", ownerReferences=[CONTROLLER_REF])
+
+    response = response_of(admission_review("UPDATE", new, old), rt)
+
+    assert response["allowed"] is False
+    assert "GPAIModel ml/rogue" in response["status"]["message"]
+
+
+def test_adding_a_forged_controller_alone_is_judged() -> None:
+    old = workload("Pod")
+    new = workload("Pod", ownerReferences=[CONTROLLER_REF])
+
+    assert response_of(admission_review("UPDATE", new, old), deny_everywhere())["allowed"] is False
+
+
+def test_removing_the_controller_reference_is_never_blocked() -> None:
+    """What the garbage collector does when its owner is deleted with --cascade=orphan."""
+    old = workload("Pod", ownerReferences=[CONTROLLER_REF])
+    new = workload("Pod")
+
+    response = response_of(
+        admission_review(
+            "UPDATE", new, old, username="system:serviceaccount:kube-system:generic-garbage-collector"
+        ),
+        deny_everywhere(),
+    )
+
+    assert response["allowed"] is True
+    assert response["warnings"][0].endswith("are never blocked")
+
+
+def test_ephemeral_containers_are_judged_against_the_pods_model() -> None:
+    old = workload("Pod")
+    new = changed(old, ("spec", "ephemeralContainers"), [{"name": "debug", "image": "busybox"}])
+
+    body = admission_review("UPDATE", new, old, subresource="ephemeralcontainers")
+    answer = answer_to(body, deny_everywhere())
+
+    assert answer.body["response"]["allowed"] is False
+    assert answer.outcome == answer.outcome.__class__("Pod", "UPDATE", "Deny")
+
+
+def test_ephemeral_containers_of_a_compliant_model_are_allowed() -> None:
+    rt = runtime(model(summary=True), policy("summary", ["Deny"], obligations=SUMMARY_ONLY))
+    old = workload("Pod")
+    new = changed(old, ("spec", "ephemeralContainers"), [{"name": "debug", "image": "busybox"}])
+
+    response = response_of(admission_review("UPDATE", new, old, subresource="ephemeralcontainers"), rt)
+
+    assert response == {"uid": response["uid"], "allowed": True}
 
 
 def test_an_owner_that_is_not_the_controller_does_not_exempt() -> None:
@@ -516,3 +622,59 @@ def test_a_state_changing_under_the_engine_is_read_again(monkeypatch: pytest.Mon
         response_of(admission_review("CREATE", workload("Deployment")), deny_everywhere())["allowed"] is False
     )
     assert len(calls) == 2
+
+
+# ---- kinds added by configuration ----------------------------------------------------------------
+ROLLOUT_KIND = "argoproj.io/v1alpha1/rollouts:Rollout:spec.template"
+
+
+def rollout(model_name: str = MODEL, image: str = "acme/server:1.0", replicas: int = 2) -> dict[str, Any]:
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Rollout",
+        "metadata": {"name": "chat", "namespace": NAMESPACE, "labels": {"gpai.dev/model": model_name}},
+        "spec": {
+            "replicas": replicas,
+            "template": {"spec": {"containers": [{"name": "server", "image": image}]}},
+        },
+    }
+
+
+def rollout_review(operation: str, obj: Any, old: Any = None) -> dict[str, Any]:
+    body = admission_review(operation, workload("Deployment"), workload("Deployment") if old else None)
+    group_version_kind = {"group": "argoproj.io", "version": "v1alpha1", "kind": "Rollout"}
+    resource = {"group": "argoproj.io", "version": "v1alpha1", "resource": "rollouts"}
+    body["request"].update(
+        kind=group_version_kind, resource=resource, object=obj, oldObject=old, requestKind=group_version_kind
+    )
+    return body
+
+
+def with_rollouts(rt: Any) -> Any:
+    rt.state.kinds = WorkloadKinds.with_extra([ROLLOUT_KIND])
+    return rt
+
+
+def test_a_configured_kind_is_judged_like_the_built_in_ones() -> None:
+    answer = answer_to(rollout_review("CREATE", rollout()), with_rollouts(deny_everywhere()))
+
+    assert answer.body["response"]["allowed"] is False
+    assert answer.body["response"]["status"]["message"].startswith("Rollout ml/chat is denied")
+    assert answer.outcome.kind == "Rollout"
+
+
+def test_a_configured_kinds_template_change_is_judged_and_its_scaling_is_not() -> None:
+    rt = with_rollouts(deny_everywhere())
+
+    new_image = rollout_review("UPDATE", rollout(image="acme/server:2.0"), rollout())
+    scaled = rollout_review("UPDATE", rollout(replicas=5), rollout())
+
+    assert response_of(new_image, rt)["allowed"] is False
+    assert response_of(scaled, rt)["allowed"] is True
+
+
+def test_an_unconfigured_kind_is_not_ours() -> None:
+    answer = answer_to(rollout_review("CREATE", rollout()), deny_everywhere())
+
+    assert answer.body["response"] == {"uid": answer.body["response"]["uid"], "allowed": True}
+    assert answer.outcome.kind == "Other"

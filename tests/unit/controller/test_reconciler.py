@@ -142,10 +142,49 @@ def test_removing_the_label_removes_the_annotations():
     assert cluster.get("GPAIModel", NS, MODEL)["status"]["workloads"] == 0
 
 
-def test_controlled_workloads_are_never_annotated():
-    cluster = started(*b.frontier(), b.workload("Pod", "chat-abc", controller="ReplicaSet"))
-    assert annotations(cluster, "Pod", "chat-abc") == {}
-    assert cluster.get("GPAIModel", NS, MODEL)["status"]["workloads"] == 0
+def test_objects_made_by_a_gated_controller_are_not_annotated_nor_counted():
+    cluster = started(*b.frontier(), b.workload("ReplicaSet", "chat-5d8"))
+    owner_uid = cluster.get("ReplicaSet", NS, "chat-5d8")["metadata"]["uid"]
+    add(
+        cluster,
+        b.workload(
+            "Pod", "chat-5d8-a", controller="ReplicaSet", controller_name="chat-5d8", controller_uid=owner_uid
+        ),
+    )
+    assert annotations(cluster, "Pod", "chat-5d8-a") == {}
+    assert annotations(cluster, "ReplicaSet", "chat-5d8")[COMPLIANCE] == "Compliant"
+    assert cluster.get("GPAIModel", NS, MODEL)["status"]["workloads"] == 1
+
+
+def test_a_controller_reference_that_resolves_to_nothing_is_annotated_like_any_workload():
+    cluster = started(
+        *b.frontier(),
+        b.workload("Pod", "forged", controller="ConfigMap", controller_name="mine"),
+        b.workload("Pod", "orphan", controller="ReplicaSet", controller_name="gone"),
+    )
+    assert annotations(cluster, "Pod", "forged")[COMPLIANCE] == "Compliant"
+    assert annotations(cluster, "Pod", "orphan")[COMPLIANCE] == "Compliant"
+    assert cluster.get("GPAIModel", NS, MODEL)["status"]["workloads"] == 2
+
+
+def test_a_child_seen_before_its_controller_loses_its_annotations_when_the_controller_appears():
+    cluster = started(*b.frontier())
+    add(
+        cluster,
+        b.workload(
+            "Pod", "chat-5d8-a", controller="ReplicaSet", controller_name="chat-5d8", controller_uid="rs-1"
+        ),
+    )
+    assert annotations(cluster, "Pod", "chat-5d8-a")[COMPLIANCE] == "Compliant"
+    owner = b.workload("ReplicaSet", "chat-5d8")
+    owner["metadata"]["uid"] = "rs-1"
+    add(cluster, owner)
+    assert annotations(cluster, "Pod", "chat-5d8-a") == {}
+    assert cluster.get("GPAIModel", NS, MODEL)["status"]["workloads"] == 1
+    cluster.delete("ReplicaSet", NS, "chat-5d8")  # orphaned: it stands on its own again
+    asyncio.run(cluster.settle())
+    assert annotations(cluster, "Pod", "chat-5d8-a")[COMPLIANCE] == "Compliant"
+    assert cluster.get("GPAIModel", NS, MODEL)["status"]["workloads"] == 1
 
 
 def test_deleting_the_model_marks_its_workloads_unknown_and_drops_its_verdict():

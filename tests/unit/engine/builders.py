@@ -260,13 +260,16 @@ def policy(name: str, actions: Iterable[str] = ("Deny",), **spec: Any) -> Obj:
 
 
 def exception(obligations: Iterable[str] = (), expires: str = "2026-12-31", **fields: str) -> Obj:
-    return {
+    found: Obj = {
         "namespace": fields.get("namespace", NS),
         "model": fields.get("model", MODEL),
         "obligations": list(obligations),
         "reason": fields.get("reason", "evaluation scheduled with an external lab"),
         "expires": expires,
     }
+    if "version" in fields:
+        found["version"] = fields["version"]
+    return found
 
 
 def namespace(name: str, **labels: str) -> Obj:
@@ -280,6 +283,8 @@ WORKLOAD_API_VERSIONS: dict[str, str] = {
     "Deployment": "apps/v1",
     "StatefulSet": "apps/v1",
     "DaemonSet": "apps/v1",
+    "ReplicaSet": "apps/v1",
+    "ReplicationController": "v1",
     "Job": "batch/v1",
     "CronJob": "batch/v1",
     "Pod": "v1",
@@ -290,8 +295,10 @@ WORKLOAD_API_VERSIONS: dict[str, str] = {
 def _workload_spec(kind: str) -> Obj:
     selector = {"matchLabels": {"app": "server"}}
     match kind:
-        case "Deployment" | "StatefulSet" | "DaemonSet":
+        case "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet":
             return {"selector": selector, "template": _TEMPLATE}
+        case "ReplicationController":
+            return {"selector": {"app": "server"}, "template": _TEMPLATE}
         case "Job":
             return {"template": {**_TEMPLATE, "spec": {**_POD_SPEC, "restartPolicy": "Never"}}}
         case "CronJob":
@@ -309,8 +316,11 @@ def workload(
     model_name: str | None = MODEL,
     namespace: str = NS,
     controller: str | None = None,
+    controller_name: str | None = None,
+    controller_uid: str = "u1",
 ) -> Obj:
-    """A workload of SPEC section 3; `controller` adds an ownerReference with controller: true."""
+    """A workload of SPEC section 3; `controller` (a kind) adds an ownerReference with
+    controller: true, naming `controller_name` (default `<name>-owner`) with `controller_uid`."""
     labels = {"app": "server", **({"gpai.dev/model": model_name} if model_name else {})}
     obj: Obj = {
         "apiVersion": WORKLOAD_API_VERSIONS[kind],
@@ -321,10 +331,10 @@ def workload(
     if controller:
         obj["metadata"]["ownerReferences"] = [
             {
-                "apiVersion": "apps/v1",
+                "apiVersion": WORKLOAD_API_VERSIONS.get(controller, "v1"),
                 "kind": controller,
-                "name": f"{name}-owner",
-                "uid": "u1",
+                "name": controller_name or f"{name}-owner",
+                "uid": controller_uid,
                 "controller": True,
             }
         ]

@@ -94,7 +94,10 @@ def test_an_exception_waives_the_failing_obligations_it_lists():
     found = obligation(state, EVALUATION)
     assert found.status == "Waived"
     assert found.expires == dt.date(2026, 12, 31)
-    assert "an exception of policy eu waives it through 2026-12-31 (evaluation scheduled" in found.message
+    assert (
+        "an exception of policy eu (for any version: pin one) waives it through 2026-12-31" in found.message
+    )
+    assert "(evaluation scheduled" in found.message
     assert "without it, it would be Missing" in found.message
     assert status(state, "systemic-risk/adversarial-testing") == "Missing"  # not listed
 
@@ -121,6 +124,30 @@ def test_an_exception_expiring_today_is_still_active_and_ends_tomorrow():
 def test_an_exception_needs_both_namespace_and_model_to_match(other):
     state = excepted(exception(**other))
     assert status(state, EVALUATION) == "Missing"
+
+
+def test_an_exception_pinned_to_the_models_version_waives_and_says_so():
+    state = excepted(exception([EVALUATION], version="3.1"))  # the frontier model's version
+    found = obligation(state, EVALUATION)
+    assert found.status == "Waived"
+    assert "an exception of policy eu for version 3.1 waives it through 2026-12-31" in found.message
+
+
+def test_an_exception_pinned_to_another_version_does_not_follow_the_name():
+    objs = [*excluding(frontier(), "RiskEvaluation")]
+    state = excepted(exception([EVALUATION], version="3.0"), objs=objs)
+    found = obligation(state, EVALUATION)
+    assert found.status == "Missing"
+    assert "An exception of policy eu waives version 3.0 only, not version 3.1." in found.message
+
+
+def test_of_two_pinned_exceptions_the_one_for_this_version_waives():
+    state = excepted(
+        exception([EVALUATION], version="3.0", expires="2027-06-30"),
+        exception([EVALUATION], version="3.1", expires="2026-12-15"),
+    )
+    found = obligation(state, EVALUATION)
+    assert (found.status, found.expires) == ("Waived", dt.date(2026, 12, 15))
 
 
 def test_an_exception_belongs_to_its_policy():

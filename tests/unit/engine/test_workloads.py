@@ -9,6 +9,7 @@ from gpai_operator.engine.evaluate import decide_workload, evaluate_all, evaluat
 
 from .builders import (
     NOW,
+    NS,
     WORKLOAD_API_VERSIONS,
     cluster,
     decision,
@@ -58,10 +59,11 @@ def test_every_workload_kind_serving_a_compliant_model_is_allowed(kind):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_controlled_workloads_are_allowed_and_left_alone(kind):
+def test_controlled_workloads_are_judged_like_any_other(kind):
+    """Who made an object is for admission to know; the engine judges every workload."""
     pod = workload(kind, "chat-7d9f-x2x", controller="ReplicaSet")
     result = decision(cluster(non_compliant(), policy("eu"), pod), pod)
-    assert (result.decision, result.compliance, result.unmet) == ("Allow", None, ())
+    assert (result.decision, result.compliance) == ("Deny", "NonCompliant")
 
 
 def test_the_deny_message_names_workload_model_obligations_articles_and_fixes():
@@ -183,7 +185,7 @@ def test_a_given_verdict_is_used_instead_of_evaluating_again():
     assert result.decision == "Allow"
 
 
-def test_evaluate_all_reports_models_and_uncontrolled_workloads_in_order():
+def test_evaluate_all_reports_models_and_every_workload_in_order():
     state = cluster(
         frontier("zeta", "b"),
         frontier("alpha", "b"),
@@ -201,8 +203,49 @@ def test_evaluate_all_reports_models_and_uncontrolled_workloads_in_order():
         ("a", "Deployment", "d0"),
         ("a", "Job", "unlabelled"),
         ("b", "Deployment", "d1"),
+        ("b", "Pod", "d1-abc"),
         ("b", "Pod", "p1"),
     ]
-    assert [w.decision for w in report.workloads] == ["Deny", "Allow", "Allow", "Allow"]
+    assert [w.decision for w in report.workloads] == ["Deny", "Allow", "Allow", "Allow", "Allow"]
     assert report.denied == (report.workloads[0],)
     assert report.models[0].compliant is False
+
+
+# ---- controller references: what the operator may rely on ---------------------------------------
+def _with_uid(obj, uid):
+    obj["metadata"]["uid"] = uid
+    return obj
+
+
+def test_a_controller_reference_resolves_only_to_that_workload_with_that_uid():
+    owner = _with_uid(workload("ReplicaSet", "chat-5d8"), "rs-1")
+    genuine = workload(
+        "Pod", "chat-5d8-a", controller="ReplicaSet", controller_name="chat-5d8", controller_uid="rs-1"
+    )
+    recreated = workload(
+        "Pod", "chat-5d8-b", controller="ReplicaSet", controller_name="chat-5d8", controller_uid="rs-0"
+    )
+    missing = workload(
+        "Pod", "chat-x-c", controller="ReplicaSet", controller_name="gone", controller_uid="rs-9"
+    )
+    config_map = workload(
+        "Pod", "mine", controller="ConfigMap", controller_name="mine", controller_uid="cm-1"
+    )
+    state = cluster(owner, genuine, recreated, missing, config_map)
+
+    def resolved(obj):
+        return state.controller_of(state.workloads[("Pod", NS, obj["metadata"]["name"])])
+
+    assert resolved(genuine) == state.workloads[("ReplicaSet", NS, "chat-5d8")]
+    assert [resolved(o) for o in (recreated, missing, config_map)] == [None, None, None]
+    assert state.claimed_by(("ReplicaSet", NS, "chat-5d8")) == {
+        ("Pod", NS, "chat-5d8-a"),
+        ("Pod", NS, "chat-5d8-b"),
+    }
+
+
+def test_claims_are_forgotten_with_the_claimant():
+    pod = workload("Pod", "chat-5d8-a", controller="ReplicaSet", controller_name="chat-5d8")
+    state = cluster(pod)
+    state.remove_workload("Pod", NS, "chat-5d8-a")
+    assert state.claimed_by(("ReplicaSet", NS, "chat-5d8")) == set()
