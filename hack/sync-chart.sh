@@ -33,6 +33,5 @@ sync() {  # source folder, destination folder, files in the destination that are
   done
 }
 
-# kopf-peering.yaml is Kopf's peering CRDs: not generated from our API models, only in the chart.
-sync "$root/crds" "$chart/crds" kopf-peering.yaml
+sync "$root/crds" "$chart/crds"
 sync "$root/policies" "$chart/files/policies"

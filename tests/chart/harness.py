@@ -173,7 +173,7 @@ OPTIONS: dict[str, dict[str, Any]] = {
     "only-labelled-workloads": {"webhook": {"onlyLabelledWorkloads": True}},
     "no-kserve": {"webhook": {"kserve": False}},
     "no-webhook": {"webhook": {"enabled": False}},
-    "single-replica": {"replicaCount": 1, "peering": {"enabled": False}},
+    "single-replica": {"replicaCount": 1, "leaderElection": {"enabled": False}},
     "existing-service-account": {"serviceAccount": {"create": False, "name": "platform-operator"}},
     "workload-kinds": {
         "workloadKinds": [
@@ -275,8 +275,6 @@ NEEDED = {
     ("", "events"): {"create", "patch"},
     ("events.k8s.io", "events"): {"create", "patch"},
     ("apiextensions.k8s.io", "customresourcedefinitions"): {"get", "list", "watch"},
-    ("kopf.dev", "clusterkopfpeerings"): {"get", "list", "watch", "patch"},
-    ("kopf.dev", "kopfpeerings"): {"get", "list", "watch", "patch"},
 }
 
 

@@ -93,7 +93,8 @@ def test_defaults_render_the_operator_its_identity_and_its_webhook(helm: Helm) -
         "Service",
         "Deployment",
         "PodDisruptionBudget",
-        "ClusterKopfPeering",
+        "Role",
+        "RoleBinding",
         "ValidatingWebhookConfiguration",
     }
 
@@ -126,7 +127,12 @@ def test_operator_runs_gpai_with_the_contract_flags(helm: Helm) -> None:
         "--health-port=8081",
         "--webhook-cert-file=/etc/gpai-operator/tls/tls.crt",
         "--webhook-key-file=/etc/gpai-operator/tls/tls.key",
-        f"--peering={FULLNAME}",
+        "--leader-elect",
+        f"--leader-election-id={FULLNAME}",
+        f"--leader-election-namespace={NAMESPACE}",
+        "--lease-duration=15",
+        "--renew-deadline=10",
+        "--retry-period=2",
     } <= set(args)
     assert {p["name"]: p["containerPort"] for p in operator["ports"]} == {
         "webhook": 9443,
@@ -171,10 +177,14 @@ def test_serving_certificate_is_mounted_from_the_webhook_secret(helm: Helm) -> N
     assert mount == {"name": "webhook-tls", "mountPath": "/etc/gpai-operator/tls", "readOnly": True}
 
 
-def test_two_replicas_with_peering_and_a_disruption_budget(helm: Helm) -> None:
+def test_two_replicas_elect_their_writer_on_a_lease_and_have_a_disruption_budget(helm: Helm) -> None:
     manifests = helm.template()
     assert find(manifests, "Deployment")["spec"]["replicas"] == 2
-    assert find(manifests, "ClusterKopfPeering")["metadata"]["name"] == FULLNAME
+    role = find(manifests, "Role", f"{FULLNAME}-leader-election")
+    assert role["metadata"]["namespace"] == NAMESPACE
+    assert granted(role) == {("coordination.k8s.io", "leases"): {"get", "create", "update"}}
+    binding = find(manifests, "RoleBinding", f"{FULLNAME}-leader-election")
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": FULLNAME, "namespace": NAMESPACE}]
     budget = find(manifests, "PodDisruptionBudget")["spec"]
     assert budget["minAvailable"] == 1
     assert (
@@ -182,10 +192,10 @@ def test_two_replicas_with_peering_and_a_disruption_budget(helm: Helm) -> None:
     )
 
 
-def test_a_single_replica_has_no_budget_and_no_peering(helm: Helm) -> None:
+def test_a_single_replica_has_no_budget_and_no_election(helm: Helm) -> None:
     manifests = helm.template(OPTIONS["single-replica"])
-    assert not {"PodDisruptionBudget", "ClusterKopfPeering"} & kinds(manifests)
-    assert not [a for a in container(manifests)["args"] if a.startswith("--peering")]
+    assert not {"PodDisruptionBudget", "Role", "RoleBinding"} & kinds(manifests)
+    assert not [a for a in container(manifests)["args"] if a.startswith("--leader")]
 
 
 def test_service_exposes_the_webhook_on_443_and_the_metrics(helm: Helm) -> None:

@@ -13,7 +13,7 @@ from gpai_operator.api.kinds import KINDS
 from tests.chart.harness import CHART, REPO
 
 FIX = "run hack/sync-chart.sh"
-CHART_ONLY_CRDS = {"kopf-peering.yaml"}  # Kopf's peering kinds: not generated from our API models
+CHART_ONLY_CRDS: set[str] = set()  # every CRD the chart ships is generated from our API models
 
 
 def differences(source: Path, copy: Path, chart_only: set[str] = frozenset()) -> list[str]:
@@ -41,14 +41,11 @@ def test_chart_copy_equals_the_repository(source: str, copy: str, chart_only: se
     assert differences(REPO / source, CHART / copy, chart_only) == [], FIX
 
 
-def test_chart_installs_the_crd_of_every_kind_and_the_peering_kinds() -> None:
+def test_chart_installs_the_crd_of_every_kind_and_nothing_else() -> None:
     names = {
         document["metadata"]["name"]
         for path in (CHART / "crds").glob("*.yaml")
         for document in yaml.safe_load_all(path.read_text())
         if document and document["kind"] == "CustomResourceDefinition"
     }
-    assert names == {kind.crd_name for kind in KINDS} | {
-        "clusterkopfpeerings.kopf.dev",
-        "kopfpeerings.kopf.dev",
-    }
+    assert names == {kind.crd_name for kind in KINDS}  # no kopf peering CRDs: the writer holds a Lease

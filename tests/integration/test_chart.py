@@ -44,7 +44,6 @@ from kubernetes.client import (
 from kubernetes.client.exceptions import ApiException
 
 from gpai_operator.testing.controlplane import Cluster, free_ports
-from gpai_operator.testing.crds import install_crds
 from gpai_operator.testing.namespaces import create_namespace, delete_namespace
 from gpai_operator.testing.rest import request_json
 from tests.chart.harness import CHART, CONTRACT_METRICS, NEEDED, OPTIONS, Helm, Manifest, find_tool, granted
@@ -63,12 +62,6 @@ GATE, ADVICE = "validate.gpai.dev", "advise.gpai.dev"
 @pytest.fixture(scope="module")
 def helm() -> Helm:
     return Helm(find_tool("HELM", "helm.sh"))
-
-
-@pytest.fixture(scope="module")
-def peering_crds(api_client: ApiClient) -> None:
-    """Kopf's peering CRDs, which only the chart carries (the session installs crds/ only)."""
-    install_crds(api_client, [CHART / "crds" / "kopf-peering.yaml"])
 
 
 # --- server-side dry run of every rendered manifest -----------------------------------------------
@@ -104,7 +97,7 @@ def apply(api_client: ApiClient, manifest: Manifest, *, dry_run: bool) -> Any:
 
 @pytest.mark.parametrize("option", OPTIONS)
 def test_every_rendered_manifest_passes_the_api_servers_validation(
-    helm: Helm, api_client: ApiClient, peering_crds: None, namespace: str, option: str
+    helm: Helm, api_client: ApiClient, namespace: str, option: str
 ) -> None:
     manifests = helm.template(OPTIONS[option], namespace=namespace)
     refused = []
@@ -133,7 +126,7 @@ class Release:
 
 
 @pytest.fixture(scope="module")
-def release(cluster: Cluster, api_client: ApiClient, helm: Helm, peering_crds: None) -> Iterator[Release]:
+def release(cluster: Cluster, api_client: ApiClient, helm: Helm) -> Iterator[Release]:
     """The chart installed with its defaults into a fresh namespace; uninstalled afterwards.
 
     Its webhook fails closed: whatever happens, it must not outlive this module, or every later
@@ -184,7 +177,9 @@ def test_install_creates_the_operator_and_a_webhook_that_trusts_its_certificate(
     service = read(api_client, f"/api/v1/namespaces/{ns}/services/{FULLNAME}")
     assert {p["name"]: p["port"] for p in service["spec"]["ports"]} == {"webhook": 443, "metrics": 8080}
     assert read(api_client, f"/apis/policy/v1/namespaces/{ns}/poddisruptionbudgets/{FULLNAME}")
-    assert read(api_client, f"/apis/kopf.dev/v1/clusterkopfpeerings/{FULLNAME}")
+    assert read(
+        api_client, f"/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/roles/{FULLNAME}-leader-election"
+    )
 
     secret = read(api_client, f"/api/v1/namespaces/{ns}/secrets/{FULLNAME}-webhook-tls")
     hooks = {hook["name"]: hook for hook in read(api_client, VWC_PATH)["webhooks"]}
@@ -240,7 +235,9 @@ def test_upgrade_keeps_the_certificate_and_does_not_roll_the_pods(
 # --- RBAC: enough, and no more --------------------------------------------------------------------
 
 
-def allowed(api_client: ApiClient, release: Release, verb: str, group: str, resource: str) -> bool:
+def allowed(
+    api_client: ApiClient, release: Release, verb: str, group: str, resource: str, namespace: str = "ml"
+) -> bool:
     resource, _, subresource = resource.partition("/")
     review = V1SubjectAccessReview(
         spec=V1SubjectAccessReviewSpec(
@@ -251,11 +248,23 @@ def allowed(api_client: ApiClient, release: Release, verb: str, group: str, reso
                 "system:authenticated",
             ],
             resource_attributes=V1ResourceAttributes(
-                verb=verb, group=group, resource=resource, subresource=subresource or None, namespace="ml"
+                verb=verb,
+                group=group,
+                resource=resource,
+                subresource=subresource or None,
+                namespace=namespace,
             ),
         )
     )
     return AuthorizationV1Api(api_client).create_subject_access_review(review).status.allowed
+
+
+def test_service_account_may_hold_the_lease_in_its_own_namespace_only(
+    api_client: ApiClient, release: Release
+) -> None:
+    for verb in ("get", "create", "update"):
+        assert allowed(api_client, release, verb, "coordination.k8s.io", "leases", release.namespace)
+        assert not allowed(api_client, release, verb, "coordination.k8s.io", "leases", "kube-system")
 
 
 def test_service_account_may_do_everything_the_operator_does(api_client: ApiClient, release: Release) -> None:
@@ -282,7 +291,7 @@ def test_service_account_may_do_everything_the_operator_does(api_client: ApiClie
         ("delete", "gpai.dev", "compliancepolicies"),
         ("patch", "gpai.dev", "riskevaluations/status"),
         ("patch", "admissionregistration.k8s.io", "validatingwebhookconfigurations"),
-        ("create", "kopf.dev", "clusterkopfpeerings"),
+        ("create", "coordination.k8s.io", "leases"),  # not outside the release's namespace
         ("create", "rbac.authorization.k8s.io", "clusterrolebindings"),
     ],
 )
@@ -347,7 +356,9 @@ def operator_as_service_account(
                 "--bind-address=127.0.0.1",
                 f"--metrics-port={metrics_port}",
                 f"--health-port={health_port}",
-                f"--peering={FULLNAME}",
+                "--leader-elect",
+                f"--leader-election-id={FULLNAME}",
+                f"--leader-election-namespace={release.namespace}",
                 "--log-format=json",
             ],
             stdout=output,
@@ -726,9 +737,18 @@ def test_with_no_operator_answering_creations_are_refused_but_scaling_and_delete
         }
     request_json(api_client, "PUT", VWC_PATH, body=configuration)
 
-    with pytest.raises(ApiException) as refused:
-        apps.create_namespaced_deployment(namespace, deployment("another", model="acme"))
-    assert GATE in json.loads(refused.value.body)["message"]
+    def refused_now() -> str | None:  # the API server picks up a changed configuration within moments
+        try:
+            apps.create_namespaced_deployment(namespace, deployment("another", model="acme"), dry_run="All")
+        except ApiException as error:
+            return str(json.loads(error.body)["message"])
+        return None
+
+    deadline = time.monotonic() + 15
+    while (message := refused_now()) is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert message is not None, "creations were still admitted with no operator answering"
+    assert GATE in message
     apps.patch_namespaced_deployment_scale("chat", namespace, {"spec": {"replicas": 0}})
     apps.patch_namespaced_deployment("chat", namespace, {"metadata": {"annotations": {"team": "ml"}}})
     apps.delete_namespaced_deployment("chat", namespace)
@@ -774,9 +794,6 @@ def test_uninstall_removes_the_webhook_and_keeps_the_crds_and_the_evidence(
         read(api_client, f"/apis/rbac.authorization.k8s.io/v1/clusterroles/{FULLNAME}")
     assert role_gone.value.status == 404
     assert read(api_client, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gpaimodels.gpai.dev")
-    assert read(
-        api_client, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/clusterkopfpeerings.kopf.dev"
-    )
     assert read(api_client, f"/apis/gpai.dev/v1alpha1/namespaces/{namespace}/gpaimodels/acme")
     # Nothing is gated any more.
     AppsV1Api(api_client).create_namespaced_deployment(namespace, deployment("chat", model="acme"))

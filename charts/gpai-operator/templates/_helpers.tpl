@@ -75,8 +75,8 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- printf "%s-webhook-tls" (include "gpai-operator.fullname" .) }}
 {{- end }}
 
-{{- define "gpai-operator.peeringName" -}}
-{{- default (include "gpai-operator.fullname" .) .Values.peering.name }}
+{{- define "gpai-operator.leaseName" -}}
+{{- default (include "gpai-operator.fullname" .) .Values.leaderElection.leaseName }}
 {{- end }}
 
 {{/* The names the webhook's serving certificate must carry. */}}

@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gpai_operator.controller.leadership import LeaseSettings
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -84,19 +88,34 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="/healthz (liveness) and /readyz (readiness) (default: 8081)",
     )
 
-    replicas = parser.add_argument_group("replicas")
-    exclusive = replicas.add_mutually_exclusive_group()
-    exclusive.add_argument(
-        "--peering",
-        metavar="NAME",
-        help="elect one writing replica through this ClusterKopfPeering (use with replicas > 1)",
-    )
-    exclusive.add_argument(
-        "--standalone", action="store_true", help="this replica always writes (the default without --peering)"
+    replicas = parser.add_argument_group(
+        "replicas (every replica watches and answers admission reviews; one writes)"
     )
     replicas.add_argument(
-        "--priority", type=int, default=0, help="peering priority: the highest live one writes (default: 0)"
+        "--leader-elect",
+        action="store_true",
+        help="elect the writing replica through a coordination.k8s.io/v1 Lease (use with replicas > 1); "
+        "without it this replica always writes",
     )
+    replicas.add_argument(
+        "--leader-election-id",
+        default="gpai-operator",
+        metavar="NAME",
+        help="the Lease's name (default: %(default)s)",
+    )
+    replicas.add_argument(
+        "--leader-election-namespace",
+        metavar="NS",
+        help="the Lease's namespace (default: $POD_NAMESPACE, which the chart sets)",
+    )
+    for flag, default, what in (
+        ("--lease-duration", 15.0, "a Lease not seen to change for this long may be taken over"),
+        ("--renew-deadline", 10.0, "the leader stops writing when it has not renewed for this long"),
+        ("--retry-period", 2.0, "between attempts to acquire or renew"),
+    ):
+        replicas.add_argument(
+            flag, type=float, default=default, metavar="SECONDS", help=f"{what} (default: {default:g})"
+        )
 
     logs = parser.add_argument_group("logs")
     logs.add_argument("--log-format", choices=("text", "json"), default="text", help="default: text")
@@ -126,9 +145,32 @@ def _usage_problems(args: argparse.Namespace) -> list[str]:
         WorkloadKinds.with_extra(args.workload_kind)
     except KindSpecError as error:
         problems.append(f"--workload-kind: {error}")
+    if args.leader_elect:
+        from gpai_operator.controller.leadership import LeaseSettings
+
+        if not (args.leader_election_namespace or os.environ.get("POD_NAMESPACE")):
+            problems.append("--leader-elect needs --leader-election-namespace (or $POD_NAMESPACE)")
+        try:
+            LeaseSettings("-", "-", args.lease_duration, args.renew_deadline, args.retry_period)
+        except ValueError as error:
+            problems.append(str(error))
     if args.kubeconfig and not os.access(args.kubeconfig, os.R_OK):
         problems.append(f"--kubeconfig {args.kubeconfig}: not a readable file")
     return problems
+
+
+def _lease(args: argparse.Namespace) -> LeaseSettings | None:
+    from gpai_operator.controller.leadership import LeaseSettings
+
+    if not args.leader_elect:
+        return None
+    return LeaseSettings(
+        name=args.leader_election_id,
+        namespace=args.leader_election_namespace or os.environ["POD_NAMESPACE"],
+        lease_duration=args.lease_duration,
+        renew_deadline=args.renew_deadline,
+        retry_period=args.retry_period,
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -160,8 +202,7 @@ def run(args: argparse.Namespace) -> int:
         bind_address=args.bind_address or default_bind_address(),
         metrics_port=args.metrics_port,
         health_port=args.health_port,
-        peering=None if args.standalone else args.peering,
-        priority=args.priority,
+        leader_election=_lease(args),
         workload_kinds=tuple(args.workload_kind),
         trusted_controllers=tuple(args.trusted_controller),
     )

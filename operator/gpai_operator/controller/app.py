@@ -26,7 +26,7 @@ import kopf
 from gpai_operator.controller import handlers, metrics
 from gpai_operator.controller.endpoints import Endpoints, Listen
 from gpai_operator.controller.kube import Credentials, KubeClient, load_credentials
-from gpai_operator.controller.leadership import Leadership, own_identity
+from gpai_operator.controller.leadership import Leadership, LeaseSettings, own_identity
 from gpai_operator.controller.listing import Sweeper, initial_listing
 from gpai_operator.controller.logs import audit
 from gpai_operator.controller.preflight import Discovery, preflight
@@ -59,10 +59,8 @@ class Options:
     bind_address: str = field(default_factory=default_bind_address)  # metrics and health
     metrics_port: int | None = 8080  # None: no metrics endpoint
     health_port: int | None = 8081  # None: no health endpoint
-    peering: str | None = None  # ClusterKopfPeering name; None: standalone (this replica writes)
-    priority: int = 0
-    peering_lifetime: int = 60
-    peering_interval: float = 10.0
+    # Leader election on this Lease (None: standalone, this replica always writes).
+    leader_election: LeaseSettings | None = None
     identity: str | None = None
     write_concurrency: int = 32
     retry_delay: float = 5.0
@@ -111,7 +109,7 @@ class Operator:
         client = KubeClient(credentials, concurrency=options.write_concurrency)
         try:
             self.discovery = await preflight(
-                client, options.namespaces, options.peering, self.runtime.state.kinds
+                client, options.namespaces, options.leader_election, self.runtime.state.kinds
             )
             audit(
                 logger,
@@ -120,7 +118,7 @@ class Operator:
                 server=credentials.server,
                 kubernetes=self.discovery.server_version,
                 scope=",".join(options.namespaces) or "cluster-wide",
-                peering=options.peering or "standalone",
+                leader_election=_lease_text(options.leader_election),
                 kserve="installed"
                 if self.discovery.kserve
                 else "not installed (watched once its CRD appears)",
@@ -144,12 +142,9 @@ class Operator:
             retry_delay=options.retry_delay,
         )
         self.leadership = Leadership(
-            client if options.peering else None,
-            options.peering,
+            client if options.leader_election else None,
+            options.leader_election,
             self.identity,
-            priority=options.priority,
-            lifetime=options.peering_lifetime,
-            interval=options.peering_interval,
             on_change=reconciler.leadership_changed,
         )
         sync = StateSync(runtime, self.observed, reconciler)
@@ -251,7 +246,7 @@ class Operator:
     async def _shutdown(
         self, kopf_task: asyncio.Task[Any] | None, kopf_stop: asyncio.Event, ours: list[asyncio.Task[Any]]
     ) -> None:
-        """Stop our tasks first (a leader leaves the peering), then kopf; re-raise the first failure."""
+        """Stop our tasks first (a leader releases its Lease), then kopf; re-raise the first failure."""
         failure = next(
             (t.exception() for t in ours if t.done() and not t.cancelled() and t.exception()), None
         )
@@ -268,6 +263,10 @@ class Operator:
             audit(logger, "stopped", identity=self.identity)
         if failure is not None:
             raise failure
+
+
+def _lease_text(settings: LeaseSettings | None) -> str:
+    return f"Lease {settings.namespace}/{settings.name}" if settings else "standalone"
 
 
 def _report_failure(task: asyncio.Task[Any]) -> None:

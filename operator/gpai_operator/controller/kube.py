@@ -1,7 +1,7 @@
 """The operator's own connection to the API server: credentials for kopf, and a small async client.
 
 kopf watches with its own client; everything the operator *writes* (GPAIModel status, workload
-annotations, Events, the peering keep-alive) and its start-up checks go through `KubeClient`, a
+annotations, Events, the leader Lease) and its start-up checks go through `KubeClient`, a
 thin aiohttp wrapper over the REST paths it needs. Both use the same credentials, loaded once by
 `load_configuration` from a kubeconfig or the in-cluster service account.
 """
@@ -193,6 +193,10 @@ class KubeClient:
 
     async def create(self, path: str, body: Mapping[str, Any]) -> Any:
         return await self.request("POST", path, body=body)
+
+    async def replace(self, path: str, body: Mapping[str, Any]) -> Any:
+        """PUT: with metadata.resourceVersion set, refused with 409 if the object changed since."""
+        return await self.request("PUT", path, body=body)
 
 
 def _iso(value: Any) -> str:

@@ -1,21 +1,20 @@
-"""Which replica writes: an election through a kopf peering object, with kopf's own watches left running.
+"""Which replica writes: leader election on a `coordination.k8s.io/v1` Lease, as client-go does it.
 
-kopf's peering pauses every watch of a replica that sees a peer of higher priority (and of every
-replica when two share a priority). A paused replica's in-memory state goes stale, yet every ready
-replica answers admission reviews from that state. So the operator runs kopf standalone (its
-watches never pause) and elects the single writer itself, in the same ClusterKopfPeering object
-and with the same entry format kopf uses (`status.<identity>: {priority, lifetime, lastseen}`),
-plus `since`, this replica's start time:
+Every replica watches, evaluates and answers admission reviews; only the leader writes status,
+annotations and Events. The Lease (`kubectl get lease -n <namespace>`) names the holder, and the
+rules are client-go's `leaderelection` package's:
 
-- each replica patches its own entry every `interval` seconds and reads everyone's from the answer;
-- an entry older than its `lifetime` is dead (and removed);
-- among the live entries, the highest `priority` leads; among equals, the oldest `since`, then the
-  identity: a replica that joins never takes over from one already leading;
-- a replica leaving (stopping) removes its entry, so the next one takes over within `interval`.
-
-Writes are idempotent functions of the cluster state (status and annotations are computed, not
-accumulated), so the short overlap when two replicas both think they lead converges to the same
-values; the election only avoids duplicated work and duplicated Events.
+- every `retry_period` a replica reads the Lease; a holder other than itself blocks it until the
+  Lease has gone `lease_duration` without changing, timed from when *this* replica saw it change
+  (its own monotonic clock: other replicas' clocks are never compared with ours);
+- an expired or empty Lease is taken by an update carrying the resourceVersion read, so of two
+  replicas trying at once exactly one succeeds (the other gets a 409 Conflict);
+- the holder renews every `retry_period`; a holder that has not renewed for `renew_deadline` (shorter
+  than `lease_duration`) stops leading at once, so it has stopped writing before anyone else may
+  take the Lease: `leading` is computed from the last successful renewal each time it is read, even
+  if the renewing task is starved;
+- on shutdown the holder releases the Lease (empty holder, duration 1 s) so the next replica takes
+  over within a retry period instead of a lease duration.
 """
 
 from __future__ import annotations
@@ -25,8 +24,10 @@ import contextlib
 import datetime as dt
 import logging
 import os
+import random
 import secrets
 import socket
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -36,7 +37,8 @@ from gpai_operator.controller.logs import audit
 
 logger = logging.getLogger("gpai_operator.leadership")
 
-PEERING_PATH = "/apis/kopf.dev/v1/clusterkopfpeerings/{name}"
+LEASES_PATH = "/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases"
+JITTER = 0.2  # retry periods are stretched by up to this fraction, as client-go's wait.JitterUntil
 
 
 def own_identity() -> str:
@@ -47,162 +49,196 @@ def own_identity() -> str:
     return f"{socket.gethostname()}/{os.getpid()}/{secrets.token_hex(2)}"
 
 
-def _parse_time(value: Any) -> dt.datetime | None:
-    try:
-        parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+@dataclass(frozen=True)
+class LeaseSettings:
+    name: str
+    namespace: str
+    lease_duration: float = 15.0  # seconds a Lease not seen to change stays another's
+    renew_deadline: float = 10.0  # seconds the holder keeps leading without a successful renewal
+    retry_period: float = 2.0  # seconds between attempts to acquire or renew
+
+    def __post_init__(self) -> None:
+        if not 0 < self.retry_period < self.renew_deadline < self.lease_duration:
+            raise ValueError(
+                "leader election needs retry period < renew deadline < lease duration, got "
+                f"{self.retry_period} < {self.renew_deadline} < {self.lease_duration}"
+            )
 
 
 @dataclass(frozen=True)
-class Peer:
-    identity: str
-    priority: int
-    lifetime: dt.timedelta
-    lastseen: dt.datetime
-    since: dt.datetime
+class LeaseRecord:
+    """What a Lease's spec says, as compared between two reads (client-go's LeaderElectionRecord)."""
 
-    def dead(self, now: dt.datetime) -> bool:
-        return self.lastseen + self.lifetime <= now
+    holder: str
+    duration: int
+    acquire_time: str
+    renew_time: str
+    transitions: int
 
-    @property
-    def rank(self) -> tuple[int, dt.datetime, str]:
-        return (-self.priority, self.since, self.identity)
-
-
-def parse_peers(status: Mapping[str, Any] | None) -> list[Peer]:
-    """The peers recorded in a peering object's status; malformed entries are skipped."""
-    peers = []
-    for identity, entry in (status or {}).items():
-        if not isinstance(entry, Mapping):
-            continue
-        lastseen = _parse_time(entry.get("lastseen"))
-        if lastseen is None:
-            continue
-        try:
-            priority, lifetime = int(entry.get("priority", 0)), int(entry.get("lifetime", 60))
-        except (TypeError, ValueError):
-            continue
-        peers.append(
-            Peer(
-                identity=str(identity),
-                priority=priority,
-                lifetime=dt.timedelta(seconds=lifetime),
-                lastseen=lastseen,
-                since=_parse_time(entry.get("since")) or lastseen,
-            )
+    @classmethod
+    def of(cls, lease: Mapping[str, Any]) -> LeaseRecord:
+        spec = lease.get("spec") or {}
+        return cls(
+            holder=str(spec.get("holderIdentity") or ""),
+            duration=int(spec.get("leaseDurationSeconds") or 0),
+            acquire_time=str(spec.get("acquireTime") or ""),
+            renew_time=str(spec.get("renewTime") or ""),
+            transitions=int(spec.get("leaseTransitions") or 0),
         )
-    return peers
 
 
-def elect(peers: list[Peer], now: dt.datetime) -> Peer | None:
-    """The live peer that should write, or None when none is alive."""
-    live = [p for p in peers if not p.dead(now)]
-    return min(live, key=lambda p: p.rank) if live else None
+def _micro_time(when: dt.datetime) -> str:
+    """A metav1.MicroTime: RFC 3339 with microseconds, UTC."""
+    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class Leadership:
-    """This replica's view of the election; `leading` is read by the reconciler before each write."""
+    """This replica's view of the election; `leading` is read by the reconciler before each write.
+
+    Without settings (standalone) this replica always leads.
+    """
 
     def __init__(
         self,
         client: KubeClient | None,
-        name: str | None,
+        settings: LeaseSettings | None,
         identity: str,
         *,
-        priority: int = 0,
-        lifetime: int = 60,
-        interval: float = 10.0,
         on_change: Callable[[bool], None] = lambda _leading: None,
+        monotonic: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
-        """`name` None: standalone, this replica always writes."""
-        self.client, self.name, self.identity = client, name, identity
-        self.priority, self.lifetime, self.interval = priority, lifetime, interval
+        self.client, self.settings, self.identity = client, settings, identity
         self.on_change = on_change
-        self.since = dt.datetime.now(dt.UTC)
-        self.leading = name is None
-        self.leader: str | None = identity if name is None else None
+        self._monotonic, self._wall_clock = monotonic, wall_clock
+        self._held = settings is None  # we hold the Lease as of our last read or write
+        self._renewed_at = -float("inf")  # monotonic time of our last successful acquire or renew
+        self._observed: LeaseRecord | None = None
+        self._observed_at = -float("inf")  # monotonic time we saw the record change
+        self.leader: str | None = identity if settings is None else None
+        self._announced = self._held
         self._missing_reported = False
 
     @property
     def standalone(self) -> bool:
-        return self.name is None
+        return self.settings is None
 
-    def _entry(self, now: dt.datetime, lifetime: int) -> dict[str, Any]:
-        return {
-            "priority": self.priority,
-            "lifetime": lifetime,
-            "lastseen": now.isoformat(),
-            "since": self.since.isoformat(),
-        }
+    @property
+    def leading(self) -> bool:
+        """Holding the Lease and renewed within the renew deadline: safe to write right now."""
+        if self.settings is None:
+            return True
+        return self._held and self._monotonic() - self._renewed_at < self.settings.renew_deadline
 
     async def run(self) -> None:
-        if self.standalone:
+        if self.settings is None:
             self.on_change(True)
             return
         try:
             while True:
-                await self.round()
-                await asyncio.sleep(self.interval)
+                await self.attempt()
+                await asyncio.sleep(self.settings.retry_period * (1 + random.uniform(0, JITTER)))
         finally:
-            self._set(False, None)
-            with contextlib.suppress(Exception):
-                await asyncio.shield(self._leave())
+            self._announce(False)
+            if self._held:
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(self._release())
 
-    async def round(self) -> None:
-        """Announce ourselves, read every peer from the answer, and decide who leads."""
+    async def attempt(self) -> bool:
+        """One round of client-go's tryAcquireOrRenew; True when this replica holds the Lease after it."""
         assert self.client is not None
-        assert self.name is not None
-        now = dt.datetime.now(dt.UTC)
-        path = PEERING_PATH.format(name=self.name)
+        assert self.settings is not None
         try:
-            answer = await self.client.merge_patch(
-                path, {"status": {self.identity: self._entry(now, self.lifetime)}}
-            )
+            held = await self._try_acquire_or_renew()
         except ApiError as error:
-            if error.not_found and not self._missing_reported:
+            held = False
+            if error.status != 409:  # a Conflict is another replica winning the race: not worth a line
                 audit(
                     logger,
-                    "peering object missing: create the ClusterKopfPeering (the chart does) or run with "
-                    "--standalone; this replica writes nothing until it exists",
-                    logging.ERROR,
-                    peering=self.name,
+                    "leader election attempt failed",
+                    logging.WARNING,
+                    lease=f"{self.settings.namespace}/{self.settings.name}",
+                    status=error.status,
+                    error=error.message,
                 )
-                self._missing_reported = True
-            elif not error.not_found:
-                audit(
-                    logger, "peering keep-alive failed", logging.WARNING, peering=self.name, error=str(error)
-                )
-            self._set(False, None)
+        self._held = held
+        self._announce(self.leading)
+        return held
+
+    async def _try_acquire_or_renew(self) -> bool:
+        assert self.client is not None
+        assert self.settings is not None
+        settings = self.settings
+        collection = LEASES_PATH.format(namespace=settings.namespace)
+        path = f"{collection}/{settings.name}"
+        now = self._wall_clock()
+        try:
+            lease = await self.client.get(path)
+        except ApiError as error:
+            if not error.not_found:
+                raise
+            created = await self.client.create(collection, self._lease_body(now, None))
+            self._took(created)
+            return True
+        record = LeaseRecord.of(lease)
+        if record != self._observed:
+            self._observed, self._observed_at = record, self._monotonic()
+        self.leader = record.holder or None
+        mine = record.holder == self.identity
+        if record.holder and not mine and self._observed_at + max(record.duration, 1) > self._monotonic():
+            return False  # another replica holds it and we have seen it renewed recently
+        body = self._lease_body(now, lease)
+        replaced = await self.client.replace(path, body)
+        self._took(replaced)
+        return True
+
+    def _lease_body(self, now: dt.datetime, current: Mapping[str, Any] | None) -> dict[str, Any]:
+        assert self.settings is not None
+        record = LeaseRecord.of(current) if current is not None else None
+        mine = record is not None and record.holder == self.identity
+        spec = {
+            "holderIdentity": self.identity,
+            "leaseDurationSeconds": round(self.settings.lease_duration),
+            "acquireTime": record.acquire_time if mine and record.acquire_time else _micro_time(now),
+            "renewTime": _micro_time(now),
+            "leaseTransitions": (record.transitions if mine else record.transitions + 1) if record else 0,
+        }
+        metadata: dict[str, Any] = {"name": self.settings.name, "namespace": self.settings.namespace}
+        if current is not None:
+            metadata["resourceVersion"] = str((current.get("metadata") or {}).get("resourceVersion") or "")
+        return {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": metadata, "spec": spec}
+
+    def _took(self, lease: Mapping[str, Any] | None) -> None:
+        self._renewed_at = self._monotonic()
+        self.leader = self.identity
+        if lease is not None:
+            self._observed, self._observed_at = LeaseRecord.of(lease), self._renewed_at
+
+    async def _release(self) -> None:
+        """Hand the Lease back (client-go's ReleaseOnCancel): the next replica need not wait it out."""
+        assert self.client is not None
+        assert self.settings is not None
+        path = LEASES_PATH.format(namespace=self.settings.namespace) + f"/{self.settings.name}"
+        lease = await self.client.get(path)
+        if LeaseRecord.of(lease).holder != self.identity:
             return
-        self._missing_reported = False
-        peers = parse_peers((answer or {}).get("status"))
-        dead = [p.identity for p in peers if p.dead(now) and p.identity != self.identity]
-        if dead:
-            with contextlib.suppress(ApiError):
-                await self.client.merge_patch(path, {"status": dict.fromkeys(dead)})
-        leader = elect(peers, now)
-        self._set(
-            leader is not None and leader.identity == self.identity, leader.identity if leader else None
+        now = self._wall_clock()
+        body = self._lease_body(now, lease)
+        body["spec"].update(holderIdentity="", leaseDurationSeconds=1)
+        await self.client.replace(path, body)
+        self._held = False
+        audit(logger, "leader lease released", identity=self.identity, lease=self.settings.name)
+
+    def _announce(self, leading: bool) -> None:
+        if leading == self._announced:
+            return
+        self._announced = leading
+        audit(
+            logger,
+            "leadership changed",
+            identity=self.identity,
+            leading=leading,
+            leader=self.leader,
+            lease=f"{self.settings.namespace}/{self.settings.name}" if self.settings else None,
         )
-
-    async def _leave(self) -> None:
-        if self.client is None or self.name is None:
-            return
-        path = PEERING_PATH.format(name=self.name)
-        await self.client.merge_patch(path, {"status": {self.identity: None}})
-
-    def _set(self, leading: bool, leader: str | None) -> None:
-        self.leader = leader
-        if leading != self.leading:
-            self.leading = leading
-            audit(
-                logger,
-                "leadership changed",
-                identity=self.identity,
-                leading=leading,
-                leader=leader,
-                peering=self.name,
-            )
-            self.on_change(leading)
+        self.on_change(leading)

@@ -1,6 +1,6 @@
 """Start-up checks with answers a person can act on: is the API reachable, are the CRDs there,
 may the operator do what it needs (SelfSubjectAccessReviews, every missing permission listed),
-does the peering object exist, is KServe installed.
+can it hold the leader Lease, is KServe installed.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from gpai_operator.api.base import API_VERSION, GROUP
 from gpai_operator.controller.kube import ApiError, KubeClient
-from gpai_operator.controller.leadership import PEERING_PATH
+from gpai_operator.controller.leadership import LeaseSettings
 from gpai_operator.controller.resources import NAMESPACES, OUR_KINDS, Watched, workload_watches
 from gpai_operator.engine.kinds import DEFAULT as DEFAULT_KINDS
 from gpai_operator.engine.kinds import WorkloadKind, WorkloadKinds
@@ -56,7 +56,7 @@ class Discovery:
 def required_permissions(
     namespaces: Sequence[str],
     kserve: bool,
-    peering: str | None,
+    lease: LeaseSettings | None,
     kinds: WorkloadKinds = DEFAULT_KINDS,
 ) -> list[Permission]:
     scopes = list(namespaces) or [""]
@@ -80,8 +80,11 @@ def required_permissions(
         Permission("list", "apiextensions.k8s.io", "customresourcedefinitions"),
         Permission("watch", "apiextensions.k8s.io", "customresourcedefinitions"),
     ]
-    if peering:
-        wanted.append(Permission("patch", "kopf.dev", "clusterkopfpeerings"))
+    if lease is not None:
+        wanted += [
+            Permission(verb, "coordination.k8s.io", "leases", namespace=lease.namespace)
+            for verb in ("get", "create", "update")
+        ]
     return wanted
 
 
@@ -125,7 +128,7 @@ async def _served_version(client: KubeClient, kind: WorkloadKind) -> str:
 async def preflight(
     client: KubeClient,
     namespaces: Sequence[str],
-    peering: str | None,
+    lease: LeaseSettings | None,
     kinds: WorkloadKinds = DEFAULT_KINDS,
 ) -> Discovery:
     where = f"{client.credentials.server} (credentials: {client.credentials.source})"
@@ -150,7 +153,7 @@ async def preflight(
         for kind in kinds:
             if kind.optional and (served_version := await _served_version(client, kind)):
                 served[kind.kind] = served_version
-        permissions = required_permissions(namespaces, "InferenceService" in served, peering, kinds)
+        permissions = required_permissions(namespaces, "InferenceService" in served, lease, kinds)
         answers = await asyncio.gather(*(_allowed(client, p) for p in permissions))
         denied = [p for p, allowed in zip(permissions, answers, strict=True) if not allowed]
         if denied:
@@ -159,11 +162,10 @@ async def preflight(
                 f"RBAC: the operator's identity may not do what it needs at {where}; missing:\n{lines}\n"
                 "Grant them (the chart's ClusterRole has every one) and start again."
             )
-        if peering and await _served(client, PEERING_PATH.format(name=peering)) is None:
+        if lease is not None and await _served(client, f"/api/v1/namespaces/{lease.namespace}") is None:
             raise PreflightError(
-                f"peering object missing: ClusterKopfPeering {peering} does not exist (or its CRD, "
-                "clusterkopfpeerings.kopf.dev, is not installed); the chart creates both, or run "
-                "with --standalone"
+                f"leader election: namespace {lease.namespace} of the Lease {lease.name} does not exist; "
+                "pass --leader-election-namespace (the chart sets it to the release's namespace)"
             )
     except ApiError as error:
         raise PreflightError(f"start-up checks against {where} failed: {error}") from error

@@ -11,9 +11,9 @@ import trustme
 import yaml
 
 from gpai_operator.controller.annotations import COMPLIANCE
-from gpai_operator.testing.crds import install_crds
+from gpai_operator.controller.leadership import LeaseSettings
 from gpai_operator.testing.rest import request_json
-from tests.integration.operator.conftest import REPO, health_url, metrics_url
+from tests.integration.operator.conftest import health_url, metrics_url
 from tests.integration.operator.helpers import (
     Kube,
     compliant,
@@ -154,38 +154,32 @@ def test_every_workload_kind_is_annotated_and_only_its_metadata_changes(
 def test_one_replica_writes_and_a_standby_keeps_current_state(
     start_operator, api_client, kube: Kube, namespace
 ):
-    install_crds(api_client, [REPO / "charts" / "gpai-operator" / "crds" / "kopf-peering.yaml"])
-    peering = {
-        "apiVersion": "kopf.dev/v1",
-        "kind": "ClusterKopfPeering",
-        "metadata": {"name": f"gpai-{namespace}"},
-    }
-    request_json(api_client, "POST", "/apis/kopf.dev/v1/clusterkopfpeerings", body=peering)
-    try:
-        options = {"peering": peering["metadata"]["name"], "peering_interval": 0.2, "peering_lifetime": 5}
-        first = start_operator(identity=f"{namespace}-a", **options)
-        wait_for(lambda: first.operator.leading, "the first replica to lead")
-        second = start_operator(identity=f"{namespace}-b", **options)
-        stays(lambda: first.operator.leading and not second.operator.leading, "one writer", seconds=1.0)
+    lease = LeaseSettings(
+        f"gpai-{namespace}", namespace, lease_duration=3, renew_deadline=2, retry_period=0.3
+    )
+    first = start_operator(identity=f"{namespace}-a", leader_election=lease)
+    wait_for(lambda: first.operator.leading, "the first replica to lead")
+    second = start_operator(identity=f"{namespace}-b", leader_election=lease)
+    stays(lambda: first.operator.leading and not second.operator.leading, "one writer", seconds=1.0)
+    held = request_json(
+        api_client, "GET", f"/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases/{lease.name}"
+    )
+    assert held["spec"]["holderIdentity"] == f"{namespace}-a"  # what `kubectl get lease` shows
 
-        model = b.model(namespace=namespace)
-        kube.create(model)
-        wait_for(lambda: compliant(kube.get(model)) == "False", "the leader's status")
-        for obj in b.frontier(namespace=namespace)[1:]:
-            kube.create(obj)
-        # The standby's state follows the cluster: its verdict (what its webhook answers from) is current.
-        wait_for(lambda: second.operator.runtime.verdicts[(namespace, b.MODEL)].compliant, "standby verdict")
-        wait_for(lambda: compliant(kube.get(model)) == "True", "the leader's status")
+    model = b.model(namespace=namespace)
+    kube.create(model)
+    wait_for(lambda: compliant(kube.get(model)) == "False", "the leader's status")
+    for obj in b.frontier(namespace=namespace)[1:]:
+        kube.create(obj)
+    # The standby's state follows the cluster: its verdict (what its webhook answers from) is current.
+    wait_for(lambda: second.operator.runtime.verdicts[(namespace, b.MODEL)].compliant, "standby verdict")
+    wait_for(lambda: compliant(kube.get(model)) == "True", "the leader's status")
 
-        first.stop()
-        wait_for(lambda: second.operator.leading, "the standby to take over", timeout=10)
-        deployment = b.workload(namespace=namespace)
-        kube.create(deployment)
-        wait_for(lambda: ours(kube.get(deployment)).get(COMPLIANCE) == "Compliant", "the new leader's writes")
-    finally:
-        request_json(
-            api_client, "DELETE", f"/apis/kopf.dev/v1/clusterkopfpeerings/{peering['metadata']['name']}"
-        )
+    first.stop()  # releases the Lease: the standby need not wait out its duration
+    wait_for(lambda: second.operator.leading, "the standby to take over", timeout=lease.retry_period * 3 + 1)
+    deployment = b.workload(namespace=namespace)
+    kube.create(deployment)
+    wait_for(lambda: ours(kube.get(deployment)).get(COMPLIANCE) == "Compliant", "the new leader's writes")
 
 
 def _free_port() -> int:

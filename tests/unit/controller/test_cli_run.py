@@ -19,11 +19,20 @@ def test_a_missing_kubeconfig_is_named(capsys, tmp_path):
     assert f"--kubeconfig {tmp_path / 'nope'}: not a readable file" in capsys.readouterr().err
 
 
-def test_peering_and_standalone_exclude_each_other(capsys):
-    with pytest.raises(SystemExit) as exit_:
-        main(["run", "--no-webhook", "--peering", "gpai", "--standalone"])
-    assert exit_.value.code == 2
-    assert "not allowed with argument" in capsys.readouterr().err
+def test_leader_election_needs_a_namespace_and_sane_timing(capsys, monkeypatch):
+    monkeypatch.delenv("POD_NAMESPACE", raising=False)
+    assert main(["run", "--no-webhook", "--leader-elect", "--renew-deadline", "20"]) == 2
+    err = capsys.readouterr().err
+    assert "--leader-elect needs --leader-election-namespace (or $POD_NAMESPACE)" in err
+    assert "retry period < renew deadline < lease duration" in err
+
+
+def test_a_bad_workload_kind_is_refused(capsys):
+    assert main(["run", "--no-webhook", "--workload-kind", "rollouts"]) == 2
+    assert (
+        "--workload-kind: workload kind 'rollouts': expected GROUP/VERSION/RESOURCE:KIND:PATH"
+        in capsys.readouterr().err
+    )
 
 
 def test_ports_are_checked(capsys):

@@ -1,45 +1,207 @@
-"""Who writes among replicas: the election rule over a peering object's entries."""
+"""Leader election on a Lease, with client-go's rules, against an in-memory API that checks
+resourceVersions the way the API server does (a stale update gets 409 Conflict)."""
 
 from __future__ import annotations
 
+import asyncio
+import copy
 import datetime as dt
+from typing import Any
 
-from gpai_operator.controller.leadership import elect, parse_peers
+import pytest
 
-NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
+from gpai_operator.controller.kube import ApiError
+from gpai_operator.controller.leadership import LEASES_PATH, Leadership, LeaseSettings
 
-
-def _entry(seconds_ago: int, since_minutes_ago: int, priority: int = 0, lifetime: int = 60) -> dict:
-    return {
-        "priority": priority,
-        "lifetime": lifetime,
-        "lastseen": (NOW - dt.timedelta(seconds=seconds_ago)).isoformat(),
-        "since": (NOW - dt.timedelta(minutes=since_minutes_ago)).isoformat(),
-    }
+SETTINGS = LeaseSettings("gpai-operator", "gpai-system", lease_duration=15, renew_deadline=10, retry_period=2)
+PATH = LEASES_PATH.format(namespace="gpai-system") + "/gpai-operator"
+WALL = dt.datetime(2026, 12, 7, 9, 0, tzinfo=dt.UTC)
 
 
-def test_the_oldest_live_replica_leads_and_a_newcomer_does_not_take_over():
-    peers = parse_peers({"b-new": _entry(1, 1), "a-old": _entry(5, 30)})
-    leader = elect(peers, NOW)
-    assert leader is not None
-    assert leader.identity == "a-old"
+class LeaseApi:
+    """GET, POST and PUT of Leases, one object per path, resourceVersion checked on PUT."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, dict[str, Any]] = {}
+        self.version = 0
+        self.race: Any = None  # called before a PUT is applied: another writer getting there first
+
+    async def get(self, path: str) -> dict[str, Any]:
+        if path not in self.objects:
+            raise ApiError("GET", path, 404, "NotFound", "not found")
+        return copy.deepcopy(self.objects[path])
+
+    async def create(self, collection: str, body: dict[str, Any]) -> dict[str, Any]:
+        path = f"{collection}/{body['metadata']['name']}"
+        if path in self.objects:
+            raise ApiError("POST", path, 409, "AlreadyExists", "exists")
+        return self._store(path, body)
+
+    async def replace(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        if self.race is not None:
+            race, self.race = self.race, None
+            await race()
+        if body["metadata"].get("resourceVersion") != self.objects[path]["metadata"]["resourceVersion"]:
+            raise ApiError("PUT", path, 409, "Conflict", "the object has been modified")
+        return self._store(path, body)
+
+    def _store(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        self.version += 1
+        stored = copy.deepcopy(body)
+        stored["metadata"]["resourceVersion"] = str(self.version)
+        self.objects[path] = stored
+        return copy.deepcopy(stored)
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        return self.objects[PATH]["spec"]
 
 
-def test_a_dead_replica_does_not_lead():
-    peers = parse_peers({"a-old": _entry(120, 30), "b-new": _entry(1, 1)})
-    leader = elect(peers, NOW)
-    assert leader is not None
-    assert leader.identity == "b-new"
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
 
 
-def test_a_higher_priority_leads_as_in_kopf():
-    peers = parse_peers({"a-old": _entry(1, 30), "dev": _entry(1, 0, priority=666)})
-    leader = elect(peers, NOW)
-    assert leader is not None
-    assert leader.identity == "dev"
+def replica(api: LeaseApi, identity: str, clock: Clock, wall: dt.datetime = WALL) -> Leadership:
+    changes: list[bool] = []
+    leadership = Leadership(
+        api,  # type: ignore[arg-type]
+        SETTINGS,
+        identity,
+        on_change=changes.append,
+        monotonic=clock,
+        wall_clock=lambda: wall + dt.timedelta(seconds=clock.now - 1000.0),
+    )
+    leadership.changes = changes  # type: ignore[attr-defined]
+    return leadership
 
 
-def test_kopf_entries_without_since_and_garbage_are_tolerated():
-    status = {"kopf-peer": {"priority": 0, "lifetime": 60, "lastseen": NOW.isoformat()}, "junk": "x"}
-    assert [p.identity for p in parse_peers(status)] == ["kopf-peer"]
-    assert elect([], NOW) is None
+def attempt(leadership: Leadership) -> bool:
+    return asyncio.run(leadership.attempt())
+
+
+def test_the_first_replica_creates_the_lease_and_leads() -> None:
+    api, clock = LeaseApi(), Clock()
+    a = replica(api, "a", clock)
+
+    assert attempt(a) is True
+    assert a.leading
+    assert a.changes == [True]  # type: ignore[attr-defined]
+    assert api.spec["holderIdentity"] == "a"
+    assert api.spec["leaseDurationSeconds"] == 15
+    assert api.spec["leaseTransitions"] == 0
+    assert api.spec["renewTime"] == "2026-12-07T09:00:00.000000Z"
+
+
+def test_a_standby_takes_over_only_after_the_lease_went_unrenewed_for_its_duration() -> None:
+    api, clock = LeaseApi(), Clock()
+    a, b = replica(api, "a", clock), replica(api, "b", clock)
+    attempt(a)
+
+    assert attempt(b) is False
+    assert b.leader == "a"
+    clock.now += 14.9  # a stopped renewing; b has seen no change for just under the duration
+    assert attempt(b) is False
+    clock.now += 0.2
+    assert attempt(b) is True
+    assert api.spec["holderIdentity"] == "b"
+    assert api.spec["leaseTransitions"] == 1
+    assert not a.leading  # a's last renewal is 15.1 s old: past its 10 s deadline
+
+
+def test_renewals_keep_the_standby_waiting_and_keep_the_acquire_time() -> None:
+    api, clock = LeaseApi(), Clock()
+    a, b = replica(api, "a", clock), replica(api, "b", clock)
+    attempt(a)
+    acquired = api.spec["acquireTime"]
+    attempt(b)
+    for _ in range(20):  # 40 s of renewals every 2 s
+        clock.now += 2
+        assert attempt(a) is True
+        assert attempt(b) is False
+    assert api.spec["acquireTime"] == acquired
+    assert api.spec["leaseTransitions"] == 0
+
+
+def test_expiry_is_timed_by_the_standbys_own_clock_not_the_leases_renew_time() -> None:
+    """A leader whose wall clock is an hour behind must not look expired to the others."""
+    api, clock = LeaseApi(), Clock()
+    a = replica(api, "a", clock, wall=WALL - dt.timedelta(hours=1))
+    b = replica(api, "b", clock, wall=WALL)
+    attempt(a)
+
+    assert attempt(b) is False
+    clock.now += 5
+    assert attempt(b) is False
+
+
+def test_a_leader_that_cannot_renew_stops_leading_before_anyone_may_take_over() -> None:
+    api, clock = LeaseApi(), Clock()
+    a = replica(api, "a", clock)
+    attempt(a)
+    clock.now += SETTINGS.renew_deadline - 0.01
+    assert a.leading
+    clock.now += 0.02
+    assert not a.leading  # without any attempt: the reconciler reads this before each write
+    assert SETTINGS.renew_deadline < SETTINGS.lease_duration
+
+
+def test_of_two_replicas_taking_an_expired_lease_at_once_one_wins() -> None:
+    api, clock = LeaseApi(), Clock()
+    a, b, c = replica(api, "a", clock), replica(api, "b", clock), replica(api, "c", clock)
+    attempt(a)
+    attempt(b)
+    attempt(c)
+    clock.now += 16
+
+    async def c_first() -> None:  # c's update lands between b's read and b's update
+        assert await c.attempt() is True
+
+    api.race = c_first
+    assert attempt(b) is False  # 409: b read a resourceVersion that c's update made stale
+    assert api.spec["holderIdentity"] == "c"
+    assert not b.leading
+
+
+def test_a_leader_that_stops_releases_the_lease_and_the_next_takes_it_at_once() -> None:
+    api, clock = LeaseApi(), Clock()
+    a, b = replica(api, "a", clock), replica(api, "b", clock)
+    attempt(a)
+    attempt(b)
+
+    async def stop_a() -> None:
+        task = asyncio.create_task(a.run())
+        await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(stop_a())
+
+    assert api.spec["holderIdentity"] == ""
+    assert a.changes[-1] is False  # type: ignore[attr-defined]
+    assert attempt(b) is True  # no need to wait out the lease duration
+    assert api.spec["holderIdentity"] == "b"
+
+
+def test_a_restarted_replica_with_the_same_identity_renews_its_own_lease() -> None:
+    api, clock = LeaseApi(), Clock()
+    attempt(replica(api, "pod-0", clock))
+    again = replica(api, "pod-0", clock)
+
+    assert attempt(again) is True
+    assert api.spec["leaseTransitions"] == 0
+
+
+def test_timing_must_leave_the_renew_deadline_inside_the_lease_duration() -> None:
+    with pytest.raises(ValueError, match="retry period < renew deadline < lease duration"):
+        LeaseSettings("x", "y", lease_duration=10, renew_deadline=10, retry_period=2)
+
+
+def test_standalone_always_leads() -> None:
+    alone = Leadership(None, None, "solo")
+    assert alone.leading
+    assert alone.standalone

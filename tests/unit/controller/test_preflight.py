@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from gpai_operator.controller.leadership import LeaseSettings
 from gpai_operator.controller.preflight import Permission, required_permissions
+from gpai_operator.engine.kinds import WorkloadKinds
 
 
 def _names(permissions: list[Permission]) -> set[str]:
@@ -10,7 +12,7 @@ def _names(permissions: list[Permission]) -> set[str]:
 
 
 def test_cluster_wide_needs_reads_of_every_kind_and_writes_of_status_annotations_and_events():
-    names = _names(required_permissions((), kserve=False, peering=None))
+    names = _names(required_permissions((), kserve=False, lease=None))
     assert "list gpai.dev/gpaimodels cluster-wide" in names
     assert "watch gpai.dev/compliancepolicies cluster-wide" in names
     assert "patch gpai.dev/gpaimodels/status cluster-wide" in names
@@ -23,14 +25,27 @@ def test_cluster_wide_needs_reads_of_every_kind_and_writes_of_status_annotations
     assert not any(n.startswith(("create apps", "delete", "update")) for n in names)
 
 
-def test_kserve_and_peering_add_their_permissions():
-    names = _names(required_permissions((), kserve=True, peering="gpai"))
+def test_kserve_and_leader_election_add_their_permissions():
+    names = _names(required_permissions((), kserve=True, lease=LeaseSettings("gpai", "gpai-system")))
     assert "patch serving.kserve.io/inferenceservices cluster-wide" in names
-    assert "patch kopf.dev/clusterkopfpeerings cluster-wide" in names
+    for verb in ("get", "create", "update"):
+        assert f"{verb} coordination.k8s.io/leases in namespace gpai-system" in names
+
+
+def test_replicasets_and_replication_controllers_are_watched_and_annotated():
+    names = _names(required_permissions((), kserve=False, lease=None))
+    assert "patch apps/replicasets cluster-wide" in names
+    assert "watch core/replicationcontrollers cluster-wide" in names
+
+
+def test_configured_kinds_need_their_permissions():
+    kinds = WorkloadKinds.with_extra(["argoproj.io/v1alpha1/rollouts:Rollout:spec.template"])
+    names = _names(required_permissions((), kserve=False, lease=None, kinds=kinds))
+    assert "patch argoproj.io/rollouts cluster-wide" in names
 
 
 def test_namespaced_operation_checks_each_namespace_and_cluster_scoped_kinds_cluster_wide():
-    names = _names(required_permissions(("ml", "prod"), kserve=False, peering=None))
+    names = _names(required_permissions(("ml", "prod"), kserve=False, lease=None))
     assert "list apps/deployments in namespace ml" in names
     assert "list apps/deployments in namespace prod" in names
     assert "list gpai.dev/compliancepolicies cluster-wide" in names
