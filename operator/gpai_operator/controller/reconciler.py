@@ -242,7 +242,10 @@ class Reconciler:
 
         async def bounded(write: Callable[[], Awaitable[None]]) -> None:
             async with limit:
-                await write()
+                # Leadership can lapse during a long pass: a replica that may no longer write stops
+                # at once (the new leader re-reconciles everything).
+                if self.leading():
+                    await write()
 
         await asyncio.gather(*(bounded(w) for w in writes))
 
