@@ -195,13 +195,15 @@ class Leadership:
     def _lease_body(self, now: dt.datetime, current: Mapping[str, Any] | None) -> dict[str, Any]:
         assert self.settings is not None
         record = LeaseRecord.of(current) if current is not None else None
-        mine = record is not None and record.holder == self.identity
+        renewing = record is not None and record.holder == self.identity
+        acquired = record.acquire_time if record is not None and renewing else ""
+        transitions = 0 if record is None else record.transitions + (0 if renewing else 1)
         spec = {
             "holderIdentity": self.identity,
             "leaseDurationSeconds": round(self.settings.lease_duration),
-            "acquireTime": record.acquire_time if mine and record.acquire_time else _micro_time(now),
+            "acquireTime": acquired or _micro_time(now),
             "renewTime": _micro_time(now),
-            "leaseTransitions": (record.transitions if mine else record.transitions + 1) if record else 0,
+            "leaseTransitions": transitions,
         }
         metadata: dict[str, Any] = {"name": self.settings.name, "namespace": self.settings.namespace}
         if current is not None:

@@ -149,11 +149,11 @@ async def preflight(
                 f"the {GROUP} CustomResourceDefinitions are not installed ({API_VERSION} lacks "
                 f"{', '.join(missing)}): apply crds/ (kubectl apply -f crds/) or install the Helm chart"
             )
-        served: dict[str, str] = {}
+        optional: dict[str, str] = {}  # optional kind -> the version served
         for kind in kinds:
             if kind.optional and (served_version := await _served_version(client, kind)):
-                served[kind.kind] = served_version
-        permissions = required_permissions(namespaces, "InferenceService" in served, lease, kinds)
+                optional[kind.kind] = served_version
+        permissions = required_permissions(namespaces, "InferenceService" in optional, lease, kinds)
         answers = await asyncio.gather(*(_allowed(client, p) for p in permissions))
         denied = [p for p, allowed in zip(permissions, answers, strict=True) if not allowed]
         if denied:
@@ -169,4 +169,4 @@ async def preflight(
             )
     except ApiError as error:
         raise PreflightError(f"start-up checks against {where} failed: {error}") from error
-    return Discovery(server_version=str((version or {}).get("gitVersion", "")), served=served)
+    return Discovery(server_version=str((version or {}).get("gitVersion", "")), served=optional)
