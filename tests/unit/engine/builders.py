@@ -93,7 +93,15 @@ def model(name: str = MODEL, namespace: str = NS, version: str = VERSION, flops:
         "spec": {
             "modelName": "Acme-LLM",
             "version": version,
-            "provider": {"name": "Acme AI GmbH", "establishedInEU": True},
+            "provider": {
+                "name": "Acme AI GmbH",
+                "establishedInEU": True,
+                "codeOfPractice": {
+                    "transparency": "Signatory",
+                    "copyright": "Signatory",
+                    "safetyAndSecurity": "Signatory",
+                },
+            },
             "euMarketDate": "2025-09-01",
             "modalities": {"input": ["text"], "output": ["text"]},
             "trainingCompute": {"flops": flops, "method": "HardwareBased"},
@@ -138,7 +146,7 @@ def documentation(
     last_updated: str = "2026-09-01",
     namespace: str = NS,
 ) -> Obj:
-    """A complete Model Documentation Form, Annex XI sections 1 and 2 and Annex XII."""
+    """A complete Model Documentation Form: every field Annex XI (sections 1 and 2) and Annex XII ask."""
     return {
         "apiVersion": GPAI,
         "kind": "ModelDocumentation",
@@ -169,9 +177,14 @@ def documentation(
             "data": {
                 "types": ["text"],
                 "provenance": ["WebCrawled", "ThirdPartyLicensed"],
+                "acquisition": "crawled with a disclosed crawler; licensed corpora",
+                "dataPoints": {"count": 1.5e13, "unit": "tokens"},
+                "scope": "multilingual web text up to 2025-03",
                 "curation": "deduplication and filtering",
+                "unsuitableContentMeasures": "CSAM hash matching, toxicity filters",
+                "biasMeasures": "demographic balance audits",
             },
-            "compute": {"trainingFlops": 3.8e25, "methodology": "hardware-based"},
+            "compute": {"trainingTimeDays": 90, "trainingFlops": 3.8e25, "methodology": "hardware-based"},
             "energy": {"trainingMWh": 1200},
             "systemicRisk": {
                 "evaluationStrategy": "internal and external evaluations",
