@@ -1,5 +1,6 @@
 """The status rules of OBLIGATIONS.md around a check: applicability, the open-source exemption,
-the legacy grace period, policy exceptions and the expiry warning. One obligation, one policy.
+Grace for a duty not yet due (a legacy model's deadline, a finding's own `due` day), policy
+exceptions and the expiry warning; and what the verdict cites. One obligation, one policy.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from typing import Any
 
 from gpai_operator import objects
 from gpai_operator.api.evaluation import SPECIFIED_RISKS
+from gpai_operator.api.obligations import POLICY_OBLIGATION_IDS
 from gpai_operator.engine.evaluate import decide_workload, evaluate_model
 from gpai_operator.engine.state import ClusterState
 from gpai_operator.engine.verdicts import ModelVerdict, ObligationVerdict, WorkloadDecision
@@ -25,6 +26,7 @@ MODEL = "acme"
 VERSION = "3.1"
 NOW = dt.datetime(2026, 11, 28, 12, 30, tzinfo=dt.UTC)
 TODAY = NOW.date()
+SYSTEMIC_RISK_OBLIGATIONS = [i for i in POLICY_OBLIGATION_IDS if i.startswith("systemic-risk/")]
 
 
 def day(text: str) -> dt.date:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from .builders import (
+    SYSTEMIC_RISK_OBLIGATIONS,
     cluster,
     frontier,
     model,
@@ -20,16 +21,7 @@ from .builders import (
 )
 
 REPRESENTATIVE = "governance/authorised-representative"
-SYSTEMIC = [
-    "systemic-risk/notification",
-    "systemic-risk/framework",
-    "systemic-risk/evaluation",
-    "systemic-risk/adversarial-testing",
-    "systemic-risk/risk-acceptance",
-    "systemic-risk/model-report",
-    "systemic-risk/incident-reporting",
-    "systemic-risk/cybersecurity",
-]
+SYSTEMIC = SYSTEMIC_RISK_OBLIGATIONS
 
 
 def non_eu(obj):

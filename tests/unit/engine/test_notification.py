@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 
 from .builders import (
+    SYSTEMIC_RISK_OBLIGATIONS,
     cluster,
     exception,
     frontier,
@@ -24,16 +25,7 @@ from .builders import (
 )
 
 NOTIFICATION = "systemic-risk/notification"
-SYSTEMIC = [
-    "systemic-risk/notification",
-    "systemic-risk/framework",
-    "systemic-risk/evaluation",
-    "systemic-risk/adversarial-testing",
-    "systemic-risk/risk-acceptance",
-    "systemic-risk/model-report",
-    "systemic-risk/incident-reporting",
-    "systemic-risk/cybersecurity",
-]
+SYSTEMIC = SYSTEMIC_RISK_OBLIGATIONS
 
 
 def met_threshold(on_day: str, notified: str | None = None, **changes: object) -> dict:
