@@ -133,6 +133,10 @@ spec:
     authorisedRepresentative:
       name: EU Representative {provider} SARL
       contact: eu-rep@provider-{provider}.example
+    codeOfPractice:
+      transparency: Signatory
+      copyright: Signatory
+      safetyAndSecurity: Signatory
   euMarketDate: 2025-10-01
   modalities:
     input: [text, image]

@@ -216,6 +216,54 @@ def table(api: ApiClient, path: str, namespaced: bool = True) -> str:
     )
 
 
+def _adherence(field: str) -> Callable[[dict[str, Any]], Any]:
+    return lambda m: (m["spec"]["provider"].get("codeOfPractice") or {}).get(field)
+
+
+def _alternative_means(model: dict[str, Any]) -> list[str]:
+    return [entry["chapter"] for entry in model["spec"]["provider"].get("alternativeMeans") or []]
+
+
+def _code_of_practice_status(model: dict[str, Any]) -> str | None:
+    obligations = (model.get("status") or {}).get("obligations") or []
+    return next((o["status"] for o in obligations if o["id"] == "governance/code-of-practice"), None)
+
+
+# `kubectl get gpai -o custom-columns=...`: header, JSONPath as kubectl takes it, and how to read it.
+Column = tuple[str, str, Callable[[dict[str, Any]], Any]]
+_COP = '.status.obligations[?(@.id=="governance/code-of-practice")]'
+CHAPTER_COLUMNS: list[Column] = [
+    ("NAMESPACE", ".metadata.namespace", lambda m: m["metadata"]["namespace"]),
+    ("NAME", ".metadata.name", lambda m: m["metadata"]["name"]),
+    *(
+        (header, f".spec.provider.codeOfPractice.{field}", _adherence(field))
+        for header, field in (
+            ("TRANSPARENCY", "transparency"),
+            ("COPYRIGHT", "copyright"),
+            ("SAFETY-AND-SECURITY", "safetyAndSecurity"),
+        )
+    ),
+    ("ALTERNATIVE-MEANS", ".spec.provider.alternativeMeans[*].chapter", _alternative_means),
+    ("CODE-OF-PRACTICE", f"{_COP}.status", _code_of_practice_status),
+]
+
+
+def _custom_columns(columns: list[Column]) -> str:
+    return ",".join(f"{header}:{path}" for header, path, _ in columns)
+
+
+def custom_columns(api: ApiClient, path: str, columns: list[Column]) -> str:
+    """What `kubectl get -o custom-columns` prints for these columns (values read as kubectl would)."""
+    items = call(api, "GET", path).body["items"]
+    rows = [[header for header, _, _ in columns]]
+    for item in sorted(items, key=lambda m: (m["metadata"]["namespace"], m["metadata"]["name"])):
+        values = [read(item) for _, _, read in columns]
+        rows.append(["<none>" if v in (None, "", []) else ",".join(v) if isinstance(v, list) else str(v)
+                     for v in values])  # fmt: skip
+    widths = [max(len(r[i]) for r in rows) for i in range(len(columns))]
+    return "\n".join("   ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows)
+
+
 def show_apply(out: Out, api: ApiClient, obj: dict[str, Any]) -> Reply:
     reply = apply(api, obj)
     for warning in reply.warnings:
@@ -245,10 +293,16 @@ def compliant_condition(model: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def metric_lines(metrics_url: str) -> list[str]:
-    """The series a platform team watches: compliance per model, workloads, admission refusals."""
+    """The series a platform team watches: compliance per model, its Code of Practice adherence,
+    workloads, admission refusals."""
     with urllib.request.urlopen(metrics_url, timeout=10) as response:
         text = response.read().decode().splitlines()
     lines = [ln for ln in text if ln.startswith("gpai_model_compliant{")]
+    lines += [
+        ln
+        for ln in text
+        if ln.startswith("gpai_model_obligation_status{") and 'obligation="governance/code-of-practice"' in ln
+    ]
     lines += [ln for ln in text if ln.startswith("gpai_workloads{") and not ln.endswith(" 0.0")]
     lines += [
         ln
@@ -338,6 +392,12 @@ def showcase(out: Out, api: ApiClient, operator: OperatorProcess, workdir: Path)
     out.line("")
     out.command("kubectl get gpai -A")
     out.line(table(api, "/apis/gpai.dev/v1alpha1/gpaimodels"))
+    out.line("")
+    out.line("CoP SIGNED: the Code of Practice chapters each provider signed (T,C,S / S / -); per chapter,")
+    out.line("with the verdict of governance/code-of-practice (alternative adequate means stand in for a")
+    out.line("chapter not signed):")
+    out.command(f"kubectl get gpai -A -o custom-columns='{_custom_columns(CHAPTER_COLUMNS)}'")
+    out.line(custom_columns(api, "/apis/gpai.dev/v1alpha1/gpaimodels", CHAPTER_COLUMNS))
 
     out.heading("The workloads (kubectl apply -f examples/workloads/): judged at admission")
     out.line("prod-chat enforces (Deny, every workload names its model); ml-research only warns.\n")

@@ -65,7 +65,10 @@ def model(name: str = "acme", namespace: str = "ml", **spec: str) -> str:
     fields = {
         "modelName": "Acme",
         "version": '"1.0"',
-        "provider": "{name: Acme AI GmbH, establishedInEU: true}",
+        "provider": (
+            "{name: Acme AI GmbH, establishedInEU: true, "
+            "codeOfPractice: {transparency: Signatory, copyright: Signatory}}"
+        ),
         "euMarketDate": "2026-01-15",
         "trainingCompute": "{flops: 2.0e23}",
         "license": "{name: Proprietary, openSource: false, weightsPublic: false, monetised: true}",
@@ -95,7 +98,7 @@ spec:
   modelRef: {{name: {model_name}}}
   modelVersion: "{version}"
   lastUpdated: 2026-10-01
-  general: {{legalName: Acme AI GmbH, modelName: Acme}}
+  general: {{legalName: Acme AI GmbH, modelName: Acme, releaseDate: 2026-01-15}}
   properties:
     architecture: transformer
     parameterCount: 7.0e9
@@ -108,8 +111,16 @@ spec:
     integrationSystems: [assistants]
     integrationMeans: HTTPS API
   training: {{designSpecification: pre-training then tuning}}
-  data: {{types: [text], provenance: [WebCrawled], curation: deduplication}}
-  compute: {{trainingFlops: 2.0e23, methodology: hardware}}
+  data:
+    types: [text]
+    provenance: [WebCrawled]
+    acquisition: crawled with a disclosed crawler
+    dataPoints: {{count: 1.0e12, unit: tokens}}
+    scope: English web text up to 2025-06
+    curation: deduplication
+    unsuitableContentMeasures: toxicity filter
+    biasMeasures: balance audit
+  compute: {{trainingTimeDays: 12, trainingFlops: 2.0e23, methodology: hardware}}
   energy: {{trainingMWh: 50}}
   contact: docs@acme.example
 ---

@@ -57,7 +57,7 @@ def test_examples_models_are_classified_as_their_comments_say() -> None:
     aurora = {o["id"]: o["status"] for o in models["aurora-2"]["obligations"]}
     assert aurora.pop("governance/authorised-representative") == "NotApplicable"  # an EU provider
     assert set(aurora.values()) == {"Met"}
-    assert len(aurora) == 12
+    assert len(aurora) == 13
     assert models["lumen-8b"]["classification"]["openSourceExempt"] is True
     assert models["lumen-8b"]["compliant"] is True
     assert models["sable-2"]["classification"]["legacy"] is True
@@ -73,6 +73,62 @@ def test_examples_models_are_classified_as_their_comments_say() -> None:
     }
     kestrel = {o["id"]: o["status"] for o in models["kestrel-7b"]["obligations"]}
     assert kestrel["governance/authorised-representative"] == "Missing"
+    assert [i for i, status in kestrel.items() if status not in ("Met", "NotApplicable")] == [
+        "governance/authorised-representative"  # everything else is in place
+    ]
+
+
+def obligation(model: dict, obligation_id: str) -> dict:
+    return next(o for o in model["obligations"] if o["id"] == obligation_id)
+
+
+def test_examples_show_each_way_of_adhering_to_the_code_of_practice() -> None:
+    models = by_name(run_gpai("check", str(EXAMPLES), "-o", "json").json["models"])
+    signed = {name: m["classification"]["codeOfPractice"] for name, m in models.items()}
+    assert signed == {
+        "aurora-2": "T,C,S",  # signed every chapter
+        "borealis-1": "S",  # like xAI: Safety and Security only, alternative means for the others
+        "kestrel-7b": "T,C",  # no systemic risk: Safety and Security does not apply
+        "lumen-8b": "-",  # like Meta: signed nothing; open-source exempt, so only Copyright applies
+        "sable-2": "-",  # declared nothing yet: a legacy model in Grace
+    }
+    cop = "governance/code-of-practice"
+    statuses = {name: obligation(m, cop)["status"] for name, m in models.items()}
+    assert statuses == {
+        "aurora-2": "Met",
+        "borealis-1": "Met",
+        "kestrel-7b": "Met",
+        "lumen-8b": "Met",
+        "sable-2": "Grace",
+    }
+    lumen = obligation(models["lumen-8b"], cop)["message"]
+    assert lumen.endswith(
+        "is Met: Copyright chapter not signed, alternative adequate means documented at "
+        "https://lumen-collective.example/compliance/copyright-measures, updated 2026-02-01."
+    )
+    borealis = models["borealis-1"]
+    assert (
+        "(Art. 53(1)(c); alternative adequate means (Art. 53(4))) is Met"
+        in (obligation(borealis, "copyright/policy")["message"])
+    )
+    assert (
+        "(Art. 55(1)(a); CoP S&S Commitments 2-3) is Missing"
+        in (obligation(borealis, "systemic-risk/evaluation")["message"])
+    )
+    assert (
+        "CoP Transparency M1.1, M1.3"
+        in (obligation(models["aurora-2"], "transparency/technical-documentation")["message"])
+    )
+
+
+def test_examples_owe_notification_only_on_the_compute_route() -> None:
+    models = by_name(run_gpai("check", str(EXAMPLES), "-o", "json").json["models"])
+    aurora = obligation(models["aurora-2"], "systemic-risk/notification")
+    assert aurora["status"] == "Met"
+    assert "by the deadline 2025-12-19" in aurora["message"]
+    borealis = obligation(models["borealis-1"], "systemic-risk/notification")
+    assert borealis["status"] == "NotApplicable"
+    assert "designation only" in borealis["message"]
 
 
 def test_the_table_is_aligned_and_names_every_model_and_workload() -> None:
@@ -93,6 +149,10 @@ def test_the_table_is_aligned_and_names_every_model_and_workload() -> None:
     assert "prod-chat/borealis-1: not compliant" in lines
     assert "  - systemic-risk/evaluation: Missing" in lines
     assert lines[-1] == "5 models: 3 compliant, 2 not. 9 workloads: 5 Allow, 2 Warn, 2 Deny."
+    models_header = next(line for line in lines if line.startswith("NAMESPACE") and "COP SIGNED" in line)
+    signed_column = models_header.index("COP SIGNED")
+    borealis = next(line for line in lines if line.startswith("prod-chat    borealis-1"))
+    assert borealis[signed_column:].split()[0] == "S"
 
 
 def test_no_colour_when_piped() -> None:

@@ -38,7 +38,15 @@ def test_json_has_exactly_the_documented_shape(write) -> None:
     assert list(report) == ["models", "workloads", "errors"]
     (acme,) = report["models"]
     assert list(acme) == ["namespace", "name", "compliant", "classification", "obligations"]
-    assert list(acme["classification"]) == ["systemicRisk", "openSourceExempt", "legacy", "euProvider"]
+    # SPEC section 5's four flags, then what was added: the Code of Practice chapters signed
+    assert list(acme["classification"]) == [
+        "systemicRisk",
+        "openSourceExempt",
+        "legacy",
+        "euProvider",
+        "codeOfPractice",
+    ]
+    assert acme["classification"]["codeOfPractice"] == "T,C"
     assert all(list(o) == ["id", "status", "message"] for o in acme["obligations"])
     assert {o["id"] for o in acme["obligations"]} >= {"copyright/policy", "systemic-risk/evaluation"}
     (chat,) = report["workloads"]
@@ -134,7 +142,8 @@ def test_numbers_in_exponent_form_are_numbers(write) -> None:
 
     assert run.code == 0, run.stderr
     systemic = {m["name"]: m["classification"]["systemicRisk"] for m in run.json["models"]}
-    assert systemic == {"big": True, "threshold": True, "small": False, "quoted": True}
+    # Art. 51(2): strictly greater than 1e25 FLOP
+    assert systemic == {"big": True, "threshold": False, "small": False, "quoted": True}
 
 
 def test_unquoted_and_quoted_dates_are_dates(write) -> None:

@@ -124,3 +124,26 @@ def test_an_unpinned_exception_still_waives_but_is_pointed_out(write) -> None:
 
     assert run.code == 0
     assert "note: policy deny-all: the exception for ml/acme names no version" in run.stderr
+
+
+def test_eu_ai_act_signatories_denies_models_of_providers_that_did_not_sign_a_chapter() -> None:
+    pack = POLICIES / "eu-ai-act-signatories.yaml"
+    run = run_gpai("check", str(EXAMPLES), "--policy", str(pack), "-o", "json")
+
+    workloads = by_name(run.json["workloads"])
+    # lumen-8b's provider signed nothing; its alternative means satisfy the law, not this policy
+    assert (workloads["lumen-batch"]["decision"], workloads["lumen-batch"]["unmet"]) == (
+        "Deny",
+        ["governance/code-of-practice"],
+    )
+    assert "governance/code-of-practice" in workloads["borealis-preview"]["unmet"]  # signed S only
+    assert workloads["aurora-chat"]["decision"] == "Allow"  # signed every chapter
+    assert "governance/code-of-practice" not in workloads["kestrel-finetune"]["unmet"]  # T and C apply
+    assert workloads["sable-nightly-eval"]["decision"] == "Allow"  # undeclared: Missing, legacy: Grace
+    models = by_name(run.json["models"])
+    message = next(
+        o["message"] for o in models["borealis-1"]["obligations"] if o["id"] == "governance/code-of-practice"
+    )
+    assert "Transparency chapter not signed, and the policy admits only its signatories" in message
+    assert "Copyright chapter not signed, and the policy admits only its signatories" in message
+    assert "serve a model whose provider signed the Transparency and Copyright chapters" in message

@@ -174,6 +174,7 @@ def test_kubectl_get_gpai_answers_whether_a_model_is_compliant(api_client, names
             "openSourceExempt": False,
             "legacy": False,
             "euProvider": True,
+            "codeOfPractice": "S",
         },
         "conditions": [
             {"type": "Compliant", "status": "False", "reason": "ObligationsUnmet", "lastTransitionTime": now},
@@ -189,11 +190,14 @@ def test_kubectl_get_gpai_answers_whether_a_model_is_compliant(api_client, names
     assert shown["Name"] == "acme-llm"
     assert shown["Version"] == "3.1"
     assert shown["Systemic"] is True
+    assert shown["CoP Signed"] == "S"  # the provider signed only the Safety and Security chapter
     assert shown["Compliant"] == "False"
     assert shown["Reason"] == "ObligationsUnmet"
     assert "Age" in shown
     wide_only = {c["name"] for c in table["columnDefinitions"] if c["priority"] > 0}
-    assert {"Version", "Systemic", "Compliant", "Reason"}.isdisjoint(wide_only), "shown without -o wide"
+    assert {"Version", "Systemic", "CoP Signed", "Compliant", "Reason"}.isdisjoint(wide_only), (
+        "shown without -o wide"
+    )
 
 
 def _without(path: str) -> Callable[[dict[str, Any]], None]:
@@ -254,6 +258,20 @@ MODEL_NAME_LIMIT = KINDS["GPAIModel"].spec_schema("modelName")["maxLength"] if "
             "spec.document.url",
             "should match",
             id="document-over-plain-http",
+        ),
+        pytest.param(
+            "GPAIModel",
+            lambda spec: spec["provider"].update(codeOfPractice={"copyright": "Yes"}),
+            "spec.provider.codeOfPractice.copyright",
+            "Unsupported value",
+            id="code-of-practice-adherence-not-an-enum-value",
+        ),
+        pytest.param(
+            "CompliancePolicy",
+            _with(parameters={"requireSignatory": ["Copyright", "Copyright"]}),
+            "spec.parameters.requireSignatory[1]",
+            "Duplicate value",
+            id="require-signatory-twice-the-same-chapter",
         ),
         pytest.param(
             "CompliancePolicy",

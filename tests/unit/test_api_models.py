@@ -119,6 +119,60 @@ def test_document_urls_must_use_a_known_scheme_and_training_summary_must_be_publ
     ]
 
 
+def test_code_of_practice_adherence_and_alternative_means_are_checked_like_the_api_server_does():
+    obj = load(MODEL)
+    obj["spec"]["provider"]["codeOfPractice"] = {"transparency": "Signatory", "copyright": "Yes"}
+    obj["spec"]["provider"]["alternativeMeans"] = [
+        {"chapter": "Safety", "document": {"url": "https://acme.example/measures"}},
+        {"chapter": "Copyright"},
+    ]
+    obj["spec"]["systemicRisk"] = {"thresholdMet": "2025-07-10", "rebuttal": {"submitted": "2025-07-20"}}
+    assert [e.split(":")[0] for e in errors_of(obj)] == [
+        "spec.provider.codeOfPractice.copyright",
+        "spec.provider.alternativeMeans[0].chapter",
+        "spec.provider.alternativeMeans[1].document",
+        "spec.systemicRisk.rebuttal.outcome",
+    ]
+
+
+def test_every_new_field_reads_as_written():
+    obj = load(MODEL)
+    obj["spec"]["provider"]["codeOfPractice"] = {
+        "safetyAndSecurity": "Signatory",
+        "transparency": "NonSignatory",
+    }
+    obj["spec"]["provider"]["alternativeMeans"] = [
+        {"chapter": "Transparency", "document": {"url": "https://acme.example/m"}, "updated": "2026-01-10"}
+    ]
+    obj["spec"]["systemicRisk"] = {"thresholdMet": "2025-07-10", "rebuttal": {"outcome": "Pending"}}
+    state = ClusterState()
+    objects.apply(state, obj)
+    spec = state.models[("ml", "acme-llm")].spec
+    assert spec.provider.code_of_practice.adherence("SafetyAndSecurity") == "Signatory"
+    assert spec.provider.code_of_practice.adherence("Copyright") is None
+    assert spec.provider.alternative_means[0].updated == dt.date(2026, 1, 10)
+    assert spec.systemic_risk.threshold_met == dt.date(2025, 7, 10)
+    assert spec.systemic_risk.rebuttal.outcome == "Pending"
+
+
+@pytest.mark.parametrize(
+    ("chapters", "valid"),
+    [([], True), (["SafetyAndSecurity"], True), (["Transparency", "Copyright", "SafetyAndSecurity"], True),
+     (["Copyright", "Copyright"], False), (["Safety"], False)],
+)  # fmt: skip
+def test_require_signatory_is_a_set_of_chapters(chapters, valid):
+    policy = {
+        "apiVersion": "gpai.dev/v1alpha1",
+        "kind": "CompliancePolicy",
+        "metadata": {"name": "p"},
+        "spec": {"validationActions": ["Deny"], "parameters": {"requireSignatory": chapters}},
+    }
+    if valid:
+        objects.apply(ClusterState(), policy)
+    else:
+        assert all(e.startswith("spec.parameters.requireSignatory") for e in errors_of(policy))
+
+
 def test_an_unknown_kind_of_our_group_is_named():
     errors = errors_of(
         {"apiVersion": "gpai.dev/v1alpha1", "kind": "GPAIThing", "metadata": {"name": "x"}, "spec": {}}

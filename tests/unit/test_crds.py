@@ -59,7 +59,7 @@ def test_gpaimodel_printer_columns_answer_the_first_question():
     columns = [
         c["name"] for c in crd["spec"]["versions"][0]["additionalPrinterColumns"] if not c.get("priority")
     ]
-    assert columns == ["Version", "Systemic", "Compliant", "Reason", "Age"]
+    assert columns == ["Version", "Systemic", "CoP Signed", "Compliant", "Reason", "Age"]
 
 
 def test_required_fields_follow_the_spec():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import Field
 
@@ -19,6 +19,35 @@ from gpai_operator.api.base import (
     ShortList,
 )
 
+# The three chapters of the General-Purpose AI Code of Practice (10 July 2025), in the Code's order.
+Chapter = Literal["Transparency", "Copyright", "SafetyAndSecurity"]
+CHAPTERS: tuple[Chapter, ...] = get_args(Chapter)
+Adherence = Literal["Signatory", "NonSignatory"]
+
+
+class CodeOfPractice(ApiModel):
+    """Whether the provider signed each chapter of the GPAI Code of Practice; absent: not declared."""
+
+    transparency: Adherence | None = None
+    copyright: Adherence | None = None
+    safety_and_security: Adherence | None = None
+
+    def adherence(self, chapter: Chapter) -> Adherence | None:
+        match chapter:
+            case "Transparency":
+                return self.transparency
+            case "Copyright":
+                return self.copyright
+        return self.safety_and_security
+
+
+class AlternativeMeans(ApiModel):
+    """How a provider that did not sign a chapter shows compliance otherwise (Art. 53(4), 55(2))."""
+
+    chapter: Chapter
+    document: DocumentRef
+    updated: Date | None = None
+
 
 class AuthorisedRepresentative(ApiModel):
     """The provider's authorised representative in the EU (Art. 54)."""
@@ -31,6 +60,8 @@ class Provider(ApiModel):
     name: Contact
     established_in_eu: Bool = Field(alias="establishedInEU")
     authorised_representative: AuthorisedRepresentative | None = None
+    code_of_practice: CodeOfPractice | None = None
+    alternative_means: Annotated[list[AlternativeMeans], Field(max_length=16)] = []
 
 
 class Modalities(ApiModel):
@@ -74,11 +105,20 @@ class IncidentReporting(ApiModel):
     procedure: DocumentRef | None = None
 
 
+class Rebuttal(ApiModel):
+    """The provider's rebuttal of the compute presumption (Art. 52(2)-(3)); only Accepted removes it."""
+
+    submitted: Date | None = None
+    outcome: Literal["Pending", "Accepted", "Rejected"]
+
+
 class SystemicRiskEvidence(ApiModel):
-    """Read only when the model has systemic risk."""
+    """Designation and rebuttal decide the classification; the rest counts only with systemic risk."""
 
     designated: Bool = False
+    threshold_met: Date | None = None
     notified: Date | None = None
+    rebuttal: Rebuttal | None = None
     framework: Framework | None = None
     model_report: ModelReport | None = None
     incident_reporting: IncidentReporting | None = None

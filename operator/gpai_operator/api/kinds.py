@@ -68,6 +68,13 @@ GPAI_MODEL = Kind(
         PrinterColumn(
             "Systemic", "boolean", ".status.classification.systemicRisk", "Systemic risk (Art. 51)"
         ),
+        PrinterColumn(
+            "CoP Signed",
+            "string",
+            ".status.classification.codeOfPractice",
+            "Code of Practice chapters the provider signed: T(ransparency), C(opyright), "
+            "S(afety and Security); - for none",
+        ),
         PrinterColumn("Compliant", "string", f"{_COMPLIANT}.status", "Every obligation met"),
         PrinterColumn("Reason", "string", f"{_COMPLIANT}.reason"),
         PrinterColumn("Workloads", "integer", ".status.workloads", "Workloads serving the model", priority=1),

@@ -12,6 +12,7 @@ PolicyObligationId = Literal[
     "copyright/policy",
     "copyright/training-content-summary",
     "governance/authorised-representative",
+    "governance/code-of-practice",
     "systemic-risk/notification",
     "systemic-risk/framework",
     "systemic-risk/evaluation",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from gpai_operator.api.base import (
     LIST_MAX,
@@ -19,6 +19,7 @@ from gpai_operator.api.base import (
     Name,
     Text,
 )
+from gpai_operator.api.gpaimodel import Chapter
 from gpai_operator.api.obligations import DocumentationObligationId, PolicyObligationId
 
 ValidationAction = Literal["Deny", "Warn", "Audit"]
@@ -61,6 +62,19 @@ class Parameters(CelCheckedModel):
     model_report_max_age_days: Annotated[int, Field(ge=1, le=3650)] = 183
     training_summary_max_age_days: Annotated[int, Field(ge=1, le=3650)] = 183
     expiry_warning_days: Annotated[int, Field(ge=0, le=365)] = 30
+    # Chapters whose non-signatories fail governance/code-of-practice, alternative means or not.
+    require_signatory: Annotated[
+        list[Chapter], Field(max_length=3, json_schema_extra={"x-kubernetes-list-type": "set"})
+    ] = []
+
+    @field_validator("require_signatory")
+    @classmethod
+    def _each_chapter_once(cls, chapters: list[Chapter]) -> list[Chapter]:
+        # The CRD declares the list a set, so the API server refuses duplicates; so does gpai check.
+        duplicates = sorted({c for c in chapters if chapters.count(c) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate entries: {', '.join(duplicates)}")
+        return chapters
 
     @property
     def cutoff(self) -> dt.date:

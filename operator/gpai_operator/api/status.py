@@ -34,11 +34,17 @@ Conditions = Annotated[
 ]
 
 
+# The Code of Practice chapters a provider signed, short: T(ransparency), C(opyright),
+# S(afety and Security), in that order and comma-separated ("T,C,S", "S"); "-" for none.
+SignedChapters = Annotated[str, Field(max_length=8, pattern=r"^(-|[TCS](,[TCS]){0,2})$")]
+
+
 class Classification(ApiModel):
     systemic_risk: Bool
     open_source_exempt: Bool
     legacy: Bool
     eu_provider: Bool
+    code_of_practice: SignedChapters | None = None
 
 
 class ObligationResult(ApiModel):

@@ -131,6 +131,7 @@ def model_status(
             open_source_exempt=c.open_source_exempt,
             legacy=c.legacy,
             eu_provider=c.eu_provider,
+            code_of_practice=c.signed_short,
         ),
         obligations=[_obligation(o) for o in verdict.obligations],
         conditions=[compliant, ready],

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from gpai_operator.engine import checks
+from gpai_operator.api.gpaimodel import Chapter
+from gpai_operator.engine import checks, code_of_practice
 from gpai_operator.engine.evidence import Check
 from gpai_operator.engine.verdicts import Classification
 
@@ -21,8 +22,31 @@ class Applicability:
 
     description: str
     applies: Callable[[Classification], bool]
-    not_applicable_because: str = ""
+    not_applicable_because: Callable[[Classification], str] = lambda c: ""
     open_source_exemption: bool = False  # Art. 53(2) / 54(6): open-source exempt models get Exempt
+
+
+def _no_systemic_risk(c: Classification) -> str:
+    if c.rebutted:
+        return (
+            "the model has no systemic risk: the Commission accepted the provider's rebuttal of the "
+            "training-compute presumption (Art. 52(2)-(3)) and has not designated it"
+        )
+    return "the model has no systemic risk (not above the training-compute threshold and not designated)"
+
+
+def _not_on_the_compute_route(c: Classification) -> str:
+    if not c.designated:
+        return _no_systemic_risk(c)
+    why = (
+        "the Commission accepted the rebuttal of the training-compute presumption"
+        if c.rebutted
+        else "its training compute is not above the threshold"
+    )
+    return (
+        f"the model has systemic risk by Commission designation only ({why}); the Art. 52(1) "
+        "notification is owed for a model that meets the training-compute threshold"
+    )
 
 
 EVERY_MODEL = Applicability("every GPAI model, open-source too", lambda c: True)
@@ -32,21 +56,38 @@ UNLESS_OPEN_SOURCE_EXEMPT = Applicability(
 NON_EU_PROVIDER = Applicability(
     "models of a provider not established in the EU, unless open-source exempt",
     lambda c: not c.eu_provider,
-    "the provider is established in the EU",
+    lambda c: "the provider is established in the EU",
     open_source_exemption=True,
 )
-SYSTEMIC_RISK = Applicability(
-    "models with systemic risk",
-    lambda c: c.systemic_risk,
-    "the model has no systemic risk (below the training-compute threshold and not designated)",
+SYSTEMIC_RISK = Applicability("models with systemic risk", lambda c: c.systemic_risk, _no_systemic_risk)
+COMPUTE_ROUTE = Applicability(
+    "models presumed to have systemic risk from their training compute (not by designation alone)",
+    lambda c: c.compute_presumption,
+    _not_on_the_compute_route,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class CodeMeasures:
+    """Where the Code of Practice implements an obligation: cited only to the chapter's signatories."""
+
+    chapter: Chapter
+    measures: str  # as messages cite them, e.g. "CoP Transparency M1.1, M1.3"
+
+
+# What a message cites instead of the Code's measures when the provider did not sign the chapter.
+ALTERNATIVE_MEANS: dict[Chapter, str] = {
+    "Transparency": "alternative adequate means (Art. 53(4))",
+    "Copyright": "alternative adequate means (Art. 53(4))",
+    "SafetyAndSecurity": "alternative adequate means (Art. 55(2))",
+}
 
 
 @dataclass(frozen=True, slots=True)
 class Obligation:
     id: str
     title: str
-    basis: str  # legal basis, as messages cite it
+    basis: str  # legal basis in the Act (or elsewhere), cited by every message
     applies: Applicability
     check: Check
     # What to do when the evidence is missing. Placeholders: {namespace}, {model}, {version},
@@ -54,12 +95,23 @@ class Obligation:
     fix: str
     required_fields: tuple[str, ...] = ()
     systemic_risk_fields: tuple[str, ...] = ()  # added for models with systemic risk
+    code: CodeMeasures | None = None
+
+    def citation(self, signed: tuple[Chapter, ...]) -> str:
+        """The basis as a message cites it: the Code's measures only for a chapter the provider signed."""
+        if self.code is None:
+            return self.basis
+        if self.code.chapter in signed:
+            return f"{self.basis}; {self.code.measures}"
+        return f"{self.basis}; {ALTERNATIVE_MEANS[self.code.chapter]}"
 
 
-# SPEC section 2, ModelDocumentation: the fields each transparency obligation requires.
+# OBLIGATIONS.md, additions of 2026-11-30, "Annex XI and XII, complete": the fields each
+# transparency obligation requires of the ModelDocumentation.
 TECHNICAL_DOCUMENTATION_FIELDS: tuple[str, ...] = (
     "general.legalName",
     "general.modelName",
+    "general.releaseDate",
     "properties.architecture",
     "properties.parameterCount",
     "properties.inputModalities",
@@ -68,10 +120,18 @@ TECHNICAL_DOCUMENTATION_FIELDS: tuple[str, ...] = (
     "distribution.license",
     "use.acceptableUsePolicy",
     "use.intendedUses",
+    "use.integrationSystems",
+    "use.integrationMeans",
     "training.designSpecification",
     "data.types",
     "data.provenance",
+    "data.acquisition",
+    "data.dataPoints.count",
+    "data.scope",
     "data.curation",
+    "data.unsuitableContentMeasures",
+    "data.biasMeasures",
+    "compute.trainingTimeDays",
     "compute.trainingFlops",
     "compute.methodology",
     "energy.trainingMWh or energy.notAvailableReason",
@@ -81,14 +141,22 @@ TECHNICAL_DOCUMENTATION_SYSTEMIC_RISK_FIELDS: tuple[str, ...] = (
     "systemicRisk.adversarialTesting",
     "systemicRisk.systemArchitecture",
 )
+# use.requiredHardware and use.requiredSoftware are "where applicable" in Annex XII: optional.
 DOWNSTREAM_INFORMATION_FIELDS: tuple[str, ...] = (
+    "general.releaseDate",
+    "properties.architecture",
+    "properties.parameterCount",
+    "properties.inputModalities[].maxSize",
+    "properties.outputModalities[].maxSize",
+    "distribution.channels",
+    "distribution.license",
     "use.acceptableUsePolicy",
     "use.intendedUses",
     "use.integrationSystems",
     "use.integrationMeans",
-    "properties.inputModalities[].maxSize",
-    "properties.outputModalities[].maxSize",
-    "distribution.license",
+    "data.types",
+    "data.provenance",
+    "data.curation",
     "contact",
 )
 COPYRIGHT_POLICY_FIELDS: tuple[str, ...] = (
@@ -112,26 +180,28 @@ CATALOGUE: tuple[Obligation, ...] = (
     Obligation(
         id="transparency/technical-documentation",
         title="technical documentation for the AI Office and national authorities",
-        basis="Art. 53(1)(a), Annex XI; CoP Transparency M1.1, M1.3",
+        basis="Art. 53(1)(a), Annex XI",
         applies=UNLESS_OPEN_SOURCE_EXEMPT,
         check=checks.documentation("Annex XI"),
         fix=_DOCUMENTATION_FIX,
         required_fields=TECHNICAL_DOCUMENTATION_FIELDS,
         systemic_risk_fields=TECHNICAL_DOCUMENTATION_SYSTEMIC_RISK_FIELDS,
+        code=CodeMeasures("Transparency", "CoP Transparency M1.1, M1.3"),
     ),
     Obligation(
         id="transparency/downstream-information",
         title="information for downstream providers",
-        basis="Art. 53(1)(b), Annex XII; CoP Transparency M1.2",
+        basis="Art. 53(1)(b), Annex XII",
         applies=UNLESS_OPEN_SOURCE_EXEMPT,
         check=checks.documentation("Annex XII"),
         fix=_DOCUMENTATION_FIX,
         required_fields=DOWNSTREAM_INFORMATION_FIELDS,
+        code=CodeMeasures("Transparency", "CoP Transparency M1.2"),
     ),
     Obligation(
         id="copyright/policy",
         title="copyright policy",
-        basis="Art. 53(1)(c); CoP Copyright M1.1-M1.5",
+        basis="Art. 53(1)(c)",
         applies=EVERY_MODEL,
         check=checks.copyright_policy,
         fix=(
@@ -139,6 +209,7 @@ CATALOGUE: tuple[Obligation, ...] = (
             "complaints) and name it in spec.copyrightPolicyRef of GPAIModel {namespace}/{model}"
         ),
         required_fields=COPYRIGHT_POLICY_FIELDS,
+        code=CodeMeasures("Copyright", "CoP Copyright M1.1-M1.5"),
     ),
     Obligation(
         id="copyright/training-content-summary",
@@ -161,31 +232,41 @@ CATALOGUE: tuple[Obligation, ...] = (
         required_fields=("name", "contact"),
     ),
     Obligation(
+        id="governance/code-of-practice",
+        title="adherence to the Code of Practice, or alternative adequate means, per chapter",
+        basis="Art. 53(4), 55(2)",
+        applies=EVERY_MODEL,  # the check picks the chapters that apply (Copyright always does)
+        check=code_of_practice.check,
+        fix=_MODEL_FIX.replace("{field}", "spec.provider.codeOfPractice"),
+    ),
+    Obligation(
         id="systemic-risk/notification",
-        title="notification of the Commission",
+        title="notification of the Commission within two weeks of meeting the threshold",
         basis="Art. 52(1)",
-        applies=SYSTEMIC_RISK,
-        check=checks.model_field("systemicRisk.notified"),
+        applies=COMPUTE_ROUTE,
+        check=checks.notification,
         fix="notify the Commission and " + _MODEL_FIX.replace("{field}", "spec.systemicRisk.notified"),
     ),
     Obligation(
         id="systemic-risk/framework",
         title="Safety and Security Framework",
-        basis="Art. 55(1)(b); CoP S&S Commitment 1",
+        basis="Art. 55(1)(b)",
         applies=SYSTEMIC_RISK,
         check=checks.model_field(
             "systemicRisk.framework", dated="assessed", max_age="framework_max_age_days"
         ),
         fix=_MODEL_FIX.replace("{field}", "spec.systemicRisk.framework {{url, assessed}}"),
         required_fields=("url", "assessed"),
+        code=CodeMeasures("SafetyAndSecurity", "CoP S&S Commitment 1"),
     ),
     Obligation(
         id="systemic-risk/evaluation",
         title="evaluation of the specified systemic risks",
-        basis="Art. 55(1)(a); CoP S&S Commitments 2-3",
+        basis="Art. 55(1)(a)",
         applies=SYSTEMIC_RISK,
         check=checks.evaluation_coverage,
         fix="create a RiskEvaluation for model {model} version {version} covering {risks}",
+        code=CodeMeasures("SafetyAndSecurity", "CoP S&S Commitments 2-3"),
     ),
     Obligation(
         id="systemic-risk/adversarial-testing",
@@ -198,40 +279,44 @@ CATALOGUE: tuple[Obligation, ...] = (
     Obligation(
         id="systemic-risk/risk-acceptance",
         title="systemic risk acceptance",
-        basis="CoP S&S Commitment 4",
+        basis="Art. 55(1)(b)",
         applies=SYSTEMIC_RISK,
         check=checks.risk_acceptance,
         fix="create a RiskEvaluation for model {model} version {version} with outcome Acceptable",
+        code=CodeMeasures("SafetyAndSecurity", "CoP S&S Commitment 4"),
     ),
     Obligation(
         id="systemic-risk/model-report",
         title="Safety and Security Model Report",
-        basis="CoP S&S Commitment 7",
+        basis="Art. 55(1)(b)",
         applies=SYSTEMIC_RISK,
         check=checks.model_field(
             "systemicRisk.modelReport", dated="updated", max_age="model_report_max_age_days"
         ),
         fix=_MODEL_FIX.replace("{field}", "spec.systemicRisk.modelReport {{url, updated}}"),
         required_fields=("url", "updated"),
+        code=CodeMeasures("SafetyAndSecurity", "CoP S&S Commitment 7"),
     ),
     Obligation(
         id="systemic-risk/incident-reporting",
         title="serious incident reporting",
-        basis="Art. 55(1)(c); CoP S&S Commitment 9",
+        basis="Art. 55(1)(c)",
         applies=SYSTEMIC_RISK,
         check=checks.model_field("systemicRisk.incidentReporting"),
         fix=_MODEL_FIX.replace("{field}", "spec.systemicRisk.incidentReporting {{contact, procedure}}"),
         required_fields=("contact", "procedure"),
+        code=CodeMeasures("SafetyAndSecurity", "CoP S&S Commitment 9"),
     ),
     Obligation(
         id="systemic-risk/cybersecurity",
         title="cybersecurity protection",
-        basis="Art. 55(1)(d); CoP S&S Commitment 6",
+        basis="Art. 55(1)(d)",
         applies=SYSTEMIC_RISK,
         check=checks.model_field("systemicRisk.cybersecurity"),
         fix="document the security goal and controls and "
         + _MODEL_FIX.replace("{field}", "spec.systemicRisk.cybersecurity {{url}}"),
         required_fields=("url",),
+        code=CodeMeasures("SafetyAndSecurity", "CoP S&S Commitment 6"),
     ),
 )
 

@@ -142,6 +142,56 @@ def model_field(anchor: str, dated: str | None = None, max_age: str | None = Non
     return check
 
 
+# ---- notification of the Commission -------------------------------------------------------------
+# Art. 52(1): "without delay and in any event within two weeks after that requirement is met or it
+# becomes known that it will be met".
+NOTIFICATION_DAYS = 14
+
+
+def notification(evidence: Evidence, terms: Terms, fields: tuple[str, ...]) -> Finding:
+    """`notified` on time; before the deadline, a missing notification is a duty not yet due."""
+    risk = evidence.model.spec.systemic_risk
+    notified = risk.notified if risk else None
+    threshold_met = risk.threshold_met if risk else None
+    model = f"GPAIModel {evidence.namespace}/{evidence.name}"
+    if threshold_met is None:
+        if notified is not None:
+            return Finding("Met", f"the Commission was notified on {notified}")
+        return Finding(
+            "Missing",
+            "spec.systemicRisk.notified is not set (nor spec.systemicRisk.thresholdMet, the day the "
+            "two weeks to notify start)",
+            fix=f"notify the Commission and set spec.systemicRisk.notified and thresholdMet on {model}",
+        )
+    deadline = threshold_met + dt.timedelta(days=NOTIFICATION_DAYS)
+    window = f"spec.systemicRisk.thresholdMet {threshold_met} + {NOTIFICATION_DAYS} days"
+    if notified is not None:
+        if notified > deadline:
+            late = (notified - deadline).days
+            return Finding(
+                "Failed",
+                f"spec.systemicRisk.notified is {notified}, {late} day{'s' if late != 1 else ''} after "
+                f"the deadline {deadline} ({window})",
+                fix=(
+                    "a late notification cannot be made on time any more; if the AI Office has "
+                    "accepted it, record that in a policy exception for this obligation"
+                ),
+            )
+        return Finding(
+            "Met", f"the Commission was notified on {notified}, by the deadline {deadline} ({window})"
+        )
+    if terms.today <= deadline:
+        return Finding(
+            "Missing",
+            f"spec.systemicRisk.notified is not set; the notification is due by {deadline} ({window})",
+            due=deadline,
+            changes=_future(terms.today, deadline + ONE_DAY),
+        )
+    return Finding(
+        "Missing", f"spec.systemicRisk.notified is not set; the notification was due by {deadline} ({window})"
+    )
+
+
 # ---- the copyright policy -----------------------------------------------------------------------
 def copyright_policy(evidence: Evidence, terms: Terms, fields: tuple[str, ...]) -> Finding:
     ref = evidence.model.spec.copyright_policy_ref

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
-from gpai_operator.api.gpaimodel import GPAIModelSpec
+from gpai_operator.api.gpaimodel import CHAPTERS, Chapter, GPAIModelSpec
 from gpai_operator.api.policy import Parameters
 from gpai_operator.engine.verdicts import Classification
 
 
 def classify(spec: GPAIModelSpec, parameters: Parameters) -> Classification:
     flops = spec.training_compute.flops if spec.training_compute else None
-    designated = bool(spec.systemic_risk and spec.systemic_risk.designated)
-    # Art. 51(2): the threshold itself counts ("greater than or equal to").
-    systemic_risk = designated or (flops is not None and flops >= parameters.systemic_risk_flops)
+    evidence = spec.systemic_risk
+    designated = bool(evidence and evidence.designated)
+    # Art. 51(2): presumed "when the cumulative amount of computation used for its training ... is
+    # greater than 10^(25)": the threshold itself does not count.
+    above = flops is not None and flops > parameters.systemic_risk_flops
+    # Art. 52(2)-(3): only a rebuttal the Commission accepted removes the presumption; it never
+    # undoes a designation.
+    rebutted = (
+        above
+        and evidence is not None
+        and evidence.rebuttal is not None
+        and (evidence.rebuttal.outcome == "Accepted")
+    )
+    systemic_risk = designated or (above and not rebutted)
     license_ = spec.license
     open_source_exempt = (
         license_ is not None
@@ -22,18 +33,32 @@ def classify(spec: GPAIModelSpec, parameters: Parameters) -> Classification:
     )
     legacy = spec.eu_market_date is not None and spec.eu_market_date < parameters.cutoff
     return Classification(
-        systemic_risk=systemic_risk,
+        compute_presumption=above and not rebutted,
+        designated=designated,
         open_source_exempt=open_source_exempt,
         legacy=legacy,
         eu_provider=spec.provider.established_in_eu,
+        rebutted=rebutted,
+        signed=signed_chapters(spec),
     )
+
+
+def signed_chapters(spec: GPAIModelSpec) -> tuple[Chapter, ...]:
+    declared = spec.provider.code_of_practice
+    if declared is None:
+        return ()
+    return tuple(c for c in CHAPTERS if declared.adherence(c) == "Signatory")
 
 
 def combine(classifications: list[Classification]) -> Classification:
     """Across policies: systemic risk if any policy finds it; exempt or legacy only if all do."""
+    first = classifications[0]
     return Classification(
-        systemic_risk=any(c.systemic_risk for c in classifications),
+        compute_presumption=any(c.compute_presumption for c in classifications),
+        designated=first.designated,
         open_source_exempt=all(c.open_source_exempt for c in classifications),
         legacy=all(c.legacy for c in classifications),
-        eu_provider=classifications[0].eu_provider,
+        eu_provider=first.eu_provider,
+        rebutted=any(c.rebutted for c in classifications),
+        signed=first.signed,
     )

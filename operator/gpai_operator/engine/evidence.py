@@ -63,6 +63,9 @@ class Finding:
     fix: str | None = None  # replaces the obligation's generic fix where the check knows better
     fix_args: Mapping[str, str] = field(default_factory=dict)  # fills the generic fix's placeholders
     expires: dt.date | None = None  # Met: the last day the evidence still counts
+    # A failing finding about a duty not yet due (a notification inside its two weeks): Grace
+    # through this day, decided by the status rules as for a legacy model.
+    due: dt.date | None = None
     changes: tuple[dt.date, ...] = ()  # days from which the clock alone may change this finding
 
 

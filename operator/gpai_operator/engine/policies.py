@@ -70,7 +70,10 @@ class CompiledPolicy:
             actions=tuple(spec.validation_actions),
             obligations=obligations,
             exceptions={key: tuple(found) for key, found in exceptions.items()},
-            parameters_key=tuple(spec.parameters.model_dump().values()),
+            parameters_key=tuple(
+                tuple(value) if isinstance(value, list) else value
+                for value in spec.parameters.model_dump().values()
+            ),
             _fields=fields,
         )
 

@@ -1,5 +1,6 @@
 """The status rules of OBLIGATIONS.md around a check: applicability, the open-source exemption,
-the legacy grace period, policy exceptions and the expiry warning. One obligation, one policy.
+Grace for a duty not yet due (a legacy model's deadline, a finding's own `due` day), policy
+exceptions and the expiry warning; and what the verdict cites. One obligation, one policy.
 """
 
 from __future__ import annotations
@@ -54,10 +55,12 @@ def _judge(
     obligation: Obligation, evidence: Evidence, terms: Terms, policy: CompiledPolicy, fields: tuple[str, ...]
 ) -> Judgement:
     classification = terms.classification
+    cited = obligation.citation(classification.signed)
     if not obligation.applies.applies(classification):
-        return _settled(obligation, evidence, "NotApplicable", obligation.applies.not_applicable_because)
+        because = obligation.applies.not_applicable_because(classification)
+        return _settled(obligation, evidence, cited, "NotApplicable", because)
     if obligation.applies.open_source_exemption and classification.open_source_exempt:
-        return _settled(obligation, evidence, "Exempt", OPEN_SOURCE_EXEMPTION)
+        return _settled(obligation, evidence, cited, "Exempt", OPEN_SOURCE_EXEMPTION)
 
     finding = obligation.check(evidence, terms, fields)
     today = terms.today
@@ -67,7 +70,6 @@ def _judge(
     explanation = _explain(obligation, evidence, finding)
 
     if status in FAILING:
-        deadline = terms.parameters.deadline
         naming = [
             e for e in policy.exceptions_for((evidence.namespace, evidence.name), obligation.id)
             if today <= e.expires
@@ -75,14 +77,11 @@ def _judge(
         # A pinned exception waives only the version it names: it does not follow the name.
         exceptions = [e for e in naming if e.version is None or e.version == evidence.version]
         pinned_elsewhere = sorted({e.version for e in naming if e not in exceptions and e.version})
-        if classification.legacy and today < deadline:
-            status, expires = "Grace", deadline - ONE_DAY
-            changes.append(deadline)
-            explanation = (
-                f"a legacy model (on the EU market since {evidence.model.spec.eu_market_date}, before "
-                f"{terms.parameters.cutoff}) must comply by {deadline}; until then it may be "
-                f"{finding.status}: {explanation}"
-            )
+        grace = _grace(evidence, terms, finding)
+        if grace is not None:
+            status, expires = "Grace", grace.last_day
+            changes.append(grace.last_day + ONE_DAY)
+            explanation = f"{grace.because}; until then it may be {finding.status}: {explanation}"
         elif exceptions:
             waiver = max(exceptions, key=lambda e: e.expires)
             status, expires = "Waived", waiver.expires
@@ -107,25 +106,51 @@ def _judge(
         if expiring:
             explanation += f" Expiring: it counts only through {expires}."
     return Judgement(
-        _verdict(obligation, evidence, status, explanation, expires, expiring),
+        _verdict(obligation, evidence, cited, status, explanation, expires, expiring),
         tuple(sorted({d for d in changes if d > today})),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Grace:
+    last_day: dt.date
+    because: str
+
+
+def _grace(evidence: Evidence, terms: Terms, finding: Finding) -> _Grace | None:
+    """Grace: a duty not yet due. A legacy model before its deadline, or a finding about a duty
+    whose own deadline is still ahead (the notification's two weeks); the later of the two wins."""
+    today = terms.today
+    found: list[_Grace] = []
+    deadline = terms.parameters.deadline
+    if terms.classification.legacy and today < deadline:
+        found.append(
+            _Grace(
+                deadline - ONE_DAY,
+                f"a legacy model (on the EU market since {evidence.model.spec.eu_market_date}, before "
+                f"{terms.parameters.cutoff}) must comply by {deadline}",
+            )
+        )
+    if finding.due is not None and today <= finding.due:
+        found.append(_Grace(finding.due, f"not due yet: it must be met by {finding.due}"))
+    return max(found, key=lambda g: g.last_day, default=None)
 
 
 def _verdict(
     obligation: Obligation,
     evidence: Evidence,
+    cited: str,
     status: ObligationStatus,
     explanation: str,
     expires: dt.date | None = None,
     expiring: bool = False,
 ) -> ObligationVerdict:
-    detail = f"{obligation.id} ({obligation.basis}) is {status}: {explanation}"
+    detail = f"{obligation.id} ({cited}) is {status}: {explanation}"
     return ObligationVerdict(
         id=obligation.id,
         status=status,
         message=f"{evidence.subject}: {detail}",
-        basis=obligation.basis,
+        basis=cited,
         expires=expires,
         expiring=expiring,
         detail=detail,
@@ -149,5 +174,7 @@ def _explain(obligation: Obligation, evidence: Evidence, finding: Finding) -> st
     return f"{text} To fix: {fix}."
 
 
-def _settled(obligation: Obligation, evidence: Evidence, status: ObligationStatus, because: str) -> Judgement:
-    return Judgement(_verdict(obligation, evidence, status, f"{because}."), ())
+def _settled(
+    obligation: Obligation, evidence: Evidence, cited: str, status: ObligationStatus, because: str
+) -> Judgement:
+    return Judgement(_verdict(obligation, evidence, cited, status, f"{because}."), ())

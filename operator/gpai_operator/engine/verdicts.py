@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
+from gpai_operator.api.gpaimodel import CHAPTERS, Chapter
 from gpai_operator.api.obligations import ObligationStatus
 
 Action = Literal["Deny", "Warn", "Audit"]
@@ -22,10 +23,27 @@ SEVERITY: tuple[ObligationStatus, ...] = (
 
 @dataclass(frozen=True, slots=True)
 class Classification:
-    systemic_risk: bool
+    """What a model is, under one policy's parameters (OBLIGATIONS.md, "Classification")."""
+
+    compute_presumption: bool  # Art. 51(2): above the compute threshold, no accepted rebuttal
+    designated: bool  # designated by the Commission (Art. 51(1)(b)), whatever its compute
     open_source_exempt: bool
     legacy: bool
     eu_provider: bool
+    rebutted: bool = False  # above the threshold, but the Commission accepted the rebuttal
+    signed: tuple[Chapter, ...] = ()  # Code of Practice chapters the provider signed, CHAPTERS order
+
+    @property
+    def systemic_risk(self) -> bool:
+        return self.compute_presumption or self.designated
+
+    @property
+    def signed_short(self) -> str:
+        """The signed chapters as printer columns and tables show them: "T,C,S", "S", or "-"."""
+        return ",".join(CHAPTER_LETTERS[c] for c in self.signed) or "-"
+
+
+CHAPTER_LETTERS: dict[Chapter, str] = dict(zip(CHAPTERS, ("T", "C", "S"), strict=True))
 
 
 @dataclass(frozen=True, slots=True)

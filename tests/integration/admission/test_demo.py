@@ -47,8 +47,25 @@ def test_the_demo_shows_the_story_and_leaves_nothing_running(tmp_path: Path) -> 
     output = result.stdout
     assert result.returncode == 0, f"{output}\n{result.stderr}"
     # the models table, as kubectl get gpai -A prints it
-    assert "NAMESPACE     NAME         VERSION   SYSTEMIC   COMPLIANT   REASON" in output
-    assert "prod-chat     borealis-1   1.0       True       False       ObligationsUnmet" in output
+    assert "NAMESPACE     NAME         VERSION   SYSTEMIC   COP SIGNED   COMPLIANT   REASON" in output
+    for row in (
+        "prod-chat     borealis-1   1.0       True       S            False       ObligationsUnmet",
+        "prod-chat     aurora-2     2.0       True       T,C,S        True        ObligationsMet",
+    ):
+        assert row in output
+    # the per-chapter view: each chapter's declaration and the obligation's verdict
+    assert (
+        "NAMESPACE     NAME         TRANSPARENCY   COPYRIGHT      SAFETY-AND-SECURITY   ALTERNATIVE-MEANS"
+        "        CODE-OF-PRACTICE" in output
+    )
+    assert (
+        "prod-chat     borealis-1   NonSignatory   NonSignatory   Signatory             "
+        "Transparency,Copyright   Met" in output
+    )
+    assert (
+        'gpai_model_obligation_status{model="lumen-8b",namespace="ml-research",'
+        'obligation="governance/code-of-practice",status="Met"} 1.0' in output
+    )
     # a non-compliant Deployment denied, with the model, each obligation, its article and the fix
     assert (
         'Error from server (Forbidden): admission webhook "validate.gpai.dev" denied the request: '

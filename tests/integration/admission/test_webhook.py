@@ -39,6 +39,47 @@ def test_a_deployment_is_denied_until_its_model_has_its_evidence_then_admitted(g
     assert admitted.warnings == []
 
 
+def test_a_denial_names_the_code_of_practice_chapter_that_falls_short(gate: Gate) -> None:
+    model, *artifacts = example_evidence("aurora-2", gate.namespace)  # complete, every chapter signed
+    # The provider now says it did not sign the Copyright chapter, and shows no alternative means.
+    model["spec"]["provider"]["codeOfPractice"] = {
+        "transparency": "Signatory",
+        "copyright": "NonSignatory",
+        "safetyAndSecurity": "Signatory",
+    }
+    feed(gate.runtime.state, policy("eu-ai-act", ["Deny"]), model, *artifacts)
+    deployment = manifest("Deployment", gate.namespace, "aurora-2")
+
+    denied = create(gate.api_client, deployment)
+
+    assert denied.status == 403
+    assert denied.message.endswith(
+        "which leaves 1 obligation unmet:\n"
+        "- governance/code-of-practice (Art. 53(4), 55(2)) is Incomplete: Copyright chapter not signed and "
+        "no alternative adequate means documented (spec.provider.alternativeMeans has no entry for it); "
+        "Transparency chapter signed; Safety and Security chapter signed. To fix: document alternative "
+        "adequate means in spec.provider.alternativeMeans ({chapter: Copyright, document: {url}, updated}) "
+        f"on GPAIModel {gate.namespace}/aurora-2."
+    )
+
+    # Alternative adequate means satisfy the law: admitted ...
+    model["spec"]["provider"]["alternativeMeans"] = [
+        {"chapter": "Copyright", "document": {"url": "https://aurora-labs.example/copyright-measures"}}
+    ]
+    feed(gate.runtime.state, model)
+    assert create(gate.api_client, deployment, dry_run=True).status == 201
+
+    # ... but not a platform that admits only signatories of the chapter.
+    signatories = policy("eu-ai-act", ["Deny"], parameters={"requireSignatory": ["Copyright"]})
+    feed(gate.runtime.state, signatories)
+    refused = create(gate.api_client, deployment)
+    assert refused.status == 403
+    assert (
+        "- governance/code-of-practice (Art. 53(4), 55(2)) is Failed: Copyright chapter not signed, and the "
+        "policy admits only its signatories (parameters.requireSignatory lists Copyright)" in refused.message
+    )
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_every_workload_kind_is_gated(gate: Gate, kind: str) -> None:
     feed(gate.runtime.state, policy("eu-ai-act", ["Deny"]), bare_model("aurora-2", gate.namespace))
@@ -63,7 +104,7 @@ def test_warn_shows_one_warning_per_unmet_obligation(gate: Gate) -> None:
         f"Deployment {gate.namespace}/chat is allowed with a warning by policy eu-ai-act"
     )
     assert header.endswith(f"(in full: kubectl describe gpai aurora-2 -n {gate.namespace})")
-    assert len(obligations) == 12
+    assert len(obligations) == 13
     assert any(
         w.startswith(
             f"GPAIModel {gate.namespace}/aurora-2 version 2.0: systemic-risk/evaluation (Art. 55(1)(a)"

@@ -296,7 +296,7 @@ def test_an_update_that_keeps_the_pod_template_is_allowed_with_a_warning(kind: s
     assert response["allowed"] is True
     [warning] = response["warnings"]
     assert warning.startswith(
-        f"{kind} ml/chat serves GPAIModel acme-llm, which is not compliant (12 obligations"
+        f"{kind} ml/chat serves GPAIModel acme-llm, which is not compliant (13 obligations"
     )
     assert warning.endswith(
         "allowed: updates that keep the pod template, model label and controller are never blocked"

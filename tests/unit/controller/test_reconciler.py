@@ -55,6 +55,7 @@ def test_a_model_without_evidence_is_non_compliant_with_a_warning_event():
         "openSourceExempt": False,
         "legacy": False,
         "euProvider": True,
+        "codeOfPractice": "T,C,S",
     }
     assert status["workloads"] == 0
     assert [(e["type"], e["reason"]) for e in cluster.events] == [("Warning", "BecameNonCompliant")]

@@ -14,6 +14,7 @@ from typing import Any
 
 from gpai_operator import objects
 from gpai_operator.api.evaluation import SPECIFIED_RISKS
+from gpai_operator.api.obligations import POLICY_OBLIGATION_IDS
 from gpai_operator.engine.evaluate import decide_workload, evaluate_model
 from gpai_operator.engine.state import ClusterState
 from gpai_operator.engine.verdicts import ModelVerdict, ObligationVerdict, WorkloadDecision
@@ -25,6 +26,7 @@ MODEL = "acme"
 VERSION = "3.1"
 NOW = dt.datetime(2026, 11, 28, 12, 30, tzinfo=dt.UTC)
 TODAY = NOW.date()
+SYSTEMIC_RISK_OBLIGATIONS = [i for i in POLICY_OBLIGATION_IDS if i.startswith("systemic-risk/")]
 
 
 def day(text: str) -> dt.date:
@@ -93,7 +95,15 @@ def model(name: str = MODEL, namespace: str = NS, version: str = VERSION, flops:
         "spec": {
             "modelName": "Acme-LLM",
             "version": version,
-            "provider": {"name": "Acme AI GmbH", "establishedInEU": True},
+            "provider": {
+                "name": "Acme AI GmbH",
+                "establishedInEU": True,
+                "codeOfPractice": {
+                    "transparency": "Signatory",
+                    "copyright": "Signatory",
+                    "safetyAndSecurity": "Signatory",
+                },
+            },
             "euMarketDate": "2025-09-01",
             "modalities": {"input": ["text"], "output": ["text"]},
             "trainingCompute": {"flops": flops, "method": "HardwareBased"},
@@ -138,7 +148,7 @@ def documentation(
     last_updated: str = "2026-09-01",
     namespace: str = NS,
 ) -> Obj:
-    """A complete Model Documentation Form, Annex XI sections 1 and 2 and Annex XII."""
+    """A complete Model Documentation Form: every field Annex XI (sections 1 and 2) and Annex XII ask."""
     return {
         "apiVersion": GPAI,
         "kind": "ModelDocumentation",
@@ -169,9 +179,14 @@ def documentation(
             "data": {
                 "types": ["text"],
                 "provenance": ["WebCrawled", "ThirdPartyLicensed"],
+                "acquisition": "crawled with a disclosed crawler; licensed corpora",
+                "dataPoints": {"count": 1.5e13, "unit": "tokens"},
+                "scope": "multilingual web text up to 2025-03",
                 "curation": "deduplication and filtering",
+                "unsuitableContentMeasures": "CSAM hash matching, toxicity filters",
+                "biasMeasures": "demographic balance audits",
             },
-            "compute": {"trainingFlops": 3.8e25, "methodology": "hardware-based"},
+            "compute": {"trainingTimeDays": 90, "trainingFlops": 3.8e25, "methodology": "hardware-based"},
             "energy": {"trainingMWh": 1200},
             "systemicRisk": {
                 "evaluationStrategy": "internal and external evaluations",

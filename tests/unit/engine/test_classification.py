@@ -13,10 +13,17 @@ def classification(*objs, name="acme"):
 
 @pytest.mark.parametrize(
     ("flops", "systemic"),
-    [(1e25, True), (9.99e24, False), (3.8e25, True), (1e23, False)],
+    [(1e25, False), (1.0000000001e25, True), (9.99e24, False), (3.8e25, True), (1e23, False)],
 )
-def test_systemic_risk_from_training_compute_the_threshold_itself_included(flops, systemic):
+def test_systemic_risk_from_training_compute_strictly_above_the_threshold(flops, systemic):
+    # Art. 51(2): "greater than 10^(25)": exactly 1e25 FLOP is not presumed to have systemic risk.
     assert classification(model(flops=flops)).systemic_risk is systemic
+
+
+def test_a_policy_threshold_is_strict_too():
+    at_the_threshold = policy("lower", parameters={"systemicRiskFlops": 2e24})
+    assert not classification(model(flops=2e24), at_the_threshold).systemic_risk
+    assert classification(model(flops=2.1e24), at_the_threshold).systemic_risk
 
 
 def test_a_model_without_compute_figures_has_no_systemic_risk_unless_designated():

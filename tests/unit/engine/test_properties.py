@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from gpai_operator import objects
 from gpai_operator.api.evaluation import SPECIFIED_RISKS
+from gpai_operator.api.gpaimodel import CHAPTERS
 from gpai_operator.api.obligations import POLICY_OBLIGATION_IDS
 from gpai_operator.engine.evaluate import decide_workload, evaluate_all, evaluate_model
 from gpai_operator.engine.state import ClusterState
@@ -66,8 +67,25 @@ def gpai_models(draw: st.DrawFn) -> dict[str, Any]:
     if draw(st.booleans()):
         del spec["copyrightPolicyRef"]
     spec["trainingContentSummary"]["updated"] = iso(draw(dates()))
+    spec["provider"]["codeOfPractice"] = {
+        field: adherence
+        for field in ("transparency", "copyright", "safetyAndSecurity")
+        if (adherence := draw(st.sampled_from([None, "Signatory", "NonSignatory"]))) is not None
+    }
+    spec["provider"]["alternativeMeans"] = [
+        {"chapter": chapter, "document": {"url": f"https://acme.example/{chapter}"}}
+        for chapter in draw(st.sets(st.sampled_from(CHAPTERS)))
+    ]
     risk = spec["systemicRisk"]
     risk["designated"] = draw(st.booleans())
+    # Art. 52(1): threshold met around today, so the two weeks to notify are sometimes still running
+    threshold_met = draw(st.one_of(st.none(), dates(-40, 20)))
+    if threshold_met is not None:
+        risk["thresholdMet"] = iso(threshold_met)
+        risk["notified"] = iso(threshold_met + dt.timedelta(days=draw(st.integers(-5, 30))))
+    outcome = draw(st.sampled_from([None, "Pending", "Accepted", "Rejected"]))
+    if outcome is not None:
+        risk["rebuttal"] = {"submitted": "2025-07-25", "outcome": outcome}
     risk["framework"]["assessed"] = iso(draw(dates(-500, 0)))
     risk["modelReport"]["updated"] = iso(draw(dates(-300, 0)))
     for part in draw(
@@ -141,6 +159,7 @@ def policies(draw: st.DrawFn, index: int) -> dict[str, Any]:
             "frameworkMaxAgeDays": draw(st.sampled_from([90, 365])),
             "expiryWarningDays": draw(st.sampled_from([0, 30])),
             "legacyDeadline": draw(st.sampled_from(["2027-08-02", "2028-06-30"])),
+            "requireSignatory": sorted(draw(st.sets(st.sampled_from(CHAPTERS), max_size=2))),
         },
         "exceptions": [
             {
@@ -295,10 +314,7 @@ def test_evaluate_all_agrees_with_the_single_calls(objs, now):
         assert one == decision
 
 
-@PROPERTIES
-@given(objs=clusters(), now=nows)
-def test_nothing_changes_before_next_review(objs, now):
-    state = build(objs)
+def assert_next_review_is_the_first_change(state: ClusterState, now: dt.datetime) -> None:
     result = evaluate_model(state, (NS, MODEL), now)
     if result.next_review is None:
         later = now + dt.timedelta(days=900)
@@ -307,3 +323,28 @@ def test_nothing_changes_before_next_review(objs, now):
         later = result.next_review - dt.timedelta(microseconds=1)
     # Messages name fixed dates only, so the whole verdict stays identical until next_review.
     assert evaluate_model(state, (NS, MODEL), later) == result
+    if result.next_review is not None:
+        assert evaluate_model(state, (NS, MODEL), result.next_review) != result
+
+
+@PROPERTIES
+@given(objs=clusters(), now=nows)
+def test_nothing_changes_before_next_review(objs, now):
+    assert_next_review_is_the_first_change(build(objs), now)
+
+
+@PROPERTIES
+@given(objs=clusters(), now=nows, days_since_threshold=st.integers(-3, 20))
+def test_next_review_follows_the_two_weeks_to_notify(objs, now, days_since_threshold):
+    """The same property inside and around Art. 52(1)'s two weeks: not yet notified, on the compute
+    route, the threshold met a few days before (or after) `now`."""
+    threshold_met = now.date() - dt.timedelta(days=days_since_threshold)
+    model_obj = patched(
+        objs[1],
+        spec__trainingCompute={"flops": 5e25},
+        spec__systemicRisk__thresholdMet=iso(threshold_met),
+    )
+    risk = model_obj["spec"]["systemicRisk"]
+    risk.pop("notified", None)
+    risk.pop("rebuttal", None)
+    assert_next_review_is_the_first_change(build([objs[0], model_obj, *objs[2:]]), now)

@@ -120,12 +120,12 @@ def test_a_policy_can_require_more_fields():
     demanding = policy(
         "demanding",
         additionalRequiredFields=[
-            {"obligation": TECH, "fields": ["general.releaseDate", "data.biasMeasures"]}
+            {"obligation": TECH, "fields": ["general.releaseDate", "general.euReleaseDate"]}
         ],
     )
     found = obligation(cluster(frontier(), demanding), TECH)
     assert found.status == "Incomplete"
-    assert "missing data.biasMeasures" in found.message  # releaseDate is set, biasMeasures is not
+    assert "missing general.euReleaseDate" in found.message  # releaseDate is set, euReleaseDate is not
 
 
 def test_a_policy_requiring_a_field_that_does_not_exist_is_named_as_the_cause():
