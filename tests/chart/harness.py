@@ -46,12 +46,15 @@ def load_all(text: str) -> list[Any]:
 
 
 def find_tool(env: str, script: str) -> Path:
-    """The binary named by `env`, else the one `script` prints (it may build or fetch it first)."""
+    """The binary named by `env`, else the one `script` prints (it may build or fetch it first).
+
+    Also serves scripts that provide a folder (hack/third-party-crds.sh): a folder is searchable.
+    """
     if named := os.environ.get(env):
         path = Path(named)
         if os.access(path, os.X_OK):
             return path
-        unavailable(f"{env}={named} is not an executable file")
+        unavailable(f"{env}={named} is not an executable file (or a folder)")
     try:
         result = subprocess.run(
             [REPO / "hack" / script], capture_output=True, text=True, check=False, timeout=1800

@@ -13,7 +13,7 @@ from gpai_operator.api.evaluation import RiskEvaluationSpec
 from gpai_operator.api.gpaimodel import GPAIModelSpec
 from gpai_operator.api.policy import Parameters
 from gpai_operator.engine.state import ClusterState, ModelKey, Resource
-from gpai_operator.engine.verdicts import Classification
+from gpai_operator.engine.verdicts import Classification, ObjectRef
 
 # What a check can conclude from the evidence alone; Grace, Waived, Exempt and NotApplicable
 # are decided around the check by the status rules.
@@ -64,6 +64,7 @@ class Finding:
     fix_args: Mapping[str, str] = field(default_factory=dict)  # fills the generic fix's placeholders
     expires: dt.date | None = None  # Met: the last day the evidence still counts
     changes: tuple[dt.date, ...] = ()  # days from which the clock alone may change this finding
+    subject: ObjectRef | None = None  # the evidence object judged, when not the GPAIModel itself
 
 
 # A check: (evidence, terms, required field paths) -> Finding. The paths are the obligation's

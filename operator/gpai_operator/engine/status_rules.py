@@ -13,7 +13,7 @@ from gpai_operator.engine.catalogue import Obligation
 from gpai_operator.engine.days import ONE_DAY
 from gpai_operator.engine.evidence import Evidence, Finding, Terms
 from gpai_operator.engine.policies import CompiledPolicy
-from gpai_operator.engine.verdicts import FAILING, PASSING, ObligationVerdict
+from gpai_operator.engine.verdicts import FAILING, PASSING, ObjectRef, ObligationVerdict
 
 OPEN_SOURCE_EXEMPTION = (
     "open-source model (free and open-source licence, public weights, not monetised, no systemic risk; "
@@ -98,7 +98,7 @@ def _judge(
         if expiring:
             explanation += f" Expiring: it counts only through {expires}."
     return Judgement(
-        _verdict(obligation, evidence, status, explanation, expires, expiring),
+        _verdict(obligation, evidence, status, explanation, expires, expiring, finding.subject),
         tuple(sorted({d for d in changes if d > today})),
     )
 
@@ -110,6 +110,7 @@ def _verdict(
     explanation: str,
     expires: dt.date | None = None,
     expiring: bool = False,
+    subject: ObjectRef | None = None,
 ) -> ObligationVerdict:
     detail = f"{obligation.id} ({obligation.basis}) is {status}: {explanation}"
     return ObligationVerdict(
@@ -120,6 +121,7 @@ def _verdict(
         expires=expires,
         expiring=expiring,
         detail=detail,
+        subject=subject,
     )
 
 
