@@ -5,7 +5,7 @@ line (or found under a folder given), `<stdin>` for `-`, and the 1-based index o
 in that file, counted as `kubectl` does (`---` starts a document; a JSON file is document 1). An
 item of a `kind: List` keeps the source of its document, and its field paths start at `items[i]`.
 Each object also remembers the line its document's content starts on (for reports that point into
-the file, such as SARIF); an item of a List has its List's line.
+the file, such as SARIF), and an item of a `kind: List` the line the item starts on.
 Problems never stop the reading: a bad document is reported and the next one is read.
 
 YAML is parsed by libyaml (PyYAML's C parser) and turned into Python data here, not by PyYAML's
@@ -31,7 +31,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -324,7 +324,13 @@ def _yaml_error_message(error: yaml.YAMLError, line_offset: int) -> str:
 
 
 # ---- YAML: streams and documents -------------------------------------------------------------
-Document = tuple[str, Any, int]  # (source, data, 1-based line where its content starts)
+class Document(NamedTuple):
+    """One YAML or JSON document read."""
+
+    source: str  # path#doc
+    data: Any
+    line: int  # 1-based line where its content starts
+    item_lines: tuple[int, ...] = ()  # for a List: where each of its items starts
 
 
 def parse_yaml(data: bytes, name: str, lean: bool = False) -> Iterator[Document | InputError]:
@@ -373,7 +379,7 @@ def _parse_document(
     if head is not None:
         shortcut = _parse_identity(head, chunk)
         if shortcut is not None:
-            yield (f"{name}#{index}", shortcut, _content_line(chunk, line_offset))
+            yield Document(f"{name}#{index}", shortcut, _content_line(chunk, line_offset))
             return
     yield from _parse_stream(chunk, name, index, line_offset, lean)
 
@@ -484,9 +490,25 @@ def _parse_stream(
                 field = f"{where}.{key.value}" if where else str(key.value)
                 line = key.start_mark.line + 1 + line_offset
                 yield InputError(source, f"{field}: duplicate key (line {line})")
-            yield (source, document, node.start_mark.line + 1 + line_offset)
+            yield Document(
+                source,
+                document,
+                node.start_mark.line + 1 + line_offset,
+                _item_lines(node, document, line_offset),
+            )
     finally:
         loader.dispose()
+
+
+def _item_lines(node: Node, document: Any, line_offset: int) -> tuple[int, ...]:
+    """For a List: where each of its items starts; () for any other document."""
+    kind = document.get("kind") if isinstance(document, dict) else None
+    if not isinstance(node, MappingNode) or not isinstance(kind, str) or not kind.endswith("List"):
+        return ()
+    for key, value in node.value:
+        if isinstance(key, ScalarNode) and key.value == "items" and isinstance(value, SequenceNode):
+            return tuple(item.start_mark.line + 1 + line_offset for item in value.value)
+    return ()
 
 
 def _documents_after(data: bytes, error: yaml.YAMLError) -> bool:
@@ -509,7 +531,7 @@ def parse_json(data: bytes, name: str) -> Iterator[Document | InputError]:
     except RecursionError:
         yield InputError(source, "invalid JSON: nested too deeply")
     else:
-        yield (source, document, 1 + data[: len(data) - len(data.lstrip())].count(b"\n"))
+        yield Document(source, document, 1 + data[: len(data) - len(data.lstrip())].count(b"\n"))
 
 
 # ---- documents to objects --------------------------------------------------------------------
@@ -517,9 +539,12 @@ _FOUND = {list: "a list", str: "a string", type(None): "null"}
 
 
 def objects_of(
-    source: str, document: Any, line: int = 0, prefix: str = ""
+    source: str, document: Any, line: int = 0, item_lines: Sequence[int] = (), prefix: str = ""
 ) -> Iterator[Manifest | InputError]:
-    """The Kubernetes objects in one document: itself, or the items of a List (recursively)."""
+    """The Kubernetes objects in one document: itself, or the items of a List (recursively).
+
+    `line` is where the document starts, `item_lines` where a List's items do (when known).
+    """
     if not isinstance(document, dict):
         found = _FOUND.get(type(document), type(document).__name__)
         where = f"{prefix.rstrip('.')}: " if prefix else ""
@@ -540,7 +565,8 @@ def objects_of(
             yield InputError(source, f"{prefix}items: must be a list of objects")
             return
         for index, item in enumerate(items):
-            yield from objects_of(source, item, line, f"{prefix}items[{index}].")
+            item_line = item_lines[index] if index < len(item_lines) else line
+            yield from objects_of(source, item, item_line, (), f"{prefix}items[{index}].")
         return
     yield Manifest(source, document, prefix, line)
 
