@@ -8,6 +8,7 @@ other format.
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from functools import cache
 from importlib.resources import files
@@ -15,10 +16,11 @@ from typing import Any
 
 import jsonschema
 import pytest
+import yaml
 
 from gpai_operator.api.obligations import POLICY_OBLIGATION_IDS
 from gpai_operator.engine.catalogue import CATALOGUE
-from tests.cli.helpers import EXAMPLES, deployment, documents, evidence, model, policy, run_gpai
+from tests.cli.helpers import EXAMPLES, REPO, deployment, documents, evidence, model, policy, run_gpai
 
 OASIS_SCHEMA_ID = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 
@@ -202,3 +204,16 @@ def test_junit_reports_input_errors_and_exits_2(write) -> None:
     errors = root.find("testsuite[@name='inputs']")
     assert errors.get("errors") == "1"
     assert errors.find("testcase/error").get("message").startswith(f"{path}#1: invalid YAML")
+
+
+def test_the_pre_commit_hook_runs_gpai_check_on_the_folders_named_in_args() -> None:
+    (hook,) = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
+    assert (hook["id"], hook["language"], hook["pass_filenames"]) == ("gpai-check", "python", False)
+    assert re.search(hook["files"], "deploy/app.yaml") and not re.search(hook["files"], "README.md")
+    command, subcommand = hook["entry"].split()
+    assert command == "gpai"  # the console script pre-commit's Python environment installs
+
+    run = run_gpai(subcommand, "examples/")  # as pre-commit runs it with `args: [examples/]`
+
+    assert run.code == 1
+    assert "borealis-preview" in run.stdout
