@@ -209,7 +209,8 @@ def test_junit_reports_input_errors_and_exits_2(write) -> None:
 def test_the_pre_commit_hook_runs_gpai_check_on_the_folders_named_in_args() -> None:
     (hook,) = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
     assert (hook["id"], hook["language"], hook["pass_filenames"]) == ("gpai-check", "python", False)
-    assert re.search(hook["files"], "deploy/app.yaml") and not re.search(hook["files"], "README.md")
+    assert re.search(hook["files"], "deploy/app.yaml")
+    assert not re.search(hook["files"], "README.md")
     command, subcommand = hook["entry"].split()
     assert command == "gpai"  # the console script pre-commit's Python environment installs
 
