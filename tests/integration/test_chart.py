@@ -726,6 +726,18 @@ def test_kube_system_and_the_operators_namespace_are_never_sent(
     assert redirected.take() == set()
 
 
+def _wait_until_the_recorder_is_no_longer_asked(apps: AppsV1Api, namespace: str, timeout: float = 15) -> None:
+    """kube-apiserver loads a changed webhook configuration within moments, not at once: until it
+    has, the recording webhook still allows a dry-run creation."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            apps.create_namespaced_deployment(namespace, deployment("probe", model="acme"), dry_run="All")
+        except ApiException:
+            return
+        time.sleep(0.1)
+
+
 def test_with_no_operator_answering_creations_are_refused_but_scaling_and_deletes_work(
     api_client: ApiClient, release: Release, redirected: RecordingWebhook, namespace: str
 ) -> None:
@@ -742,6 +754,7 @@ def test_with_no_operator_answering_creations_are_refused_but_scaling_and_delete
             "caBundle": ca_bundle,
         }
     request_json(api_client, "PUT", VWC_PATH, body=configuration)
+    _wait_until_the_recorder_is_no_longer_asked(apps, namespace)
 
     with pytest.raises(ApiException) as refused:
         apps.create_namespaced_deployment(namespace, deployment("another", model="acme"))
