@@ -22,6 +22,7 @@ control-plane:
 test: venv
 	$(BIN)/ruff check operator tests bench hack
 	KUBEBUILDER_ASSETS="$$(hack/control-plane.sh)" HELM="$$(hack/helm.sh)" PROMTOOL="$$(hack/promtool.sh)" \
+		PROMETHEUS="$$(hack/promtool.sh prometheus)" GPAI_THIRD_PARTY_CRDS="$$(hack/third-party-crds.sh)" \
 		$(BIN)/pytest $(PYTEST_ARGS)
 
 ## Unit and CLI tests only (no control plane).

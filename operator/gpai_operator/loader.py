@@ -4,6 +4,8 @@ Sources: every object and every problem is named `<path>#<n>`: the path as given
 line (or found under a folder given), `<stdin>` for `-`, and the 1-based index of the YAML document
 in that file, counted as `kubectl` does (`---` starts a document; a JSON file is document 1). An
 item of a `kind: List` keeps the source of its document, and its field paths start at `items[i]`.
+Each object also remembers the line its document's content starts on (for reports that point into
+the file, such as SARIF), and an item of a `kind: List` the line the item starts on.
 Problems never stop the reading: a bad document is reported and the next one is read.
 
 YAML is parsed by libyaml (PyYAML's C parser) and turned into Python data here, not by PyYAML's
@@ -29,7 +31,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -102,6 +104,12 @@ class Manifest:
     source: str  # path#doc
     obj: dict[str, Any]
     field_prefix: str = ""  # "items[3]." for an item of a List, so field paths stay exact
+    line: int = 0  # 1-based line where the document's content starts; 0: not known
+
+    @property
+    def path(self) -> str:
+        """The input as named in the source (`<stdin>` for stdin)."""
+        return self.source.rpartition("#")[0]
 
 
 @dataclass
@@ -316,8 +324,17 @@ def _yaml_error_message(error: yaml.YAMLError, line_offset: int) -> str:
 
 
 # ---- YAML: streams and documents -------------------------------------------------------------
-def parse_yaml(data: bytes, name: str, lean: bool = False) -> Iterator[tuple[str, Any] | InputError]:
-    """(source, data) of each non-empty document, or an InputError for each problem."""
+class Document(NamedTuple):
+    """One YAML or JSON document read."""
+
+    source: str  # path#doc
+    data: Any
+    line: int  # 1-based line where its content starts
+    item_lines: tuple[int, ...] = ()  # for a List: where each of its items starts
+
+
+def parse_yaml(data: bytes, name: str, lean: bool = False) -> Iterator[Document | InputError]:
+    """(source, data, line) of each non-empty document, or an InputError for each problem."""
     if not data.strip():
         return
     if (
@@ -356,13 +373,13 @@ def _document_spans(data: bytes) -> Iterator[tuple[int, int, int]]:
 
 def _parse_document(
     chunk: bytes, name: str, index: int, line_offset: int, lean: bool
-) -> Iterator[tuple[str, Any] | InputError]:
+) -> Iterator[Document | InputError]:
     """One document; lean, its identity entries only when the document allows the shortcut."""
     head = _identity_text(chunk) if lean else None
     if head is not None:
         shortcut = _parse_identity(head, chunk)
         if shortcut is not None:
-            yield (f"{name}#{index}", shortcut)
+            yield Document(f"{name}#{index}", shortcut, _content_line(chunk, line_offset))
             return
     yield from _parse_stream(chunk, name, index, line_offset, lean)
 
@@ -399,6 +416,17 @@ def _identity_text(chunk: bytes) -> tuple[bytes, bytes] | None:
     return b"".join(head), b"".join(rest)
 
 
+def _content_line(chunk: bytes, line_offset: int) -> int:
+    """The 1-based line of a document's first content: after its `---` line, blank lines, comments."""
+    body_start = 0
+    if chunk.startswith(b"---"):
+        marker = _BARE_MARKER.match(chunk)
+        body_start = marker.end() if marker else 0
+    content = _CONTENT.search(chunk, body_start)
+    at = content.end() - 1 if content else body_start
+    return line_offset + 1 + chunk.count(b"\n", 0, at)
+
+
 def _first_content(body: bytes) -> int:
     match = _CONTENT.search(body)
     return match.end() - 1 if match else -1
@@ -427,7 +455,7 @@ def _parse_identity(texts: tuple[bytes, bytes], chunk: bytes) -> dict[str, Any] 
 
 def _parse_stream(
     data: bytes, name: str, first_index: int = 1, line_offset: int = 0, lean: bool = False
-) -> Iterator[tuple[str, Any] | InputError]:
+) -> Iterator[Document | InputError]:
     """The full parse of a stream of documents; a syntax error ends it (libyaml cannot go on)."""
     loader = _ManifestLoader(data)
     index = first_index - 1
@@ -462,9 +490,25 @@ def _parse_stream(
                 field = f"{where}.{key.value}" if where else str(key.value)
                 line = key.start_mark.line + 1 + line_offset
                 yield InputError(source, f"{field}: duplicate key (line {line})")
-            yield (source, document)
+            yield Document(
+                source,
+                document,
+                node.start_mark.line + 1 + line_offset,
+                _item_lines(node, document, line_offset),
+            )
     finally:
         loader.dispose()
+
+
+def _item_lines(node: Node, document: Any, line_offset: int) -> tuple[int, ...]:
+    """For a List: where each of its items starts; () for any other document."""
+    kind = document.get("kind") if isinstance(document, dict) else None
+    if not isinstance(node, MappingNode) or not isinstance(kind, str) or not kind.endswith("List"):
+        return ()
+    for key, value in node.value:
+        if isinstance(key, ScalarNode) and key.value == "items" and isinstance(value, SequenceNode):
+            return tuple(item.start_mark.line + 1 + line_offset for item in value.value)
+    return ()
 
 
 def _documents_after(data: bytes, error: yaml.YAMLError) -> bool:
@@ -476,24 +520,31 @@ def _documents_after(data: bytes, error: yaml.YAMLError) -> bool:
 
 
 # ---- JSON ------------------------------------------------------------------------------------
-def parse_json(data: bytes, name: str) -> Iterator[tuple[str, Any] | InputError]:
+def parse_json(data: bytes, name: str) -> Iterator[Document | InputError]:
     source = f"{name}#1"
     try:
-        yield (source, json.loads(data))
+        document = json.loads(data)
     except json.JSONDecodeError as error:
         yield InputError(source, f"invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}")
     except UnicodeDecodeError as error:
         yield InputError(source, f"not UTF-8 text: {error.reason}")
     except RecursionError:
         yield InputError(source, "invalid JSON: nested too deeply")
+    else:
+        yield Document(source, document, 1 + data[: len(data) - len(data.lstrip())].count(b"\n"))
 
 
 # ---- documents to objects --------------------------------------------------------------------
 _FOUND = {list: "a list", str: "a string", type(None): "null"}
 
 
-def objects_of(source: str, document: Any, prefix: str = "") -> Iterator[Manifest | InputError]:
-    """The Kubernetes objects in one document: itself, or the items of a List (recursively)."""
+def objects_of(
+    source: str, document: Any, line: int = 0, item_lines: Sequence[int] = (), prefix: str = ""
+) -> Iterator[Manifest | InputError]:
+    """The Kubernetes objects in one document: itself, or the items of a List (recursively).
+
+    `line` is where the document starts, `item_lines` where a List's items do (when known).
+    """
     if not isinstance(document, dict):
         found = _FOUND.get(type(document), type(document).__name__)
         where = f"{prefix.rstrip('.')}: " if prefix else ""
@@ -514,9 +565,10 @@ def objects_of(source: str, document: Any, prefix: str = "") -> Iterator[Manifes
             yield InputError(source, f"{prefix}items: must be a list of objects")
             return
         for index, item in enumerate(items):
-            yield from objects_of(source, item, f"{prefix}items[{index}].")
+            item_line = item_lines[index] if index < len(item_lines) else line
+            yield from objects_of(source, item, item_line, (), f"{prefix}items[{index}].")
         return
-    yield Manifest(source, document, prefix)
+    yield Manifest(source, document, prefix, line)
 
 
 def read_bytes(name: str, data: bytes, lean: bool = False) -> Iterator[Manifest | InputError]:
@@ -607,8 +659,8 @@ def iter_load(
 
     with multiprocessing.get_context("fork").Pool(jobs) as pool:
         for results in pool.imap(functools.partial(_read_batch, lean=lean), batches):
-            for kind, source, first, second in results:
-                yield Manifest(source, first, second) if kind == "m" else InputError(source, first)
+            for kind, source, first, second, line in results:
+                yield Manifest(source, first, second, line) if kind == "m" else InputError(source, first)
 
 
 def _read_input(source: _Input, stdin: IO[bytes] | None, lean: bool) -> Iterator[Manifest | InputError]:
@@ -647,13 +699,13 @@ def _batches(inputs: list[_Input], jobs: int) -> list[list[_Input]] | None:
     return batches
 
 
-def _read_batch(batch: list[_Input], lean: bool) -> list[tuple[str, str, Any, Any]]:
+def _read_batch(batch: list[_Input], lean: bool) -> list[tuple[str, str, Any, Any, int]]:
     """In a worker process: a batch's results as plain tuples (cheaper to send than dataclasses)."""
-    results: list[tuple[str, str, Any, Any]] = []
+    results: list[tuple[str, str, Any, Any, int]] = []
     for source in batch:
         for item in _read_input(source, None, lean):
             if isinstance(item, Manifest):
-                results.append(("m", item.source, item.obj, item.field_prefix))
+                results.append(("m", item.source, item.obj, item.field_prefix, item.line))
             else:
-                results.append(("e", item.source, item.message, None))
+                results.append(("e", item.source, item.message, None, 0))
     return results

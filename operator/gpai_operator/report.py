@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
@@ -38,6 +38,17 @@ _KUBERNETES_WORDING = {
 }
 
 
+ObjectKey = tuple[str, str, str, str]  # (API group, kind, namespace, name)
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where an object was read: the input as named (`<stdin>` for stdin) and its first line."""
+
+    path: str
+    line: int  # 1-based; 0 when not known
+
+
 @dataclass(frozen=True)
 class CheckReport:
     """Everything one run of `gpai check` has to show."""
@@ -48,10 +59,15 @@ class CheckReport:
     policies: Sequence[str] = ()  # "name [Deny]" of each policy applied
     now: dt.datetime | None = None
     notes: Sequence[str] = field(default=())  # said on stderr, not errors
+    locations: Mapping[ObjectKey, Location] = field(default_factory=dict)  # of every object evaluated
 
     @property
     def denied(self) -> bool:
         return any(w.decision == "Deny" for w in self.workloads)
+
+    def location_of(self, api_version: str, kind: str, namespace: str, name: str) -> Location | None:
+        """Where the object was read, if it was."""
+        return self.locations.get((objects.group_of(api_version), kind, namespace, name))
 
 
 def build_report(
@@ -98,6 +114,7 @@ def build_report(
         policies=_policy_names(builder.state, builtin),
         now=now,
         notes=notes,
+        locations=builder.locations,
     )
 
 
@@ -156,7 +173,8 @@ class _StateBuilder:
     def __init__(self, errors: list[InputError], kinds: WorkloadKinds = DEFAULT_KINDS) -> None:
         self.state = ClusterState(kinds=kinds)
         self.errors = errors
-        self._seen: dict[tuple[str, str, str, str], str] = {}  # (group, kind, namespace, name) -> source
+        self._seen: dict[ObjectKey, str] = {}  # (group, kind, namespace, name) -> source
+        self.locations: dict[ObjectKey, Location] = {}
         self._generated: dict[tuple[str, str, str], int] = {}
         self.policy_names: list[str] = []
 
@@ -184,6 +202,7 @@ class _StateBuilder:
             self._invalid(manifest, invalid)
             return
         self._seen[key] = manifest.source
+        self.locations[key] = Location(manifest.path, manifest.line)
 
     def validate_only(self, manifest: Manifest) -> None:
         try:

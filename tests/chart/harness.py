@@ -45,16 +45,19 @@ def load_all(text: str) -> list[Any]:
     return [document for document in yaml.load_all(text, Loader=KubernetesYamlLoader) if document]
 
 
-def find_tool(env: str, script: str) -> Path:
-    """The binary named by `env`, else the one `script` prints (it may build or fetch it first)."""
+def find_tool(env: str, script: str, *args: str) -> Path:
+    """The binary named by `env`, else the one `script` prints (it may build or fetch it first).
+
+    Also serves scripts that provide a folder (hack/third-party-crds.sh): a folder is searchable.
+    """
     if named := os.environ.get(env):
         path = Path(named)
         if os.access(path, os.X_OK):
             return path
-        unavailable(f"{env}={named} is not an executable file")
+        unavailable(f"{env}={named} is not an executable file (or a folder)")
     try:
         result = subprocess.run(
-            [REPO / "hack" / script], capture_output=True, text=True, check=False, timeout=1800
+            [REPO / "hack" / script, *args], capture_output=True, text=True, check=False, timeout=1800
         )
     except (OSError, subprocess.TimeoutExpired) as error:
         unavailable(f"hack/{script} failed: {error}")

@@ -74,6 +74,8 @@ def test_a_workload_keeps_only_what_is_read() -> None:
         (
             "f#1",
             {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "a", "labels": {"x": "y"}}},
+            1,
+            (),
         )
     ]
 
@@ -87,13 +89,13 @@ def test_a_syntax_error_in_the_part_not_built_is_still_an_error() -> None:
     assert isinstance(results[0], loader.InputError)
     assert results[0].source == "f#1"
     assert results[0].message.startswith("invalid YAML at line 6")
-    assert results[1] == ("f#2", {"apiVersion": "v1", "kind": "Pod"})
+    assert results[1] == ("f#2", {"apiVersion": "v1", "kind": "Pod"}, 7, ())
 
 
 def test_without_lean_every_object_is_read_whole() -> None:
     data = b"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\nspec: {replicas: 3}\n"
 
-    ((_, document),) = loader.parse_yaml(data, "f")
+    ((_, document, _, _),) = loader.parse_yaml(data, "f")
 
     assert document["spec"] == {"replicas": 3}
 
@@ -105,7 +107,7 @@ def test_scalars_read_as_kubernetes_reads_them() -> None:
         b"  e: yes\n  f: ~\n  g: 0x1F\n  h: 2026-02-30\n  i: .5e3\n  j: -2E-3\n  k: 1_000\n"
     )
 
-    ((_, document),) = _read(data)
+    ((_, document, _, _),) = _read(data)
 
     spec = document["spec"]
     assert spec == {
@@ -126,7 +128,35 @@ def test_scalars_read_as_kubernetes_reads_them() -> None:
 def test_document_indexes_count_from_one_and_skip_comment_only_preambles() -> None:
     data = b"# a comment\n---\napiVersion: v1\nkind: A\n---\n---\napiVersion: v1\nkind: B\n"
 
-    assert [source for source, _ in _read(data)] == ["f#1", "f#3"]
+    assert [document.source for document in _read(data)] == ["f#1", "f#3"]
+
+
+def test_each_document_remembers_the_line_its_content_starts_on() -> None:
+    data = (
+        b"# preamble\n---\n# the first object\n\napiVersion: v1\nkind: A\nmetadata: {name: a}\n"
+        b"---\napiVersion: v1\nkind: B\nmetadata: {name: b}\n"
+        b"--- {apiVersion: v1, kind: C, metadata: {name: c}}\n"
+        b"---\n  apiVersion: v1\n  kind: D\n"
+        b"---\napiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: E, metadata: {name: e}}\n"
+        b"-   apiVersion: v1\n    kind: F\n"
+    )
+
+    lines = [(m.obj["kind"], m.source, m.line) for m in loader.read_bytes("f.yaml", data, lean=True)]
+
+    assert lines == [
+        ("A", "f.yaml#1", 5),
+        ("B", "f.yaml#2", 9),
+        ("C", "f.yaml#3", 12),
+        ("D", "f.yaml#4", 14),
+        ("E", "f.yaml#5", 20),  # an item of a List: where the item starts
+        ("F", "f.yaml#5", 21),
+    ]
+
+
+def test_a_json_document_starts_where_its_object_does() -> None:
+    (manifest,) = loader.read_bytes("f.json", b'\n\n  {"apiVersion": "v1", "kind": "Pod"}\n')
+
+    assert (manifest.path, manifest.line) == ("f.json", 3)
 
 
 def test_parallel_reading_gives_the_same_objects_and_errors_in_the_same_order(monkeypatch, tmp_path) -> None:

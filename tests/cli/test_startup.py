@@ -36,7 +36,7 @@ def _heavy(modules: set[str]) -> set[str]:
 
 
 def test_gpai_check_never_imports_kopf_kubernetes_prometheus_or_aiohttp() -> None:
-    for output in ("table", "json"):
+    for output in ("table", "json", "sarif", "junit"):
         assert _heavy(_modules_after("check", str(EXAMPLES), "--now", NOW, "-o", output)) == set()
 
 

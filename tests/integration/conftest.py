@@ -17,12 +17,11 @@ from gpai_operator.admission.testing import install_kserve_crd
 from gpai_operator.testing.controlplane import BinariesUnavailable, Cluster, start_test_cluster
 from gpai_operator.testing.crds import install_crds
 from gpai_operator.testing.namespaces import create_namespace, delete_namespace
+from tests.chart.harness import find_tool
 from tests.unavailable import unavailable
 
 HERE = Path(__file__).resolve().parent
 CRD_DIR = HERE.parents[1] / "crds"
-# Stand-ins for other projects' CRDs the chart renders objects of (Prometheus Operator, cert-manager).
-THIRD_PARTY_CRD_DIR = HERE / "crds"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -33,7 +32,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="session")
 def cluster() -> Iterator[Cluster]:
-    """A ready cluster with our CRDs, a KServe InferenceService stand-in and the chart's third-party kinds."""
+    """A ready cluster with our CRDs, other projects' real CRDs and a KServe InferenceService stand-in.
+
+    The real CRDs (OpenReports, PolicyReport, Prometheus Operator, cert-manager) come from the Go
+    modules that publish them (hack/third-party-crds.sh); KServe publishes none, hence the stand-in.
+    """
     try:
         started = start_test_cluster()
     except BinariesUnavailable as error:
@@ -43,7 +46,8 @@ def cluster() -> Iterator[Cluster]:
         if not crd_files:
             pytest.fail(f"no CustomResourceDefinitions in {CRD_DIR}; `make crds` writes them", pytrace=False)
         with started.api_client() as api_client:
-            install_crds(api_client, [*crd_files, *sorted(THIRD_PARTY_CRD_DIR.glob("*.yaml"))])
+            third_party = find_tool("GPAI_THIRD_PARTY_CRDS", "third-party-crds.sh")  # a folder
+            install_crds(api_client, [*crd_files, *sorted(third_party.glob("*.yaml"))])
             install_kserve_crd(api_client)
         yield started
     finally:

@@ -111,6 +111,45 @@ def test_every_rendered_manifest_passes_the_api_servers_validation(
     assert refused == []
 
 
+def _break_scheme(spec: dict[str, Any]) -> None:
+    spec["endpoints"][0]["scheme"] = "gopher"
+
+
+def _break_for(spec: dict[str, Any]) -> None:
+    spec["groups"][0]["rules"][0]["for"] = "an hour"
+
+
+def _break_algorithm(spec: dict[str, Any]) -> None:
+    spec["privateKey"]["algorithm"] = "DSA"
+
+
+def _break_self_signed(spec: dict[str, Any]) -> None:
+    spec["selfSigned"] = "yes"
+
+
+# A value each real schema refuses and a stand-in with an open schema would take.
+BROKEN_BY_KIND = {
+    "ServiceMonitor": (_break_scheme, "spec.endpoints[0].scheme"),
+    "PrometheusRule": (_break_for, "spec.groups[0].rules[0].for"),
+    "Certificate": (_break_algorithm, "spec.privateKey.algorithm"),
+    "Issuer": (_break_self_signed, "spec.selfSigned"),
+}
+
+
+def test_the_third_party_kinds_are_validated_by_their_real_schemas(
+    helm: Helm, api_client: ApiClient, namespace: str
+) -> None:
+    rendered = {m["kind"]: m for m in helm.template(OPTIONS["everything"], namespace=namespace)}
+    refused = {}
+    for kind, (break_it, field_path) in BROKEN_BY_KIND.items():
+        broken = json.loads(json.dumps(rendered[kind]))
+        break_it(broken["spec"])
+        with pytest.raises(ApiException) as error:
+            apply(api_client, broken, dry_run=True)
+        refused[kind] = field_path in json.loads(error.value.body)["message"]
+    assert refused == dict.fromkeys(BROKEN_BY_KIND, True)
+
+
 # --- a real install -------------------------------------------------------------------------------
 
 
@@ -720,6 +759,18 @@ def test_kube_system_and_the_operators_namespace_are_never_sent(
     assert redirected.take() == set()
 
 
+def _wait_until_the_recorder_is_no_longer_asked(apps: AppsV1Api, namespace: str, timeout: float = 15) -> None:
+    """kube-apiserver loads a changed webhook configuration within moments, not at once: until it
+    has, the recording webhook still allows a dry-run creation."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            apps.create_namespaced_deployment(namespace, deployment("probe", model="acme"), dry_run="All")
+        except ApiException:
+            return
+        time.sleep(0.1)
+
+
 def test_with_no_operator_answering_creations_are_refused_but_scaling_and_deletes_work(
     api_client: ApiClient, release: Release, redirected: RecordingWebhook, namespace: str
 ) -> None:
@@ -736,6 +787,7 @@ def test_with_no_operator_answering_creations_are_refused_but_scaling_and_delete
             "caBundle": ca_bundle,
         }
     request_json(api_client, "PUT", VWC_PATH, body=configuration)
+    _wait_until_the_recorder_is_no_longer_asked(apps, namespace)
 
     def refused_now() -> str | None:  # the API server picks up a changed configuration within moments
         try:

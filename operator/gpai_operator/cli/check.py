@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import datetime as dt
+    from collections.abc import Callable
+    from typing import IO
 
     from gpai_operator.report import CheckReport
 
@@ -30,9 +32,9 @@ namespaces: objects without one are in `default`; a Namespace given as an object
   labels, any other has only kubernetes.io/metadata.name.
 errors: each printed on stderr as `<file>#<document>: error: <message>`, documents counted from 1
   and the message naming the object and the field; also listed under "errors" with -o json.
-exit codes: 0 no workload denied; 1 at least one Deny; 2 unusable input (bad YAML, an object that
-  fails its schema or CEL rule, an unknown kind of gpai.dev, a bad flag). With input errors the
-  report of the valid objects is still printed, and the exit code is 2."""
+exit codes, the same for every output format: 0 no workload denied; 1 at least one Deny; 2 unusable
+  input (bad YAML, an object that fails its schema or CEL rule, an unknown kind of gpai.dev, a bad
+  flag). With input errors the report of the valid objects is still printed, and the exit code is 2."""
 
 
 def parse_now(text: str) -> dt.datetime:
@@ -86,9 +88,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "-o",
         "--output",
-        choices=("table", "json"),
+        choices=("table", "json", "sarif", "junit"),
         default="table",
-        help="table for a person (default), json for a program",
+        help="table for a person (default), json for a program, sarif for code scanning (SARIF 2.1.0), "
+        "junit for CI test reports (JUnit XML)",
     )
     parser.add_argument(
         "--workload-kind",
@@ -112,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
     # a large folder). Nothing here builds reference cycles that matter for memory.
     gc.disable()
 
-    from gpai_operator.cli.output import write_errors, write_json, write_table
+    from gpai_operator.cli.output import write_errors
     from gpai_operator.engine.kinds import KindSpecError, WorkloadKinds
     from gpai_operator.report import build_report
 
@@ -127,14 +130,26 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write(f"note: {note}\n")
     sys.stderr.flush()
     try:
-        if args.output == "json":
-            write_json(report, sys.stdout)
-        else:
-            write_table(report, sys.stdout)
+        writer(args.output)(report, sys.stdout)
         sys.stdout.flush()
     except BrokenPipeError:  # the reader stopped early (`| head`); the exit code still holds
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return exit_code(report)
+
+
+def writer(output: str) -> Callable[[CheckReport, IO[str]], None]:
+    """The function that prints the report in this format (each imported only when used)."""
+    if output == "sarif":
+        from gpai_operator.cli.sarif import write_sarif
+
+        return write_sarif
+    if output == "junit":
+        from gpai_operator.cli.junit import write_junit
+
+        return write_junit
+    from gpai_operator.cli.output import write_json, write_table
+
+    return write_json if output == "json" else write_table
 
 
 def exit_code(report: CheckReport) -> int:

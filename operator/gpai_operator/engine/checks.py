@@ -16,7 +16,7 @@ from gpai_operator.engine.days import ONE_DAY, last_current_day
 from gpai_operator.engine.evidence import Check, Evidence, Finding, FindingStatus, Terms
 from gpai_operator.engine.fields import FieldGaps, check_fields, value_at
 from gpai_operator.engine.state import Resource
-from gpai_operator.engine.verdicts import SEVERITY
+from gpai_operator.engine.verdicts import SEVERITY, ObjectRef
 
 Evaluation = Resource[RiskEvaluationSpec]
 
@@ -24,6 +24,10 @@ Evaluation = Resource[RiskEvaluationSpec]
 # ---- wording shared by the checks ---------------------------------------------------------------
 def _ref(resource: Resource[BaseModel]) -> str:
     return f"{resource.namespace}/{resource.name}"
+
+
+def _object(kind: str, resource: Resource[BaseModel]) -> ObjectRef:
+    return ObjectRef(kind, resource.namespace, resource.name)
 
 
 def _refs(resources: Iterable[Resource[BaseModel]]) -> str:
@@ -81,15 +85,17 @@ def documentation(part: str) -> Check:
                 fix_args={"fields": _listing(fields)},
             )
         where = f"ModelDocumentation {_ref(doc)} (lastUpdated {doc.spec.last_updated})"
+        subject = _object("ModelDocumentation", doc)
         gaps = check_fields(doc.spec, fields)
         if not gaps:
-            return Finding("Met", f"{where} has every {part} field")
+            return Finding("Met", f"{where} has every {part} field", subject=subject)
         return Finding(
             _gaps_status(gaps),
             f"{where} is {_gaps_text(gaps)}",
             fix=f"set {_listing(gaps.false + gaps.missing)} in ModelDocumentation {_ref(doc)}"
             if gaps.false or gaps.missing
             else "fix the policy's additionalRequiredFields",
+            subject=subject,
         )
 
     return check
@@ -205,6 +211,7 @@ def copyright_policy(evidence: Evidence, terms: Terms, fields: tuple[str, ...]) 
             fix=f"create CopyrightPolicy {evidence.namespace}/{ref.name} (or fix spec.copyrightPolicyRef)",
         )
     where = f"CopyrightPolicy {_ref(policy)}"
+    subject = _object("CopyrightPolicy", policy)
     review_by = policy.spec.review_by
     changes = _future(terms.today, review_by + ONE_DAY if review_by else None)
     gaps = check_fields(policy.spec, fields)
@@ -212,7 +219,11 @@ def copyright_policy(evidence: Evidence, terms: Terms, fields: tuple[str, ...]) 
     if not gaps and not expired:
         current = f", current through its reviewBy {review_by}" if review_by else ""
         return Finding(
-            "Met", f"{where} has every required element{current}", expires=review_by, changes=changes
+            "Met",
+            f"{where} has every required element{current}",
+            expires=review_by,
+            changes=changes,
+            subject=subject,
         )
     statuses: list[FindingStatus] = []
     problems: list[str] = []
@@ -231,6 +242,7 @@ def copyright_policy(evidence: Evidence, terms: Terms, fields: tuple[str, ...]) 
         f"{where} is {'; '.join(problems)}",
         fix=f"{' and '.join(fixes)} in {where}",
         changes=changes,
+        subject=subject,
     )
 
 
@@ -287,11 +299,13 @@ def evaluation_coverage(evidence: Evidence, terms: Terms, fields: tuple[str, ...
     problems: list[str] = []
     lapsed: list[str] = []
     never: list[str] = []
+    subject: ObjectRef | None = None  # the first lapsed evaluation named
     for risk in uncovered:
         last = _latest(e for e in evaluations if _lapsed(e, today) and risk in e.spec.risks)
         if last is not None:
             lapsed.append(risk)
             problems.append(f"{risk} is no longer covered ({_until(last)})")
+            subject = subject or _object("RiskEvaluation", last)
         else:
             never.append(risk)
     if never:
@@ -303,6 +317,7 @@ def evaluation_coverage(evidence: Evidence, terms: Terms, fields: tuple[str, ...
         "; ".join(problems),
         fix_args={"risks": _listing(uncovered)},
         changes=changes,
+        subject=subject,
     )
 
 
@@ -321,7 +336,12 @@ def adversarial_testing(evidence: Evidence, terms: Terms, fields: tuple[str, ...
         )
     last = _latest(e for e in runs if _lapsed(e, today))
     if last is not None:
-        return Finding("Expired", f"no valid adversarial test: {_until(last)}", changes=changes)
+        return Finding(
+            "Expired",
+            f"no valid adversarial test: {_until(last)}",
+            changes=changes,
+            subject=_object("RiskEvaluation", last),
+        )
     pending = "; ".join(f"RiskEvaluation {_ref(e)} counts only from {e.spec.completed}" for e in runs)
     return Finding("Missing", f"no valid adversarial test yet: {pending}", changes=changes)
 

@@ -13,7 +13,7 @@ from gpai_operator.api.evaluation import RiskEvaluationSpec
 from gpai_operator.api.gpaimodel import GPAIModelSpec
 from gpai_operator.api.policy import Parameters
 from gpai_operator.engine.state import ClusterState, ModelKey, Resource
-from gpai_operator.engine.verdicts import Classification
+from gpai_operator.engine.verdicts import Classification, ObjectRef
 
 # What a check can conclude from the evidence alone; Grace, Waived, Exempt and NotApplicable
 # are decided around the check by the status rules.
@@ -67,6 +67,7 @@ class Finding:
     # through this day, decided by the status rules as for a legacy model.
     due: dt.date | None = None
     changes: tuple[dt.date, ...] = ()  # days from which the clock alone may change this finding
+    subject: ObjectRef | None = None  # the evidence object judged, when not the GPAIModel itself
 
 
 # A check: (evidence, terms, required field paths) -> Finding. The paths are the obligation's

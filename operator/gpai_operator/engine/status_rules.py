@@ -14,7 +14,7 @@ from gpai_operator.engine.catalogue import Obligation
 from gpai_operator.engine.days import ONE_DAY
 from gpai_operator.engine.evidence import Evidence, Finding, Terms
 from gpai_operator.engine.policies import CompiledPolicy
-from gpai_operator.engine.verdicts import FAILING, PASSING, ObligationVerdict
+from gpai_operator.engine.verdicts import FAILING, PASSING, ObjectRef, ObligationVerdict
 
 OPEN_SOURCE_EXEMPTION = (
     "open-source model (free and open-source licence, public weights, not monetised, no systemic risk; "
@@ -106,7 +106,7 @@ def _judge(
         if expiring:
             explanation += f" Expiring: it counts only through {expires}."
     return Judgement(
-        _verdict(obligation, evidence, cited, status, explanation, expires, expiring),
+        _verdict(obligation, evidence, cited, status, explanation, expires, expiring, finding.subject),
         tuple(sorted({d for d in changes if d > today})),
     )
 
@@ -144,6 +144,7 @@ def _verdict(
     explanation: str,
     expires: dt.date | None = None,
     expiring: bool = False,
+    subject: ObjectRef | None = None,
 ) -> ObligationVerdict:
     detail = f"{obligation.id} ({cited}) is {status}: {explanation}"
     return ObligationVerdict(
@@ -154,6 +155,7 @@ def _verdict(
         expires=expires,
         expiring=expiring,
         detail=detail,
+        subject=subject,
     )
 
 

@@ -47,6 +47,15 @@ CHAPTER_LETTERS: dict[Chapter, str] = dict(zip(CHAPTERS, ("T", "C", "S"), strict
 
 
 @dataclass(frozen=True, slots=True)
+class ObjectRef:
+    """One of our objects, by kind, namespace and name."""
+
+    kind: str
+    namespace: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
 class ObligationVerdict:
     id: str
     status: ObligationStatus
@@ -55,6 +64,9 @@ class ObligationVerdict:
     expires: dt.date | None = None  # last day the evidence behind a passing status still counts
     expiring: bool = False  # expires within the policy's expiryWarningDays
     detail: str = ""  # the message without the model it is about: "<id> (<basis>) is <status>: ..."
+    # The evidence object the verdict is about when it is not the GPAIModel itself (the
+    # ModelDocumentation lacking fields, the expired CopyrightPolicy...); None: the GPAIModel.
+    subject: ObjectRef | None = None
 
     @property
     def passing(self) -> bool:

@@ -114,7 +114,7 @@ def test_policies_that_select_the_namespace_decide_what_the_status_says(operator
 def test_every_workload_kind_is_annotated_and_only_its_metadata_changes(
     start_operator, kube: Kube, namespace
 ):
-    # The session's cluster serves a stand-in InferenceService CRD (tests/integration/crds/): the
+    # The session's cluster serves a stand-in InferenceService CRD (admission.testing): the
     # operator finds it at start-up, lists it with the rest and watches it.
     thread = start_operator()
     assert thread.operator.discovery is not None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from gpai_operator.engine.verdicts import ObjectRef
+
 from .builders import (
     cluster,
     evaluation,
@@ -98,6 +100,7 @@ def test_a_risk_only_an_expired_evaluation_covered_is_expired():
     assert "CyberOffence is no longer covered (RiskEvaluation ml/old-cyber was valid until 2026-06-01" in (
         found.message
     )
+    assert found.subject == ObjectRef("RiskEvaluation", "ml", "old-cyber")  # what SARIF points at
     assert "covering CyberOffence" in found.message
 
 
