@@ -48,6 +48,8 @@ from gpai_operator.testing.crds import install_crds
 from gpai_operator.testing.namespaces import create_namespace, delete_namespace
 from gpai_operator.testing.rest import request_json
 from tests.chart.harness import CHART, CONTRACT_METRICS, NEEDED, OPTIONS, Helm, Manifest, find_tool, granted
+from tests.integration.children import run_missed_schedule, wait_for_children
+from tests.integration.operator.helpers import wait_for
 
 # Helm may be built from Go modules inside the first test that needs it (make test builds it first).
 pytestmark = pytest.mark.timeout(1800)
@@ -623,32 +625,34 @@ def test_metadata_updates_scaling_and_deletes_only_go_to_advice(
 def test_objects_controlled_by_another_are_not_sent(
     api_client: ApiClient, redirected: RecordingWebhook, namespace: str
 ) -> None:
-    core, batch = CoreV1Api(api_client), BatchV1Api(api_client)
-    owner = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "chat-7d9f"}
-    core.create_namespaced_pod(namespace, pod("chat-7d9f-x2k4", owner=owner))
-    job = {
-        "apiVersion": "batch/v1",
-        "kind": "Job",
-        "metadata": {
-            "name": "nightly-eval-29000000",
-            "labels": {"gpai.dev/model": "acme"},
-            "ownerReferences": [
-                {
-                    "apiVersion": "batch/v1",
-                    "kind": "CronJob",
-                    "name": "nightly-eval",
-                    "uid": str(uuid.uuid4()),
-                    "controller": True,
-                }
-            ],
-        },
-        "spec": job_template("registry.example/eval:1"),
-    }
-    batch.create_namespaced_job(namespace, job)
-    core.patch_namespaced_pod(
-        "chat-7d9f-x2k4", namespace, {"metadata": {"annotations": {"restarted": "yes"}}}
+    apps, core, batch = AppsV1Api(api_client), CoreV1Api(api_client), BatchV1Api(api_client)
+    chat = apps.create_namespaced_deployment(namespace, deployment("chat", model="acme"))
+    nightly = batch.create_namespaced_cron_job(namespace, cronjob("nightly-eval"))
+    run_missed_schedule(batch, "nightly-eval", namespace)
+
+    # The controllers create a ReplicaSet, a Job and a Pod of each: only what the user created was sent.
+    replicaset = wait_for_children(
+        lambda: apps.list_namespaced_replica_set(namespace), chat, "the ReplicaSet"
     )
-    core.delete_namespaced_pod("chat-7d9f-x2k4", namespace, grace_period_seconds=0)
+    chat_pod = wait_for_children(lambda: core.list_namespaced_pod(namespace), replicaset[0], "its Pod")[0]
+    job = wait_for_children(lambda: batch.list_namespaced_job(namespace), nightly, "the CronJob's Job")
+    wait_for_children(lambda: core.list_namespaced_pod(namespace), job[0], "the Job's Pod")
+    assert redirected.take() == {
+        (GATE, "CREATE", "Deployment", "chat"),
+        (GATE, "CREATE", "CronJob", "nightly-eval"),
+    }
+
+    core.patch_namespaced_pod(
+        chat_pod.metadata.name, namespace, {"metadata": {"annotations": {"restarted": "yes"}}}
+    )
+    core.delete_namespaced_pod(chat_pod.metadata.name, namespace, grace_period_seconds=0)
+    wait_for_children(
+        lambda: [
+            p for p in core.list_namespaced_pod(namespace).items if p.metadata.uid != chat_pod.metadata.uid
+        ],
+        replicaset[0],
+        "the ReplicaSet's replacement Pod",
+    )
     assert redirected.take() == set()
 
 
@@ -704,6 +708,15 @@ def test_with_no_operator_answering_creations_are_refused_but_scaling_and_delete
         }
     request_json(api_client, "PUT", VWC_PATH, body=configuration)
 
+    def dry_run_refused() -> bool:
+        try:
+            apps.create_namespaced_deployment(namespace, deployment("another", model="acme"), dry_run="All")
+        except ApiException:
+            return True
+        return False
+
+    # The API server takes a moment to apply a changed registration; until then the recorder answers.
+    wait_for(dry_run_refused, "the API server to send reviews to the chart's Service again")
     with pytest.raises(ApiException) as refused:
         apps.create_namespaced_deployment(namespace, deployment("another", model="acme"))
     assert GATE in json.loads(refused.value.body)["message"]

@@ -13,6 +13,7 @@ import yaml
 from gpai_operator.controller.annotations import COMPLIANCE
 from gpai_operator.testing.crds import install_crds
 from gpai_operator.testing.rest import request_json
+from tests.integration.children import wait_for_children
 from tests.integration.operator.conftest import REPO, health_url, metrics_url
 from tests.integration.operator.helpers import (
     Kube,
@@ -112,16 +113,31 @@ def test_every_workload_kind_is_annotated_and_only_its_metadata_changes(
     for obj in b.frontier(namespace=namespace):
         kube.create(obj)
     workloads = [b.workload(kind, kind.lower(), namespace=namespace) for kind in WORKLOAD_KINDS]
+    bare_pod = next(obj for obj in workloads if obj["kind"] == "Pod")
+    # Labels of its own: the DaemonSet selects app=server and would adopt it, as a real one does.
+    bare_pod["metadata"]["labels"]["app"] = "standalone"
     created = {obj["kind"]: kube.create(obj) for obj in workloads}
-    controlled = b.workload("Pod", "chat-7d9f-abcde", namespace=namespace, controller="ReplicaSet")
-    kube.create(controlled)
+    # The controllers' children: the Pods of the ReplicaSet, the StatefulSet and the Job. (The
+    # ReplicaSet itself carries the annotations the Deployment controller copies from the Deployment.)
+    replicasets = f"/apis/apps/v1/namespaces/{namespace}/replicasets"
+    pods = f"/api/v1/namespaces/{namespace}/pods"
+    replicaset = wait_for_children(
+        lambda: request_json(kube.api, "GET", replicasets), created["Deployment"], "the ReplicaSet"
+    )[0]
+    owners = {"ReplicaSet": replicaset, "StatefulSet": created["StatefulSet"], "Job": created["Job"]}
+    children = [
+        f"{pods}/{pod['metadata']['name']}"
+        for kind, owner in owners.items()
+        for pod in wait_for_children(lambda: request_json(kube.api, "GET", pods), owner, f"the {kind}'s Pod")
+    ]
     for obj in workloads:
         wait_for(
             lambda obj=obj: ours(kube.get(obj)).get(COMPLIANCE) == "Compliant", f"{obj['kind']} annotated"
         )
     model = b.model(namespace=namespace)
     wait_for(lambda: kube.get(model)["status"]["workloads"] == len(WORKLOAD_KINDS), "every workload counted")
-    assert ours(kube.get(controlled)) == {}  # gated through its controller, never annotated
+    for child in children:  # gated through their controllers, never annotated
+        assert ours(request_json(kube.api, "GET", child)) == {}, child
     for obj in workloads:
         now = kube.get(obj)
         assert now["spec"] == created[obj["kind"]]["spec"], obj["kind"]

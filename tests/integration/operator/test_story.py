@@ -26,6 +26,7 @@ from tests.integration.operator.helpers import (
 from tests.unit.engine import builders as b
 
 MODEL = b.MODEL
+REVISION = "deployment.kubernetes.io/revision"  # the Deployment controller's own annotation
 
 
 def _series(url: str, name: str, **labels: str) -> float | None:
@@ -72,12 +73,17 @@ def test_a_model_goes_from_no_evidence_to_compliant_and_back_by_the_clock(operat
 
     # The Deployment is annotated Compliant, and nothing but those annotations changed.
     annotated = wait_for(
-        lambda: ours(o := kube.get(deployment)).get(COMPLIANCE) == "Compliant" and o,
-        "the Compliant annotation",
+        lambda: (
+            ours(o := kube.get(deployment)).get(COMPLIANCE) == "Compliant"
+            and REVISION in annotations(o)
+            and o
+        ),
+        "the Compliant annotation (and the Deployment controller's revision)",
     )
     assert ours(annotated) == {COMPLIANCE: "Compliant", UNMET: "", EVALUATED: "2026-11-28T12:30:00Z"}
     assert annotated["spec"] == created["spec"]  # the pod template too: no rollout
-    assert set(annotations(annotated)) == set(annotations(created)) | {COMPLIANCE, UNMET, EVALUATED}
+    # Besides the operator's three, only the Deployment controller's revision, still the first: no rollout.
+    assert annotations(annotated) == {**annotations(created), **ours(annotated), REVISION: "1"}
     # apps/v1 counts any annotation change of a Deployment as a new generation; nothing else moved
     assert _metadata_besides_annotations(annotated) == _metadata_besides_annotations(created)
     assert not annotated["metadata"].get("finalizers")
