@@ -5,9 +5,9 @@ validation (server-side dry run; the webhook's CEL matchConditions are compiled 
 chart is installed for real: the objects exist as intended, an upgrade keeps the webhook's
 certificate, the ServiceAccount's RBAC allows what the operator does and nothing else, and the
 webhook registration sends the API server's requests to the webhook exactly as the chart promises
-(checked by pointing it at a recording webhook). The test control plane runs no controllers, so no
-operator pod ever starts: the webhook either records or, pointing at the chart's Service, is
-unreachable.
+(checked by pointing it at a recording webhook). The test control plane has no scheduler or
+kubelet, so the operator's Pod, though its ReplicaSet creates it, never runs: the webhook either
+records or, pointing at the chart's Service, is unreachable.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from tests.integration.operator.helpers import (
     conditions,
     http_get,
     metric,
+    operator_written,
     ours,
     stays,
     wait_for,
@@ -28,10 +29,6 @@ from tests.integration.operator.helpers import (
 from tests.unit.engine import builders as b
 
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod", "InferenceService")
-
-
-def _version(kube: Kube, obj: dict) -> str:
-    return kube.get(obj)["metadata"]["resourceVersion"]
 
 
 def test_a_restart_writes_nothing_when_nothing_changed_and_converges_what_did(
@@ -53,13 +50,14 @@ def test_a_restart_writes_nothing_when_nothing_changed_and_converges_what_did(
     first.stop()
 
     # Restarted with nothing changed: it lists everything, finds it right, and writes nothing.
-    versions = {name: _version(kube, obj) for name, obj in (("model", model), ("chat", chat))}
+    versions = {name: operator_written(kube.get(obj)) for name, obj in (("model", model), ("chat", chat))}
     second = start_operator()
     wait_for(
         lambda: second.operator.reconciler.passes >= 1 and second.operator.reconciler.idle, "a first pass"
     )
     stays(
-        lambda: {n: _version(kube, o) for n, o in (("model", model), ("chat", chat))} == versions, "no writes"
+        lambda: {n: operator_written(kube.get(o)) for n, o in (("model", model), ("chat", chat))} == versions,
+        "no writes",
     )
     second.stop()
 
