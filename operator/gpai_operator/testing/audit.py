@@ -1,11 +1,12 @@
 """The test control plane's audit log: who created which workload object.
 
-kube-apiserver writes one JSON event per line for every `create` of pods, ReplicationControllers,
-ServiceAccounts and the `apps` and `batch` workload kinds made by kube-controller-manager, either under its
-own name or as one of the per-controller service accounts in kube-system. The response object is
-logged (without managedFields), so an event names the object it created by uid, including Pods
+kube-apiserver writes one JSON event per line for every `create` of Pods, ReplicationControllers,
+ServiceAccounts and the `apps` and `batch` workload kinds made by kube-controller-manager, under
+its own name or as one of the per-controller service accounts in kube-system. The response object
+is logged (without managedFields), so an event names the object it created by uid, including Pods
 whose name the API server generated. Requests by anybody else are not logged: the log is evidence
-of what the controllers did, and costs nothing where they do not run.
+of what the controllers did, and costs nothing where they do not run. An event is written as its
+request completes: read the log with a short retry.
 """
 
 from __future__ import annotations

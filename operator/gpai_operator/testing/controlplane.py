@@ -265,7 +265,7 @@ class ControlPlane:
             "--service-cluster-ip-range=10.0.0.0/24",
             f"--audit-policy-file={policy}",
             f"--audit-log-path={self.audit_log}",
-            "--audit-log-mode=blocking",  # written before the response: a test reads it right after
+            "--audit-log-mode=blocking",  # each event written as its request completes, not batched
             # The plugin makes Pods wait for their namespace's `default` ServiceAccount, which only
             # the controller manager creates.
             *(() if self.runs_controllers else ("--disable-admission-plugins=ServiceAccount",)),
