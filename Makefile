@@ -1,5 +1,5 @@
 # Every target sets up what it needs: a virtual environment in .venv and, for the
-# integration tests and the demo, kube-apiserver and etcd built from Go modules.
+# integration tests and the demo, kube-apiserver, kube-controller-manager and etcd built from Go modules.
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin

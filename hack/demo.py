@@ -2,7 +2,8 @@
 
     KUBEBUILDER_ASSETS="$(hack/control-plane.sh)" .venv/bin/python hack/demo.py [--exit-after-showcase]
 
-1. starts etcd and kube-apiserver on loopback (no cluster or container runtime needed);
+1. starts etcd, kube-apiserver and kube-controller-manager on loopback (no cluster or container
+   runtime needed; admitted Deployments get ReplicaSets and Pods, which stay Pending: no nodes);
 2. installs the gpai.dev CRDs (and a stand-in for KServe's InferenceService CRD);
 3. starts the operator, `gpai run`, with its admission webhook on TLS (certificates from a throwaway
    CA made with trustme) and registers the ValidatingWebhookConfiguration the chart would render;
@@ -40,7 +41,7 @@ from gpai_operator.admission.configuration import webhook_configuration, webhook
 from gpai_operator.admission.testing import WebhookCertificates, install_kserve_crd
 from gpai_operator.api.kinds import KINDS_BY_NAME
 from gpai_operator.loader import load
-from gpai_operator.testing.controlplane import ControlPlane, ControlPlaneError, free_ports
+from gpai_operator.testing.controlplane import CONTROLLERS, ControlPlane, ControlPlaneError, free_ports
 from gpai_operator.testing.crds import install_crds
 from gpai_operator.testing.processes import ManagedProcess, tail
 
@@ -487,11 +488,15 @@ def _interrupt(_signum: int, _frame: Any) -> None:
 
 
 def run(out: Out, workdir: Path, stack: contextlib.ExitStack, exit_after_showcase: bool) -> None:
-    out.heading("A control plane: etcd and kube-apiserver on loopback")
+    out.heading("A control plane: etcd, kube-apiserver and kube-controller-manager on loopback")
     cluster = stack.enter_context(ControlPlane(workdir=workdir / "control-plane"))
     api = stack.enter_context(cluster.api_client())
     version = call(api, "GET", "/version").body.get("gitVersion", "?")
     out.line(f"kube-apiserver {version} at {cluster.server}, ready in {cluster.startup_seconds:.1f} s")
+    out.line(
+        f"kube-controller-manager: {len(CONTROLLERS)} controllers, each as its own service account "
+        "(no scheduler or nodes: Pods stay Pending)"
+    )
 
     out.heading("The CRDs: gpai.dev, and a stand-in for KServe's InferenceService")
     names = install_crds(api, sorted((ROOT / "crds").glob("*.yaml")))

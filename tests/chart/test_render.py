@@ -395,20 +395,19 @@ def test_more_namespaces_can_be_excluded_or_selected(helm: Helm) -> None:
 def test_match_conditions_spare_trusted_controllers_objects_and_the_operators_metadata_patches(
     helm: Helm,
 ) -> None:
-    for hook in webhooks(helm.template()).values():
-        conditions = {c["name"]: c["expression"] for c in hook["matchConditions"]}
-        trusted = conditions["not-a-trusted-controllers-object"]
-        assert "has(r.controller) && r.controller == true" in trusted
-        for user in (
-            "replicaset-controller",
-            "job-controller",
-            "cronjob-controller",
-            "deployment-controller",
-        ):
-            assert f'"system:serviceaccount:kube-system:{user}"' in trusted
-        assert '"system:kube-controller-manager"' in trusted
+    gated = {c["name"]: c["expression"] for c in gate(helm.template())["matchConditions"]}
+    trusted = gated["not-a-trusted-controllers-object"]
+    assert "has(r.controller) && r.controller == true" in trusted
+    for user in ("replicaset-controller", "job-controller", "cronjob-controller", "deployment-controller"):
+        assert f'"system:serviceaccount:kube-system:{user}"' in trusted
+    assert '"system:kube-controller-manager"' in trusted
     advised = {c["name"]: c["expression"] for c in advice(helm.template())["matchConditions"]}
     assert advised["not-the-operator"] == f'request.userInfo.username != "{SERVICE_ACCOUNT}"'
+    assert (
+        '!request.userInfo.username.startsWith("system:serviceaccount:kube-system:")'
+        in advised["not-a-controller"]
+    )
+    assert '"system:kube-controller-manager"' in advised["not-a-controller"]
 
 
 def test_the_gate_judges_what_runs_changing_and_advice_takes_the_other_updates(helm: Helm) -> None:

@@ -15,14 +15,16 @@ import time
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.x509.oid import NameOID
 from hypothesis import given
 from hypothesis import strategies as st
 from kubernetes.client import Configuration
 from kubernetes.config import load_kube_config
 
-from gpai_operator.testing.controlplane import ControlPlane, ControlPlaneError, find_binaries
+from gpai_operator.testing.controlplane import BINARIES, ControlPlane, ControlPlaneError, find_binaries
 from gpai_operator.testing.namespaces import namespace_name
-from gpai_operator.testing.pki import write_kubeconfig, write_pki
+from gpai_operator.testing.pki import CONTROLLER_MANAGER_USER, write_kubeconfig, write_pki
 from gpai_operator.testing.processes import ManagedProcess
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reads /proc and relies on Linux signals")
@@ -110,8 +112,8 @@ def test_a_killed_owner_takes_its_children_with_it(tmp_path):
 
 def fake_binaries(folder: Path, etcd: str) -> Path:
     folder.mkdir()
-    for name, script in {"etcd": etcd, "kube-apiserver": "exit 0"}.items():
-        (folder / name).write_text(f"#!/bin/sh\n{script}\n")
+    for name in BINARIES:
+        (folder / name).write_text(f"#!/bin/sh\n{etcd if name == 'etcd' else 'exit 0'}\n")
         (folder / name).chmod(0o755)
     return folder
 
@@ -161,8 +163,33 @@ def test_the_kubeconfig_reaches_the_server_as_the_admin(tmp_path):
     assert configuration.host == "https://127.0.0.1:6443"
     assert Path(configuration.ssl_ca_cert).read_bytes() == pki.ca_cert.read_bytes()
     assert Path(configuration.cert_file).read_bytes() == pki.admin_cert.read_bytes()
-    for secret in (kubeconfig, pki.admin_key, pki.serving_key, pki.service_account_key):
+    for secret in (
+        kubeconfig,
+        pki.admin_key,
+        pki.controller_manager_key,
+        pki.serving_key,
+        pki.service_account_key,
+    ):
         assert secret.stat().st_mode & 0o777 == 0o600, f"{secret.name} is readable by its owner only"
+
+
+def test_the_controller_manager_kubeconfig_carries_its_own_identity(tmp_path):
+    pki = write_pki(tmp_path / "pki")
+    kubeconfig = write_kubeconfig(
+        tmp_path / "kubeconfig", "https://127.0.0.1:6443", pki, user=CONTROLLER_MANAGER_USER
+    )
+
+    configuration = Configuration()
+    load_kube_config(config_file=str(kubeconfig), client_configuration=configuration)
+    cert = x509.load_pem_x509_certificate(Path(configuration.cert_file).read_bytes())
+
+    # the API server reads CN as the user and each O as a group
+    assert (
+        cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "system:kube-controller-manager"
+    )
+    assert [o.value for o in cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)] == [
+        "system:authenticated"
+    ]
 
 
 @given(st.text())

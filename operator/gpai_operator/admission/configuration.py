@@ -12,10 +12,12 @@ tests/integration/admission/test_chart_configuration.py fails when the two drift
   model is not compliant: DELETE, scaling (the `scale` subresource) and every other UPDATE; a team
   can always scale down, delete or relabel, even with the operator down.
 
-Both leave out controlled objects made or changed by a trusted controller identity (a ReplicaSet's
-Pods from the replicaset-controller: their controller was judged); the same objects from anyone else
-are sent. Only the advice leaves out the operator's own requests (its annotation patches must never
-wait on itself); its CREATE or template changes would be judged like anyone's. The webhook applies
+The gate leaves out controlled objects made or changed by a trusted controller identity (a
+ReplicaSet's Pods from the replicaset-controller: their controller was judged); the same objects
+from anyone else are sent. The advice, a warning for a person, leaves out every controller (the
+trusted ones and any kube-system service account: the garbage collector, the namespace
+controller) and the operator's own requests (its annotation patches must never wait on itself);
+the operator's CREATE or template changes would be judged by the gate like anyone's. The webhook applies
 the same rules itself (review.py), so the conditions only keep requests away, they never decide.
 """
 
@@ -27,7 +29,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from gpai_operator.admission.identities import DEFAULT as DEFAULT_TRUST
-from gpai_operator.admission.identities import TrustedControllers
+from gpai_operator.admission.identities import KUBE_SYSTEM_SERVICE_ACCOUNTS, TrustedControllers
 from gpai_operator.admission.operations import EPHEMERAL_CONTAINERS
 from gpai_operator.admission.server import PATH
 from gpai_operator.engine.kinds import DEFAULT as DEFAULT_KINDS
@@ -120,6 +122,14 @@ def not_a_trusted_controllers_object(trusted: TrustedControllers) -> str:
     )
 
 
+def not_a_controller(trusted: TrustedControllers) -> str:
+    """CEL: the request is not a controller's (trusted, or any kube-system service account)."""
+    return (
+        f"!(request.userInfo.username in {_cel_string_list(sorted(trusted.usernames))}) && "
+        f'!request.userInfo.username.startsWith("{KUBE_SYSTEM_SERVICE_ACCOUNTS}")'
+    )
+
+
 def webhook_configuration(
     url: str,
     ca_bundle: bytes,
@@ -181,7 +191,7 @@ def webhook_configuration(
         "name": "not-judged-by-the-gate",
         "expression": f'request.operation == "DELETE" || {subresource_is("scale")} || !({changed})',
     }
-    advice_conditions = [trusted_condition, not_gated]
+    advice_conditions = [{"name": "not-a-controller", "expression": not_a_controller(trusted)}, not_gated]
     if operator_username is not None:
         not_operator = {
             "name": "not-the-operator",

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 KUBE_CONTROLLER_MANAGER = "system:kube-controller-manager"
+KUBE_SYSTEM_SERVICE_ACCOUNTS = "system:serviceaccount:kube-system:"  # the cluster's own controllers
 _KUBE_SYSTEM_CONTROLLERS = (
     "replicaset-controller",
     "deployment-controller",
@@ -43,6 +44,11 @@ class TrustedControllers:
 
     def trusts(self, username: str) -> bool:
         return username in self.usernames
+
+    def is_controller(self, username: str) -> bool:
+        """A trusted controller or any kube-system service account (the garbage collector, the
+        namespace controller...): never a person to warn, so the advice leaves them out."""
+        return self.trusts(username) or username.startswith(KUBE_SYSTEM_SERVICE_ACCOUNTS)
 
 
 DEFAULT = TrustedControllers()

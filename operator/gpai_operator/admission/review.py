@@ -108,6 +108,8 @@ def _judge(
         return _allow(request, runtime, "Allow")
     reason = pass_reason(request, kind)
     if reason is not None:
+        if trusted.is_controller(request.username):  # a warning is for a person
+            return _allow(request, runtime, "Allow")
         return _pass(request, reason, runtime, now, memo, workload)
     if workload is None:  # a judged request always carries its object; nothing to judge without one
         return _allow(request, runtime, "Allow")

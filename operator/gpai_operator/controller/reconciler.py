@@ -367,13 +367,14 @@ class Reconciler:
         state = self.runtime.state
         workload = state.workloads.get(key)
         result_key = ("workload", *key)
-        if workload is None:
+        if workload is None or state.gated_through_controller(workload):
+            # Gone, or made by a workload the gate judged, which carries the verdict: left alone
+            # (the Deployment controller copies a Deployment's annotations onto its ReplicaSets;
+            # taking them off would only start a tug of war).
             self.forget_workload(key)
             return
         observed = self.observed.marks.get(key, {})
-        if workload.model is None or state.gated_through_controller(workload):
-            # Unlabelled, or made by a controller the gate judged (which carries the annotations):
-            # none of ours, and none written by hand either.
+        if workload.model is None:
             desired: Marks = {}
             self.compliance.pop(key, None)
             model_key = None

@@ -1,13 +1,16 @@
-"""A real Kubernetes control plane (etcd + kube-apiserver) on loopback, for tests and the demo.
+"""A real Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager) on loopback,
+for tests and the demo.
 
     with ControlPlane() as cluster:
         core = kubernetes.client.CoreV1Api(cluster.api_client())
 
-The binaries come from ``KUBEBUILDER_ASSETS`` (the layout setup-envtest produces) or, in a
-checkout, from ``hack/control-plane.sh``, which builds them once into a cache outside the checkout.
-Everything else (certificates, etcd data, logs, the kubeconfig) lives in a temporary folder that
-``stop()`` removes. There is no controller manager and no scheduler: only the API server, its
-admission chain (webhooks included) and storage.
+The binaries come from ``KUBEBUILDER_ASSETS`` (the layout setup-envtest produces, plus
+kube-controller-manager) or, in a checkout, from ``hack/control-plane.sh``, which builds them once
+into a cache outside the checkout. Everything else (certificates, etcd data, logs, kubeconfigs, the
+audit log) lives in a temporary folder that ``stop()`` removes. The controller manager runs the
+workload, garbage-collection, namespace, service-account and RBAC-aggregation controllers, each as
+its own service account (`CONTROLLERS`); there is no scheduler and no kubelet, so Pods stay Pending.
+``ControlPlane(controllers=False)`` leaves the controller manager out.
 
 Set ``GPAI_TEST_KUBECONFIG`` to a kubeconfig file to run against an existing cluster instead
 (see `start_test_cluster`).
@@ -30,18 +33,40 @@ from pathlib import Path
 from types import TracebackType
 from typing import Protocol, Self
 
+import yaml
 from kubernetes.client import ApiClient, Configuration
 from kubernetes.config import load_kube_config, new_client_from_config
 
-from gpai_operator.testing.pki import PkiFiles, write_kubeconfig, write_pki
+from gpai_operator.testing import audit
+from gpai_operator.testing.pki import CONTROLLER_MANAGER_USER, PkiFiles, write_kubeconfig, write_pki
 from gpai_operator.testing.processes import ManagedProcess, register, rss_bytes, tail, unregister
 
 ASSETS_ENV = "KUBEBUILDER_ASSETS"
 EXISTING_CLUSTER_ENV = "GPAI_TEST_KUBECONFIG"
-BINARIES = ("kube-apiserver", "etcd")
+BINARIES = ("kube-apiserver", "kube-controller-manager", "etcd")
 SCRIPT = Path("hack", "control-plane.sh")
 SERVICE_ACCOUNT_ISSUER = "https://kubernetes.default.svc.cluster.local"
 LOG_TAIL_LINES = 40
+# What kube-controller-manager runs: everything that turns a workload into its children, removes
+# them again, finalizes namespaces and keeps the bootstrap RBAC roles whole. Left out: what needs
+# nodes, volumes, Services with ready endpoints, or finished Pods to do anything (endpoints,
+# node lifecycle, persistent volumes, pod GC, ttl-after-finished, disruption budgets), certificate
+# signing, quotas and the kube-root-ca.crt publisher (a ConfigMap in every namespace that only a
+# kubelet would read). See docs/control-plane.md.
+CONTROLLERS = (
+    "serviceaccount-token-controller",
+    "serviceaccount-controller",
+    "deployment-controller",
+    "replicaset-controller",
+    "replicationcontroller-controller",
+    "statefulset-controller",
+    "daemonset-controller",
+    "job-controller",
+    "cronjob-controller",
+    "garbage-collector-controller",
+    "namespace-controller",
+    "clusterrole-aggregation-controller",
+)
 
 
 class ControlPlaneError(RuntimeError):
@@ -49,7 +74,7 @@ class ControlPlaneError(RuntimeError):
 
 
 class BinariesUnavailable(ControlPlaneError):
-    """Neither KUBEBUILDER_ASSETS nor hack/control-plane.sh provides kube-apiserver and etcd."""
+    """Neither KUBEBUILDER_ASSETS nor hack/control-plane.sh provides the binaries."""
 
 
 class Cluster(Protocol):
@@ -58,6 +83,7 @@ class Cluster(Protocol):
     kubeconfig: Path
     server: str
     runs_controllers: bool  # False: nobody finalizes namespaces or collects garbage
+    audit_log: Path | None  # the controllers' creations (gpai_operator.testing.audit), when readable
 
     def api_client(self) -> ApiClient: ...
 
@@ -75,7 +101,7 @@ def _has_binaries(folder: Path) -> bool:
 
 
 def find_binaries() -> Path:
-    """The folder holding kube-apiserver and etcd: KUBEBUILDER_ASSETS, else hack/control-plane.sh."""
+    """The folder holding the BINARIES: KUBEBUILDER_ASSETS, else hack/control-plane.sh."""
     assets = os.environ.get(ASSETS_ENV)
     if assets and _has_binaries(Path(assets)):
         return Path(assets)
@@ -112,9 +138,8 @@ def free_ports(count: int) -> list[int]:
 
 
 class ControlPlane:
-    """etcd and kube-apiserver in a temporary folder, reachable as an admin over loopback TLS."""
-
-    runs_controllers = False
+    """etcd, kube-apiserver and kube-controller-manager in a temporary folder, reachable as an admin
+    over loopback TLS."""
 
     def __init__(
         self,
@@ -122,17 +147,22 @@ class ControlPlane:
         workdir: Path | None = None,
         start_timeout: float = 60.0,
         extra_apiserver_args: tuple[str, ...] = (),
+        controllers: bool = True,
     ) -> None:
-        """`binaries` defaults to `find_binaries()`; a given `workdir` is kept after `stop()`."""
+        """`binaries` defaults to `find_binaries()`; a given `workdir` is kept after `stop()`.
+        `controllers=False` runs no kube-controller-manager (and so no ServiceAccount admission)."""
         self._binaries = binaries
         self._workdir = workdir
         self._owns_workdir = workdir is None
         self._start_timeout = start_timeout
         self._extra_apiserver_args = extra_apiserver_args
         self._processes: list[ManagedProcess] = []
+        self.runs_controllers = controllers
         self.kubeconfig = Path()
         self.server = ""
+        self.audit_log: Path | None = None
         self.startup_seconds = 0.0  # process start to ready
+        self.apiserver_ready_seconds = 0.0  # process start to kube-apiserver ready (etcd included)
 
     def __enter__(self) -> Self:
         return self.start()
@@ -180,6 +210,23 @@ class ControlPlane:
             )
         )
         self._wait_until("kube-apiserver is ready", lambda: self._apiserver_ready(pki, api_port), deadline)
+        self.apiserver_ready_seconds = time.monotonic() - started
+        if self.runs_controllers:
+            kubeconfig = write_kubeconfig(
+                self.workdir / "controller-manager.kubeconfig", self.server, pki, user=CONTROLLER_MANAGER_USER
+            )
+            self._processes.append(
+                ManagedProcess(
+                    "kube-controller-manager",
+                    self._controller_manager_args(binaries / "kube-controller-manager", pki, kubeconfig),
+                    self.workdir / "kube-controller-manager.log",
+                )
+            )
+            self._wait_until(
+                "kube-controller-manager runs its controllers",
+                lambda: self._controllers_running(pki, api_port),
+                deadline,
+            )
         self.startup_seconds = time.monotonic() - started
         self.kubeconfig = write_kubeconfig(self.workdir / "kubeconfig", self.server, pki)
 
@@ -199,6 +246,9 @@ class ControlPlane:
         ]
 
     def _apiserver_args(self, apiserver: Path, pki: PkiFiles, port: int, etcd_port: int) -> list[str | Path]:
+        self.audit_log = self.workdir / "audit.log"
+        policy = self.workdir / "audit-policy.yaml"
+        policy.write_text(yaml.safe_dump(audit.POLICY, sort_keys=False))
         return [
             apiserver,
             "--bind-address=127.0.0.1",
@@ -213,13 +263,46 @@ class ControlPlane:
             f"--service-account-key-file={pki.service_account_pub}",
             f"--service-account-signing-key-file={pki.service_account_key}",
             "--service-cluster-ip-range=10.0.0.0/24",
-            # No controller manager creates the `default` ServiceAccount that this plugin insists on.
-            "--disable-admission-plugins=ServiceAccount",
+            f"--audit-policy-file={policy}",
+            f"--audit-log-path={self.audit_log}",
+            "--audit-log-mode=blocking",  # each event written as its request completes, not batched
+            # The plugin makes Pods wait for their namespace's `default` ServiceAccount, which only
+            # the controller manager creates.
+            *(() if self.runs_controllers else ("--disable-admission-plugins=ServiceAccount",)),
             # The `kubernetes` Service cannot list a loopback address as its endpoint.
             "--endpoint-reconciler-type=none",
             "--allow-privileged=true",
             *self._extra_apiserver_args,
         ]
+
+    def _controller_manager_args(self, binary: Path, pki: PkiFiles, kubeconfig: Path) -> list[str | Path]:
+        return [
+            binary,
+            f"--kubeconfig={kubeconfig}",
+            # Each controller acts as system:serviceaccount:kube-system:<its name>, with a token the
+            # controller manager requests for it, as kubeadm clusters run it.
+            "--use-service-account-credentials=true",
+            f"--service-account-private-key-file={pki.service_account_key}",
+            f"--root-ca-file={pki.ca_cert}",
+            f"--controllers={','.join(CONTROLLERS)}",
+            "--leader-elect=false",
+            "--secure-port=0",  # no /healthz or /metrics server: nothing to collide with other runs
+            # Per client: the namespace controller lists and deletes every resource type per namespace.
+            "--kube-api-qps=200",
+            "--kube-api-burst=400",
+        ]
+
+    def _controllers_running(self, pki: PkiFiles, port: int) -> bool:
+        """The `default` namespace has its `default` ServiceAccount: the controller manager starts its
+        informers, and with them the service-account controller, only once every controller has
+        started."""
+        path = "/api/v1/namespaces/default/serviceaccounts/default"
+        return _get_status(f"127.0.0.1:{port}", path, self._admin_context(pki)) == 200
+
+    def _admin_context(self, pki: PkiFiles) -> ssl.SSLContext:
+        context = ssl.create_default_context(cafile=pki.ca_cert)
+        context.load_cert_chain(pki.admin_cert, pki.admin_key)
+        return context
 
     def _wait_until(self, what: str, done: Callable[[], bool], deadline: float) -> None:
         while not done():
@@ -232,8 +315,7 @@ class ControlPlane:
 
     def _apiserver_ready(self, pki: PkiFiles, port: int) -> bool:
         """/readyz answers 200 and the `default` namespace exists (the API server creates it)."""
-        context = ssl.create_default_context(cafile=pki.ca_cert)
-        context.load_cert_chain(pki.admin_cert, pki.admin_key)
+        context = self._admin_context(pki)
         ready = _get_status(f"127.0.0.1:{port}", "/readyz", context)
         if ready in (401, 403):
             raise self._failure(f"kube-apiserver refused the admin client certificate (HTTP {ready})")
@@ -248,7 +330,7 @@ class ControlPlane:
         return ControlPlaneError(f"the control plane did not start: {reason}\n{logs}")
 
     def stop(self) -> None:
-        """Stops kube-apiserver, then etcd, and removes the temporary folder; safe to call twice."""
+        """Stops the processes, newest first, and removes the temporary folder; safe to call twice."""
         unregister(self)
         while self._processes:
             self._processes.pop().stop()
@@ -292,6 +374,7 @@ class ExistingCluster:
     """A cluster somebody else runs, reached through a kubeconfig; `stop()` leaves it alone."""
 
     runs_controllers = True
+    audit_log = None
 
     def __init__(self, kubeconfig: Path) -> None:
         if not kubeconfig.is_file():

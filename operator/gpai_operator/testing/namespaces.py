@@ -1,7 +1,8 @@
 """Namespaces for one test each, and their removal even where no namespace controller runs.
 
 Deleting a namespace only marks it Terminating; the controller manager's namespace controller then
-deletes its contents and finalizes it. The test control plane runs no controller manager, so
+deletes its contents and finalizes it (5 s later at the earliest: it waits that long before it
+starts). Where no controller manager runs (`ControlPlane(controllers=False)`),
 `delete_namespace(purge=True)` does that work itself: otherwise every object a test created would
 stay in etcd and in the watches of the next test's operator.
 """

@@ -1,8 +1,9 @@
-"""Certificates, keys and the kubeconfig of a throwaway control plane.
+"""Certificates, keys and kubeconfigs of a throwaway control plane.
 
-One CA signs the API server's serving certificate and the admin's client certificate; the API
-server trusts client certificates from the same CA. The admin is in ``system:masters``, the group
-that RBAC always allows.
+One CA signs the API server's serving certificate and the client certificates; the API server
+trusts client certificates from the same CA. The admin is in ``system:masters``, the group that RBAC
+always allows; kube-controller-manager is ``system:kube-controller-manager``, the user the API
+server's bootstrap RBAC policy grants what the controller manager itself needs.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 ADMIN_USER = "gpai-admin"
 ADMIN_GROUP = "system:masters"
+CONTROLLER_MANAGER_USER = "system:kube-controller-manager"
 # Names the API server answers to: loopback, and the in-cluster service (first IP of the service range).
 SERVING_NAMES = (
     "127.0.0.1",
@@ -37,12 +39,24 @@ class PkiFiles:
     serving_key: Path
     admin_cert: Path
     admin_key: Path
+    controller_manager_cert: Path
+    controller_manager_key: Path
     service_account_key: Path  # signs service-account tokens
     service_account_pub: Path  # verifies them
 
+    def client(self, user: str) -> tuple[Path, Path]:
+        """The client certificate and key of `user`: ADMIN_USER or CONTROLLER_MANAGER_USER."""
+        pairs = {
+            ADMIN_USER: (self.admin_cert, self.admin_key),
+            CONTROLLER_MANAGER_USER: (self.controller_manager_cert, self.controller_manager_key),
+        }
+        if user not in pairs:
+            raise KeyError(f"no client certificate for user {user!r}; there are {sorted(pairs)}")
+        return pairs[user]
+
 
 def write_pki(folder: Path) -> PkiFiles:
-    """Creates a CA, the API server's serving pair, an admin client pair and a service-account key."""
+    """Creates a CA, the API server's serving pair, two client pairs and a service-account key."""
     folder.mkdir(parents=True, exist_ok=True)
     files = PkiFiles(
         ca_cert=folder / "ca.crt",
@@ -50,6 +64,8 @@ def write_pki(folder: Path) -> PkiFiles:
         serving_key=folder / "apiserver.key",
         admin_cert=folder / "admin.crt",
         admin_key=folder / "admin.key",
+        controller_manager_cert=folder / "controller-manager.crt",
+        controller_manager_key=folder / "controller-manager.key",
         service_account_key=folder / "service-account.key",
         service_account_pub=folder / "service-account.pub",
     )
@@ -58,10 +74,16 @@ def write_pki(folder: Path) -> PkiFiles:
     serving = ca.issue_cert(*SERVING_NAMES, common_name="kube-apiserver")
     serving.cert_chain_pems[0].write_to_path(str(files.serving_cert))
     serving.private_key_pem.write_to_path(str(files.serving_key))
-    # The name doubles as a SAN: Go rejects the empty critical SAN extension trustme writes without one.
-    admin = ca.issue_cert(ADMIN_USER, common_name=ADMIN_USER, organization_name=ADMIN_GROUP)
-    admin.cert_chain_pems[0].write_to_path(str(files.admin_cert))
-    admin.private_key_pem.write_to_path(str(files.admin_key))
+    _issue_client(ca, ADMIN_USER, ADMIN_GROUP, files.admin_cert, files.admin_key)
+    # Every authenticated user is in system:authenticated anyway; naming it keeps trustme's default
+    # organization out of the groups (kube-controller-manager has none of its own).
+    _issue_client(
+        ca,
+        CONTROLLER_MANAGER_USER,
+        "system:authenticated",
+        files.controller_manager_cert,
+        files.controller_manager_key,
+    )
     sa_key = ec.generate_private_key(ec.SECP256R1())
     files.service_account_key.write_bytes(
         sa_key.private_bytes(
@@ -75,13 +97,26 @@ def write_pki(folder: Path) -> PkiFiles:
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
     )
-    for key in (files.serving_key, files.admin_key, files.service_account_key):
+    for key in (files.serving_key, files.admin_key, files.controller_manager_key, files.service_account_key):
         key.chmod(0o600)
     return files
 
 
-def write_kubeconfig(path: Path, server: str, pki: PkiFiles, name: str = "gpai-test") -> Path:
-    """A self-contained kubeconfig (certificates inlined) for the admin identity."""
+def _issue_client(ca: trustme.CA, user: str, group: str, cert: Path, key: Path) -> None:
+    """A client certificate the API server reads as `user` (CN) in `group` (O)."""
+    # The name doubles as a SAN: Go rejects the empty critical SAN extension trustme writes without one.
+    # A SAN must be a DNS label, so `system:...` users get a stand-in.
+    san = user.replace(":", "-")
+    issued = ca.issue_cert(san, common_name=user, organization_name=group)
+    issued.cert_chain_pems[0].write_to_path(str(cert))
+    issued.private_key_pem.write_to_path(str(key))
+
+
+def write_kubeconfig(
+    path: Path, server: str, pki: PkiFiles, name: str = "gpai-test", user: str = ADMIN_USER
+) -> Path:
+    """A self-contained kubeconfig (certificates inlined) for `user`, the admin by default."""
+    cert, key = pki.client(user)
 
     def inline(file: Path) -> str:
         return base64.b64encode(file.read_bytes()).decode()
@@ -94,14 +129,11 @@ def write_kubeconfig(path: Path, server: str, pki: PkiFiles, name: str = "gpai-t
         ],
         "users": [
             {
-                "name": ADMIN_USER,
-                "user": {
-                    "client-certificate-data": inline(pki.admin_cert),
-                    "client-key-data": inline(pki.admin_key),
-                },
+                "name": user,
+                "user": {"client-certificate-data": inline(cert), "client-key-data": inline(key)},
             }
         ],
-        "contexts": [{"name": name, "context": {"cluster": name, "user": ADMIN_USER}}],
+        "contexts": [{"name": name, "context": {"cluster": name, "user": user}}],
         "current-context": name,
         "preferences": {},
     }

@@ -109,6 +109,23 @@ def ours(obj: Mapping[str, Any]) -> dict[str, str]:
     return {k: v for k, v in annotations(obj).items() if k.startswith("gpai.dev/")}
 
 
+# What a workload's controller writes as it pleases: its status, and with it these.
+CONTROLLER_WRITTEN_METADATA = ("resourceVersion", "managedFields")
+DEPLOYMENT_REVISION = "deployment.kubernetes.io/revision"  # the Deployment controller's annotation
+
+
+def operator_written(obj: Mapping[str, Any]) -> Any:
+    """What of `obj` nobody but the operator changes, to show it wrote nothing: a GPAIModel's
+    resourceVersion (no one else writes to one); a workload's metadata (its controller writes the
+    status, and so the resourceVersion, whenever it likes)."""
+    metadata = obj["metadata"]
+    if obj["kind"] == "GPAIModel":
+        return metadata["resourceVersion"]
+    kept = {k: v for k, v in metadata.items() if k not in CONTROLLER_WRITTEN_METADATA}
+    kept["annotations"] = {k: v for k, v in annotations(obj).items() if k != DEPLOYMENT_REVISION}
+    return kept
+
+
 def http_get(url: str) -> tuple[int, str]:
     try:
         with urllib.request.urlopen(url, timeout=5) as response:

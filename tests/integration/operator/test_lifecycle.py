@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import socket
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import yaml
 from gpai_operator.controller.annotations import COMPLIANCE
 from gpai_operator.controller.leadership import LeaseSettings
 from gpai_operator.testing.rest import request_json
+from tests.integration.children import wait_for_children
 from tests.integration.operator.conftest import health_url, metrics_url
 from tests.integration.operator.helpers import (
     Kube,
@@ -20,6 +22,7 @@ from tests.integration.operator.helpers import (
     conditions,
     http_get,
     metric,
+    operator_written,
     ours,
     stays,
     wait_for,
@@ -37,10 +40,6 @@ WORKLOAD_KINDS = (
     "Pod",
     "InferenceService",
 )
-
-
-def _version(kube: Kube, obj: dict) -> str:
-    return kube.get(obj)["metadata"]["resourceVersion"]
 
 
 def test_a_restart_writes_nothing_when_nothing_changed_and_converges_what_did(
@@ -62,13 +61,14 @@ def test_a_restart_writes_nothing_when_nothing_changed_and_converges_what_did(
     first.stop()
 
     # Restarted with nothing changed: it lists everything, finds it right, and writes nothing.
-    versions = {name: _version(kube, obj) for name, obj in (("model", model), ("chat", chat))}
+    versions = {name: operator_written(kube.get(obj)) for name, obj in (("model", model), ("chat", chat))}
     second = start_operator()
     wait_for(
         lambda: second.operator.reconciler.passes >= 1 and second.operator.reconciler.idle, "a first pass"
     )
     stays(
-        lambda: {n: _version(kube, o) for n, o in (("model", model), ("chat", chat))} == versions, "no writes"
+        lambda: {n: operator_written(kube.get(o)) for n, o in (("model", model), ("chat", chat))} == versions,
+        "no writes",
     )
     second.stop()
 
@@ -122,28 +122,66 @@ def test_every_workload_kind_is_annotated_and_only_its_metadata_changes(
     for obj in b.frontier(namespace=namespace):
         kube.create(obj)
     workloads = [b.workload(kind, kind.lower(), namespace=namespace) for kind in WORKLOAD_KINDS]
+    # Labels of their own: controllers adopt what their selectors match, as real ones do (the
+    # Deployment would adopt the ReplicaSet, the DaemonSet and the ReplicationController the Pod).
+    for obj in workloads:
+        if obj["kind"] in ("Pod", "ReplicaSet", "ReplicationController"):
+            own = obj["kind"].lower()
+            obj["metadata"]["labels"]["app"] = own
+            if obj["kind"] != "Pod":
+                obj["spec"] = copy.deepcopy(obj["spec"])
+                obj["spec"]["template"]["metadata"] = {"labels": {"app": own}}
+                obj["spec"]["selector"] = (
+                    {"app": own} if obj["kind"] == "ReplicationController" else {"matchLabels": {"app": own}}
+                )
     created = {obj["kind"]: kube.create(obj) for obj in workloads}
-    owner = created["ReplicaSet"]["metadata"]
-    controlled = b.workload(
+    # A Pod claiming a ConfigMap as its controller (one that exists: the garbage collector removes
+    # objects whose owner is gone) stands on its own: annotated and counted like any workload.
+    config_map = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "mine", "namespace": namespace},
+        "data": {"a": "b"},
+    }
+    cover = request_json(kube.api, "POST", f"/api/v1/namespaces/{namespace}/configmaps", body=config_map)
+    forged = b.workload(
         "Pod",
-        "replicaset-abcde",
+        "forged",
         namespace=namespace,
-        controller="ReplicaSet",
-        controller_name=owner["name"],
-        controller_uid=owner["uid"],
+        controller="ConfigMap",
+        controller_name="mine",
+        controller_uid=cover["metadata"]["uid"],
     )
-    kube.create(controlled)
-    forged = b.workload("Pod", "forged", namespace=namespace, controller="ConfigMap", controller_name="mine")
+    forged["metadata"]["labels"]["app"] = "forged"
     kube.create(forged)
+    # The controllers' children: the Pods of the ReplicaSets, the StatefulSet and the Job. (The
+    # Deployment's ReplicaSet carries the annotations the Deployment controller copies from it.)
+    replicasets = f"/apis/apps/v1/namespaces/{namespace}/replicasets"
+    pods = f"/api/v1/namespaces/{namespace}/pods"
+    replicaset = wait_for_children(
+        lambda: request_json(kube.api, "GET", replicasets), created["Deployment"], "the ReplicaSet"
+    )[0]
+    owners = {
+        "Deployment's ReplicaSet": replicaset,
+        "ReplicaSet": created["ReplicaSet"],
+        "StatefulSet": created["StatefulSet"],
+        "Job": created["Job"],
+    }
+    children = [
+        f"{pods}/{pod['metadata']['name']}"
+        for kind, owner in owners.items()
+        for pod in wait_for_children(lambda: request_json(kube.api, "GET", pods), owner, f"the {kind}'s Pod")
+    ]
     for obj in [*workloads, forged]:
         wait_for(
             lambda obj=obj: ours(kube.get(obj)).get(COMPLIANCE) == "Compliant",
             f"{obj['kind']} {obj['metadata']['name']} annotated",
         )
     model = b.model(namespace=namespace)
-    counted = len(WORKLOAD_KINDS) + 1  # the forged one stands on its own; the other is its ReplicaSet's
+    counted = len(WORKLOAD_KINDS) + 1  # the forged one stands on its own; the children are their owners'
     wait_for(lambda: kube.get(model)["status"]["workloads"] == counted, "every workload counted")
-    assert ours(kube.get(controlled)) == {}  # gated through its ReplicaSet, which carries the verdict
+    for child in children:  # gated through their controllers, never annotated
+        assert ours(request_json(kube.api, "GET", child)) == {}, child
     for obj in workloads:
         now = kube.get(obj)
         assert now["spec"] == created[obj["kind"]]["spec"], obj["kind"]

@@ -12,6 +12,7 @@ import datetime as dt
 from gpai_operator.controller.annotations import COMPLIANCE, EVALUATED, UNMET
 from tests.integration.operator.conftest import metrics_url
 from tests.integration.operator.helpers import (
+    DEPLOYMENT_REVISION,
     Kube,
     annotations,
     compliant,
@@ -19,6 +20,7 @@ from tests.integration.operator.helpers import (
     http_get,
     metric,
     obligations,
+    operator_written,
     ours,
     stays,
     wait_for,
@@ -72,12 +74,17 @@ def test_a_model_goes_from_no_evidence_to_compliant_and_back_by_the_clock(operat
 
     # The Deployment is annotated Compliant, and nothing but those annotations changed.
     annotated = wait_for(
-        lambda: ours(o := kube.get(deployment)).get(COMPLIANCE) == "Compliant" and o,
-        "the Compliant annotation",
+        lambda: (
+            ours(o := kube.get(deployment)).get(COMPLIANCE) == "Compliant"
+            and DEPLOYMENT_REVISION in annotations(o)
+            and o
+        ),
+        "the Compliant annotation (and the Deployment controller's revision)",
     )
     assert ours(annotated) == {COMPLIANCE: "Compliant", UNMET: "", EVALUATED: "2026-11-28T12:30:00Z"}
     assert annotated["spec"] == created["spec"]  # the pod template too: no rollout
-    assert set(annotations(annotated)) == set(annotations(created)) | {COMPLIANCE, UNMET, EVALUATED}
+    # Besides the operator's three, only the Deployment controller's revision, still the first: no rollout.
+    assert annotations(annotated) == {**annotations(created), **ours(annotated), DEPLOYMENT_REVISION: "1"}
     # apps/v1 counts any annotation change of a Deployment as a new generation; nothing else moved
     assert _metadata_besides_annotations(annotated) == _metadata_besides_annotations(created)
     assert not annotated["metadata"].get("finalizers")
@@ -140,18 +147,9 @@ def test_once_converged_nothing_is_written(operator, kube: Kube, namespace):
     wait_for(lambda: ours(kube.get(deployment)).get(COMPLIANCE) == "Compliant", "the Compliant mark")
     model = b.model(namespace=namespace)
     wait_for(lambda: kube.get(model)["status"]["workloads"] == 1, "the workload counted")
-    versions = (
-        kube.get(model)["metadata"]["resourceVersion"],
-        kube.get(deployment)["metadata"]["resourceVersion"],
-    )
+    versions = (operator_written(kube.get(model)), operator_written(kube.get(deployment)))
     stays(
-        lambda: (
-            (
-                kube.get(model)["metadata"]["resourceVersion"],
-                kube.get(deployment)["metadata"]["resourceVersion"],
-            )
-            == versions
-        ),
+        lambda: (operator_written(kube.get(model)), operator_written(kube.get(deployment))) == versions,
         "no write after convergence",
     )
 

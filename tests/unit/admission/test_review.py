@@ -504,19 +504,31 @@ def test_adding_a_forged_controller_alone_is_judged() -> None:
 
 
 def test_removing_the_controller_reference_is_never_blocked() -> None:
-    """What the garbage collector does when its owner is deleted with --cascade=orphan."""
+    """Orphaning: the object keeps running what it ran; its owner's gate was passed long ago."""
     old = workload("Pod", ownerReferences=[CONTROLLER_REF])
     new = workload("Pod")
 
-    response = response_of(
-        admission_review(
-            "UPDATE", new, old, username="system:serviceaccount:kube-system:generic-garbage-collector"
-        ),
-        deny_everywhere(),
-    )
+    response = response_of(admission_review("UPDATE", new, old), deny_everywhere())
 
     assert response["allowed"] is True
     assert response["warnings"][0].endswith("are never blocked")
+
+
+@pytest.mark.parametrize(
+    "controller",
+    ["system:serviceaccount:kube-system:generic-garbage-collector", REPLICASET_CONTROLLER],
+)
+def test_controllers_get_no_advice(controller: str) -> None:
+    """A warning is for a person: the garbage collector orphaning or deleting is just allowed."""
+    old = workload("Pod", ownerReferences=[CONTROLLER_REF])
+
+    orphaned = response_of(
+        admission_review("UPDATE", workload("Pod"), old, username=controller), deny_everywhere()
+    )
+    deleted = response_of(admission_review("DELETE", None, old, username=controller), deny_everywhere())
+
+    assert orphaned == {"uid": orphaned["uid"], "allowed": True}
+    assert deleted == {"uid": deleted["uid"], "allowed": True}
 
 
 def test_ephemeral_containers_are_judged_against_the_pods_model() -> None:

@@ -168,20 +168,22 @@ def test_a_controller_reference_that_resolves_to_nothing_is_annotated_like_any_w
     assert cluster.get("GPAIModel", NS, MODEL)["status"]["workloads"] == 2
 
 
-def test_a_child_seen_before_its_controller_loses_its_annotations_when_the_controller_appears():
+def test_a_child_seen_before_its_controller_is_left_to_it_once_the_controller_appears():
     cluster = started(*b.frontier())
-    add(
-        cluster,
-        b.workload(
-            "Pod", "chat-5d8-a", controller="ReplicaSet", controller_name="chat-5d8", controller_uid="rs-1"
-        ),
+    child = b.workload(
+        "Pod", "chat-5d8-a", controller="ReplicaSet", controller_name="chat-5d8", controller_uid="rs-1"
     )
+    add(cluster, child)
     assert annotations(cluster, "Pod", "chat-5d8-a")[COMPLIANCE] == "Compliant"
+    assert cluster.get("GPAIModel", NS, MODEL)["status"]["workloads"] == 1
     owner = b.workload("ReplicaSet", "chat-5d8")
     owner["metadata"]["uid"] = "rs-1"
     add(cluster, owner)
-    assert annotations(cluster, "Pod", "chat-5d8-a") == {}
-    assert cluster.get("GPAIModel", NS, MODEL)["status"]["workloads"] == 1
+    writes = len(cluster.writes)
+    cluster.update("Pod", NS, "chat-5d8-a", {"metadata": {"annotations": {COMPLIANCE: "NonCompliant"}}})
+    asyncio.run(cluster.settle())
+    assert not [w for w in cluster.writes[writes:] if w[1] == ("Pod", NS, "chat-5d8-a")]  # left alone
+    assert cluster.get("GPAIModel", NS, MODEL)["status"]["workloads"] == 1  # the ReplicaSet, not both
     cluster.delete("ReplicaSet", NS, "chat-5d8")  # orphaned: it stands on its own again
     asyncio.run(cluster.settle())
     assert annotations(cluster, "Pod", "chat-5d8-a")[COMPLIANCE] == "Compliant"
