@@ -47,6 +47,7 @@ from gpai_operator.testing.controlplane import Cluster, free_ports
 from gpai_operator.testing.namespaces import create_namespace, delete_namespace
 from gpai_operator.testing.rest import request_json
 from tests.chart.harness import CHART, CONTRACT_METRICS, NEEDED, OPTIONS, Helm, Manifest, find_tool, granted
+from tests.integration.admission.kube import call
 from tests.integration.children import run_missed_schedule, wait_for_children
 from tests.integration.operator.helpers import wait_for
 
@@ -306,6 +307,78 @@ def test_service_account_may_hold_the_lease_in_its_own_namespace_only(
     for verb in ("get", "create", "update"):
         assert allowed(api_client, release, verb, "coordination.k8s.io", "leases", release.namespace)
         assert not allowed(api_client, release, verb, "coordination.k8s.io", "leases", "kube-system")
+
+
+# --- people: who may write what (SPEC section 4a) -----------------------------------------------------
+
+
+def _as(api_client: ApiClient, user: str, method: str, path: str, body: Any = None) -> int:
+    kind = "application/merge-patch+json" if method == "PATCH" else "application/json"
+    return call(api_client, method, path, body, impersonate=user, content_type=kind).status
+
+
+def _bound(api_client: ApiClient, namespace: str, user: str, role: str) -> None:
+    binding = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": {"name": f"{user}-{role}", "namespace": namespace},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}],
+    }
+    request_json(
+        api_client,
+        "POST",
+        f"/apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/rolebindings",
+        body=binding,
+    )
+
+
+def test_an_edit_user_deploys_but_cannot_vouch_for_a_model_and_an_admin_can(
+    api_client: ApiClient, release: Release
+) -> None:
+    """The chart's roles joined to the built-in edit and admin roles by the real aggregation controller.
+
+    In the release's own namespace, which the webhook never sees, so only RBAC answers.
+    """
+    ns = release.namespace
+
+    def aggregated(role: str) -> bool:
+        rules = read(api_client, f"/apis/rbac.authorization.k8s.io/v1/clusterroles/{role}").get("rules") or []
+        return any("gpai.dev" in (r.get("apiGroups") or []) for r in rules)
+
+    wait_for(
+        lambda: aggregated("edit") and aggregated("admin") and aggregated("view"), "the roles to aggregate"
+    )
+    _bound(api_client, ns, "dev", "edit")
+    _bound(api_client, ns, "lead", "admin")
+    models = f"/apis/gpai.dev/v1alpha1/namespaces/{ns}/gpaimodels"
+    docs = f"/apis/gpai.dev/v1alpha1/namespaces/{ns}/modeldocumentations"
+    policies = "/apis/gpai.dev/v1alpha1/compliancepolicies"
+    doc = {
+        "apiVersion": "gpai.dev/v1alpha1",
+        "kind": "ModelDocumentation",
+        "metadata": {"name": "acme-docs", "namespace": ns},
+        "spec": {"modelRef": {"name": "acme"}, "modelVersion": "3.1", "lastUpdated": "2026-10-01"},
+    }
+    policy = {
+        "apiVersion": "gpai.dev/v1alpha1",
+        "kind": "CompliancePolicy",
+        "metadata": {"name": f"rbac-{ns}"},
+        "spec": {"validationActions": ["Audit"]},
+    }
+    deployments = f"/apis/apps/v1/namespaces/{ns}/deployments"
+
+    assert _as(api_client, "dev", "POST", deployments, deployment("rbac-dev", model="acme")) == 201
+    assert _as(api_client, "dev", "GET", models) == 200  # reading the verdicts is for everyone
+    assert _as(api_client, "dev", "POST", models, acme_model(ns)) == 403
+    assert _as(api_client, "dev", "POST", docs, doc) == 403
+    assert _as(api_client, "dev", "POST", policies, policy) == 403
+
+    assert _as(api_client, "lead", "POST", models, acme_model(ns)) == 201
+    assert _as(api_client, "lead", "POST", docs, doc) == 201
+    status = {"status": {"conditions": [{"type": "Compliant", "status": "True"}]}}
+    assert _as(api_client, "lead", "PATCH", f"{models}/acme/status", status) == 403  # the operator's
+    assert _as(api_client, "lead", "POST", policies, policy) == 403  # cluster admins only
 
 
 def test_service_account_may_do_everything_the_operator_does(api_client: ApiClient, release: Release) -> None:
