@@ -10,8 +10,9 @@ memory. Each document is held to these limits and refused, as an input error, wh
 - `MAX_VALUES`, counted as libyaml counts parse events: one per scalar, two per list or mapping
   (its start and end), one per key; an alias counts as all it repeats. For a document large enough
   to come near the limit, libyaml counts the events in C before anything is composed into Python
-  objects (`check_yaml`); the loader's builder counts what aliases expand while it builds.
-  JSON is counted from its text before it is decoded (`check_json`).
+  objects (`check_yaml`); what aliases would expand is measured on the composed nodes before
+  anything is built (`check_expanded`). JSON is counted from its text before it is decoded
+  (`check_json`).
 - `MAX_DEPTH`: lists and mappings inside each other; the builder counts while it builds, JSON is
   measured once decoded (`check_json_depth`), its decoder having refused anything far deeper.
 

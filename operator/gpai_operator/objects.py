@@ -65,6 +65,16 @@ def _metadata(obj: Mapping[str, Any]) -> Mapping[str, Any]:
     return metadata if isinstance(metadata, Mapping) else {}
 
 
+def _labels(obj: Mapping[str, Any], kind: str, name: str) -> dict[str, str]:
+    """metadata.labels, a map of strings as the API server requires (a manifest may hold anything)."""
+    labels = _metadata(obj).get("labels") or {}
+    if not isinstance(labels, Mapping) or not all(
+        isinstance(key, str) and isinstance(value, str) for key, value in labels.items()
+    ):
+        raise InvalidObject(kind, "", name, [FieldError("metadata.labels", "must be a map of strings")])
+    return dict(labels)
+
+
 def identity(obj: Mapping[str, Any], default_namespace: str = "default") -> tuple[str, str, str, str]:
     """(apiVersion, kind, namespace, name) of any object; namespace defaulted for namespaced kinds."""
     api_version = str(obj.get("apiVersion") or "")
@@ -87,7 +97,8 @@ def workload_from(obj: Mapping[str, Any], default_namespace: str = "default") ->
     api_version, kind, namespace, name = identity(obj, default_namespace)
     metadata = _metadata(obj)
     labels = metadata.get("labels") or {}
-    owners = metadata.get("ownerReferences") or []
+    owners = metadata.get("ownerReferences")
+    owners = owners if isinstance(owners, list) else []  # the API server sends a list; a manifest may not
     model = labels.get(MODEL_LABEL) if isinstance(labels, Mapping) else None
     return Workload(
         api_version=api_version,
@@ -133,9 +144,15 @@ def resource_from(obj: Mapping[str, Any], default_namespace: str = "default") ->
         namespace=namespace,
         name=name,
         spec=parsed,
-        generation=int(metadata.get("generation") or 0),
+        generation=_generation(metadata),
         uid=str(metadata.get("uid") or ""),
     )
+
+
+def _generation(metadata: Mapping[str, Any]) -> int:
+    """metadata.generation; the API server sets it, so a manifest's own value (of any type) is ignored."""
+    generation = metadata.get("generation")
+    return generation if isinstance(generation, int) and not isinstance(generation, bool) else 0
 
 
 def apply(state: ClusterState, obj: Mapping[str, Any], default_namespace: str = "default") -> set[ModelKey]:
@@ -145,7 +162,7 @@ def apply(state: ClusterState, obj: Mapping[str, Any], default_namespace: str = 
         return _PUT[kind.kind](state, resource)
     if obj.get("kind") == "Namespace" and obj.get("apiVersion") == "v1":
         _, _, _, name = identity(obj)
-        labels = dict(_metadata(obj).get("labels") or {})
+        labels = _labels(obj, "Namespace", name)
         labels.setdefault("kubernetes.io/metadata.name", name)
         return state.put_namespace(name, labels)
     if is_workload(obj):

@@ -252,7 +252,7 @@ def _outcome_of(raw: Mapping[str, Any], decision: AdmissionDecision) -> Outcome:
     name = kind.get("kind") if isinstance(kind, Mapping) else None
     operation = raw.get("operation")
     return Outcome(
-        name if name in WORKLOAD_KIND_NAMES else "Other",
+        name if isinstance(name, str) and name in WORKLOAD_KIND_NAMES else "Other",
         operation if operation in ("CREATE", "UPDATE", "DELETE", "CONNECT") else "Other",
         decision,
     )
