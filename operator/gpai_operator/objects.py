@@ -65,13 +65,14 @@ def _metadata(obj: Mapping[str, Any]) -> Mapping[str, Any]:
     return metadata if isinstance(metadata, Mapping) else {}
 
 
-def _labels(obj: Mapping[str, Any], kind: str, name: str) -> dict[str, str]:
-    """metadata.labels, a map of strings as the API server requires (a manifest may hold anything)."""
+def _namespace_labels(obj: Mapping[str, Any], name: str) -> dict[str, str]:
+    """A Namespace's labels, a map of strings as the API server requires (a manifest may hold anything)."""
     labels = _metadata(obj).get("labels") or {}
     if not isinstance(labels, Mapping) or not all(
         isinstance(key, str) and isinstance(value, str) for key, value in labels.items()
     ):
-        raise InvalidObject(kind, "", name, [FieldError("metadata.labels", "must be a map of strings")])
+        error = FieldError("metadata.labels", "must be a map of strings")
+        raise InvalidObject("Namespace", "", name, [error])
     return dict(labels)
 
 
@@ -162,7 +163,7 @@ def apply(state: ClusterState, obj: Mapping[str, Any], default_namespace: str = 
         return _PUT[kind.kind](state, resource)
     if obj.get("kind") == "Namespace" and obj.get("apiVersion") == "v1":
         _, _, _, name = identity(obj)
-        labels = _labels(obj, "Namespace", name)
+        labels = _namespace_labels(obj, name)
         labels.setdefault("kubernetes.io/metadata.name", name)
         return state.put_namespace(name, labels)
     if is_workload(obj):

@@ -273,3 +273,21 @@ def test_huge_integers_are_input_errors_not_crashes() -> None:
 
     assert yaml_error.message == "data.d: invalid YAML at line 5: an integer of more than 4300 digits"
     assert json_error.message == "invalid JSON: an integer of more than 4300 digits"
+
+
+def test_fields_of_the_wrong_type_are_input_errors_naming_the_field(gpai, write) -> None:
+    path = write(
+        "types.yaml",
+        documents(
+            "apiVersion: v1\nkind: Namespace\nmetadata: {name: ml, labels: [team]}\n",
+            model().replace("metadata:\n", "metadata:\n  generation: many\n", 1),
+            deployment().replace("metadata:\n", "metadata:\n  ownerReferences: 7\n", 1),
+        ),
+    )
+
+    run = gpai("check", str(path), "-o", "json")
+
+    assert run.code == 2
+    assert run.error_lines == [f"{path}#1: error: Namespace ml: metadata.labels: must be a map of strings"]
+    assert [m["name"] for m in run.json["models"]] == ["acme"]  # generation is the API server's
+    assert [w["name"] for w in run.json["workloads"]] == ["chat"]  # no owner: judged
