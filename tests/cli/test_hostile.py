@@ -234,7 +234,8 @@ def test_documents_over_the_size_limits_are_refused_and_the_next_document_is_rea
 
 
 def test_a_syntax_error_in_a_document_counted_before_it_is_read_is_reported_as_usual() -> None:
-    broken = b"apiVersion: v1\nkind: List\nitems: [" + b"1, " * (MAX_VALUES // 2) + b"\n"
+    # large enough to be counted first (over 500,000 bytes), in few values so that it parses quickly
+    broken = b"apiVersion: v1\nkind: List\nitems: [" + b"a-long-value, " * 40_000 + b"\n"
 
     first, second = loader.parse_yaml(broken + b"---\nx: 1\n", "f")
 
