@@ -20,6 +20,9 @@ constructor, so that:
   bytes) are only checked for syntax by libyaml, in C. Whatever that shortcut cannot prove safe
   (directives, `...`, anchors crossing entries, flow or quoted keys at the top level) goes through
   the full parse, so the data read is the same. Without `lean`, every object is read whole.
+
+Every document is held to the limits of `input_limits` (bytes, values with aliases expanded,
+nesting) before and while it is read; one over a limit is an input error, and the next is read.
 """
 
 from __future__ import annotations
@@ -35,6 +38,9 @@ from typing import IO, Any, NamedTuple
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from gpai_operator import input_limits as limits
+from gpai_operator.input_limits import OverLimit
 
 try:  # libyaml is part of every PyYAML wheel; the pure-Python parser is the slow fallback.
     from yaml import CSafeLoader as _BaseLoader
@@ -165,6 +171,7 @@ class _Builder:
     def __init__(self, loader: _ManifestLoader) -> None:
         self._loader = loader
         self.duplicates: list[tuple[MappingNode, Node]] = []  # (mapping, key node) of each duplicate
+        self._depth = 0  # lists and mappings being built, one inside the other
 
     @staticmethod
     def for_text(loader: _ManifestLoader, text: bytes) -> _Builder:
@@ -187,11 +194,17 @@ class _Builder:
         kind = node.__class__
         if kind is ScalarNode:
             return node.value if node.tag == _STR else self._scalar(node)  # type: ignore[arg-type]
+        self._depth += 1
+        if self._depth > limits.MAX_DEPTH:
+            raise limits.too_deep(node.start_mark.line)
         if kind is SequenceNode:
             self._check_tag(node, _SEQ)
-            return [self.build(item) for item in node.value]
-        self._check_tag(node, _MAP)
-        return self._mapping(node)  # type: ignore[arg-type]
+            built: Any = [self.build(item) for item in node.value]
+        else:
+            self._check_tag(node, _MAP)
+            built = self._mapping(node)  # type: ignore[arg-type]
+        self._depth -= 1  # not restored when an exception ends the build: the builder is dropped then
+        return built
 
     def _mapping(self, node: MappingNode) -> dict[Any, Any]:
         """A mapping's data in one pass; merge keys (`<<`) fill in what is not set explicitly."""
@@ -210,7 +223,7 @@ class _Builder:
             else:
                 key = self._scalar(key_node)
             if key in result:
-                self.duplicates.append((node, key_node))
+                self._duplicate(node, key_node)
             result[key] = build(value_node)
         for value_node in merged:
             for key, value in self._merged(value_node).items():
@@ -230,7 +243,7 @@ class _Builder:
                 continue
             key = self._scalar(key_node)
             if key in pairs:
-                self.duplicates.append((node, key_node))
+                self._duplicate(node, key_node)
             pairs[key] = value_node
         for value_node in merged:
             for key, value in self._merged(value_node).items():
@@ -256,7 +269,10 @@ class _Builder:
         if tag == _NULL:
             return None
         if tag == _INT:
-            return self._loader.construct_yaml_int(node)
+            try:
+                return self._loader.construct_yaml_int(node)
+            except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits)
+                raise YamlContentError(node, limits.too_many_digits()) from None
         if tag == _FLOAT:
             return self._loader.construct_yaml_float(node)
         if tag == _TIMESTAMP:
@@ -268,6 +284,9 @@ class _Builder:
             return value
         raise YamlContentError(node, f"unsupported tag {tag}")
 
+    def _duplicate(self, mapping: MappingNode, key: Node) -> None:
+        self.duplicates.append((mapping, key))
+
     @staticmethod
     def _check_tag(node: Node, expected: str) -> None:
         if node.tag != expected:
@@ -275,9 +294,19 @@ class _Builder:
 
 
 class _AliasBuilder(_Builder):
+    """A builder for text with aliases: a node may be reached many times, each time built anew (as
+    Kubernetes does). What that would build is measured first (`input_limits.check_expanded`: an
+    alias bomb is refused before anything is built), and a node reached from inside itself is a
+    recursive alias."""
+
     def __init__(self, loader: _ManifestLoader) -> None:
         super().__init__(loader)
         self._building: set[int] = set()  # ids of collection nodes being built: an alias to one is a cycle
+        self._duplicates_seen: set[tuple[int, int]] = set()
+
+    def document(self, node: Node, identity_only: bool = False) -> Any:
+        limits.check_expanded(node)
+        return super().document(node, identity_only)
 
     def build(self, node: Node) -> Any:
         if node.__class__ is ScalarNode:
@@ -290,22 +319,55 @@ class _AliasBuilder(_Builder):
         finally:
             self._building.discard(id(node))
 
+    def _duplicate(self, mapping: MappingNode, key: Node) -> None:
+        """Reported once, however many aliases repeat its mapping."""
+        if (id(mapping), id(key)) not in self._duplicates_seen:
+            self._duplicates_seen.add((id(mapping), id(key)))
+            super()._duplicate(mapping, key)
 
-def _path_to(root: Node, target: Node, path: str = "") -> str | None:
-    """The field path of `target` under `root` (for messages about a node: rare, so a search)."""
-    if root is target:
-        return path
-    if isinstance(root, MappingNode):
-        for key, value in root.value:
-            found = _path_to(value, target, f"{path}.{key.value}" if path else str(key.value))
-            if found is not None:
-                return found
-    elif isinstance(root, SequenceNode):
-        for index, item in enumerate(root.value):
-            found = _path_to(item, target, f"{path}[{index}]")
-            if found is not None:
-                return found
-    return None
+
+def _paths_to(root: Node, targets: Sequence[Node]) -> dict[int, str]:
+    """The field path under `root` of each target, by the target's id (for messages: rare, so a search).
+
+    Each node is searched once, however many aliases reach it, and a path is spelt only when found:
+    the search takes time linear in the document's text, whatever its aliases or keys.
+    """
+    wanted = {id(target) for target in targets}
+    found: dict[int, str] = {}
+    if not wanted:
+        return found
+    seen: set[int] = set()
+    steps: list[tuple[int, Any]] = []  # of each node searched: (its parent's step, its key or index)
+    stack: list[tuple[Node, int, Any]] = [(root, -1, None)]
+    while stack and len(found) < len(wanted):
+        node, parent, part = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        steps.append((parent, part))
+        if id(node) in wanted:
+            found[id(node)] = _spelt(steps, len(steps) - 1)
+        here = len(steps) - 1
+        if isinstance(node, MappingNode):
+            stack.extend((value, here, _key_text(key)) for key, value in reversed(node.value))
+        elif isinstance(node, SequenceNode):
+            stack.extend((item, here, index) for index, item in reversed(list(enumerate(node.value))))
+    return found
+
+
+def _key_text(key: Node) -> Any:
+    return key.value if isinstance(key, ScalarNode) else "?"
+
+
+def _spelt(steps: list[tuple[int, Any]], step: int) -> str:
+    parts: list[Any] = []
+    while step > 0:
+        step, part = steps[step]
+        parts.append(part)
+    path = ""
+    for part in reversed(parts):
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
 
 
 def _yaml_error_message(error: yaml.YAMLError, line_offset: int) -> str:
@@ -343,7 +405,12 @@ def parse_yaml(data: bytes, name: str, lean: bool = False) -> Iterator[Document 
         or b"\0" in data[:4]
         or (_may_need_stream(data) and _NEEDS_STREAM.search(data))
     ):
-        # Directives, `...` or UTF-16: documents cannot be cut out by text; parse the stream.
+        # Directives, `...` or UTF-16: documents cannot be cut out by text; parse the stream, held
+        # as a whole to the limits of one document.
+        refused = _over_limits(data, f"{name}#1", 0)
+        if refused is not None:
+            yield refused
+            return
         yield from _parse_stream(data, name, lean=lean)
         return
     index = 0
@@ -375,6 +442,10 @@ def _parse_document(
     chunk: bytes, name: str, index: int, line_offset: int, lean: bool
 ) -> Iterator[Document | InputError]:
     """One document; lean, its identity entries only when the document allows the shortcut."""
+    refused = _over_limits(chunk, f"{name}#{index}", line_offset)
+    if refused is not None:
+        yield refused
+        return
     head = _identity_text(chunk) if lean else None
     if head is not None:
         shortcut = _parse_identity(head, chunk)
@@ -382,6 +453,18 @@ def _parse_document(
             yield Document(f"{name}#{index}", shortcut, _content_line(chunk, line_offset))
             return
     yield from _parse_stream(chunk, name, index, line_offset, lean)
+
+
+def _over_limits(data: bytes, source: str, line_offset: int) -> InputError | None:
+    """The input error of a document over a limit of `input_limits` (bytes, values), before it is
+    composed; a syntax error found while counting is reported here, as the full parse would."""
+    try:
+        limits.check_yaml(data)
+    except OverLimit as error:
+        return InputError(source, error.text(line_offset))
+    except yaml.YAMLError as error:
+        return _syntax_error(source, error, data, line_offset)
+    return None
 
 
 def _identity_text(chunk: bytes) -> tuple[bytes, bytes] | None:
@@ -447,7 +530,7 @@ def _parse_identity(texts: tuple[bytes, bytes], chunk: bytes) -> dict[str, Any] 
         if rest:
             _CParser(rest).raw_parse()  # the rest must be valid YAML too; nothing of it is built
         return document  # type: ignore[no-any-return]
-    except (yaml.YAMLError, YamlContentError):
+    except (yaml.YAMLError, YamlContentError, OverLimit):
         return None  # the full parse reports it, with the right line
     finally:
         loader.dispose()
@@ -468,10 +551,7 @@ def _parse_stream(
                     return
                 node = loader.get_node()
             except yaml.YAMLError as error:
-                message = _yaml_error_message(error, line_offset)
-                if _documents_after(data, error):
-                    message += " (the documents after it in this file were not read)"
-                yield InputError(source, message)
+                yield _syntax_error(source, error, data, line_offset)
                 return
             if node is None or (node.__class__ is ScalarNode and node.tag == _NULL and not node.value):
                 continue  # an empty document (a trailing `---`, only comments): nothing to check
@@ -479,14 +559,18 @@ def _parse_stream(
             try:
                 document = builder.document(node, identity_only=lean)
             except YamlContentError as error:
-                where = _path_to(node, error.node)
+                where = _paths_to(node, [error.node]).get(id(error.node))
                 line = error.node.start_mark.line + 1 + line_offset
                 yield InputError(
                     source, f"{where + ': ' if where else ''}invalid YAML at line {line}: {error}"
                 )
                 continue
+            except OverLimit as error:
+                yield InputError(source, error.text(line_offset))
+                continue
+            paths = _paths_to(node, [mapping for mapping, _ in builder.duplicates])
             for mapping, key in builder.duplicates:
-                where = _path_to(node, mapping)
+                where = paths.get(id(mapping))
                 field = f"{where}.{key.value}" if where else str(key.value)
                 line = key.start_mark.line + 1 + line_offset
                 yield InputError(source, f"{field}: duplicate key (line {line})")
@@ -511,6 +595,13 @@ def _item_lines(node: Node, document: Any, line_offset: int) -> tuple[int, ...]:
     return ()
 
 
+def _syntax_error(source: str, error: yaml.YAMLError, data: bytes, line_offset: int) -> InputError:
+    message = _yaml_error_message(error, line_offset)
+    if _documents_after(data, error):
+        message += " (the documents after it in this file were not read)"
+    return InputError(source, message)
+
+
 def _documents_after(data: bytes, error: yaml.YAMLError) -> bool:
     """Whether a document marker follows a syntax error (those documents are lost)."""
     mark = getattr(error, "problem_mark", None)
@@ -521,15 +612,22 @@ def _documents_after(data: bytes, error: yaml.YAMLError) -> bool:
 
 # ---- JSON ------------------------------------------------------------------------------------
 def parse_json(data: bytes, name: str) -> Iterator[Document | InputError]:
+    """The one document of a JSON file, held to the limits of `input_limits`, or its input error."""
     source = f"{name}#1"
     try:
+        limits.check_json(data)
         document = json.loads(data)
+        limits.check_json_depth(document, data)
+    except OverLimit as error:
+        yield InputError(source, error.text())
     except json.JSONDecodeError as error:
         yield InputError(source, f"invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}")
     except UnicodeDecodeError as error:
         yield InputError(source, f"not UTF-8 text: {error.reason}")
-    except RecursionError:
-        yield InputError(source, "invalid JSON: nested too deeply")
+    except RecursionError:  # the decoder's own limit, far deeper than MAX_DEPTH
+        yield InputError(source, limits.too_deep().text())
+    except ValueError:  # a number of more digits than Python converts (sys.get_int_max_str_digits)
+        yield InputError(source, f"invalid JSON: {limits.too_many_digits()}")
     else:
         yield Document(source, document, 1 + data[: len(data) - len(data.lstrip())].count(b"\n"))
 

@@ -61,6 +61,17 @@ def _metadata(obj: Mapping[str, Any]) -> Mapping[str, Any]:
     return metadata if isinstance(metadata, Mapping) else {}
 
 
+def _namespace_labels(obj: Mapping[str, Any], name: str) -> dict[str, str]:
+    """A Namespace's labels, a map of strings as the API server requires (a manifest may hold anything)."""
+    labels = _metadata(obj).get("labels") or {}
+    if not isinstance(labels, Mapping) or not all(
+        isinstance(key, str) and isinstance(value, str) for key, value in labels.items()
+    ):
+        error = FieldError("metadata.labels", "must be a map of strings")
+        raise InvalidObject("Namespace", "", name, [error])
+    return dict(labels)
+
+
 def identity(obj: Mapping[str, Any], default_namespace: str = "default") -> tuple[str, str, str, str]:
     """(apiVersion, kind, namespace, name) of any object; namespace defaulted for namespaced kinds."""
     api_version = str(obj.get("apiVersion") or "")
@@ -146,9 +157,15 @@ def resource_from(obj: Mapping[str, Any], default_namespace: str = "default") ->
         namespace=namespace,
         name=name,
         spec=parsed,
-        generation=int(metadata.get("generation") or 0),
+        generation=_generation(metadata),
         uid=str(metadata.get("uid") or ""),
     )
+
+
+def _generation(metadata: Mapping[str, Any]) -> int:
+    """metadata.generation; the API server sets it, so a manifest's own value (of any type) is ignored."""
+    generation = metadata.get("generation")
+    return generation if isinstance(generation, int) and not isinstance(generation, bool) else 0
 
 
 def apply(state: ClusterState, obj: Mapping[str, Any], default_namespace: str = "default") -> set[ModelKey]:
@@ -158,7 +175,7 @@ def apply(state: ClusterState, obj: Mapping[str, Any], default_namespace: str = 
         return _PUT[kind.kind](state, resource)
     if obj.get("kind") == "Namespace" and obj.get("apiVersion") == "v1":
         _, _, _, name = identity(obj)
-        labels = dict(_metadata(obj).get("labels") or {})
+        labels = _namespace_labels(obj, name)
         labels.setdefault("kubernetes.io/metadata.name", name)
         return state.put_namespace(name, labels)
     if is_workload(obj, state.kinds):

@@ -13,6 +13,7 @@ Two kinds of malformed input, answered differently (docs/admission.md, "Malforme
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -61,6 +62,10 @@ def decode(body: bytes | str | Mapping[str, Any]) -> Mapping[str, Any]:
         ) from error
     except RecursionError as error:
         raise Unanswerable("the body is JSON nested too deeply to read") from error
+    except ValueError as error:  # a number of more digits than Python converts (sys.get_int_max_str_digits)
+        raise Unanswerable(
+            f"the body is JSON with a number of more than {sys.get_int_max_str_digits()} digits"
+        ) from error
     if not isinstance(review, Mapping):
         raise Unanswerable(f"the body is a JSON {type(review).__name__}, not an AdmissionReview object")
     return review
