@@ -42,6 +42,7 @@ def test_every_series_of_the_contract_is_there():
                 "version": "3.1",
                 "systemic_risk": "true",
                 "open_source_exempt": "false",
+                "role": "Provider",
             },
             1,
         )

@@ -56,6 +56,7 @@ def test_a_model_without_evidence_is_non_compliant_with_a_warning_event():
         "legacy": False,
         "euProvider": True,
         "codeOfPractice": "T,C,S",
+        "role": "Provider",
     }
     assert status["workloads"] == 0
     assert [(e["type"], e["reason"]) for e in cluster.events] == [("Warning", "BecameNonCompliant")]
