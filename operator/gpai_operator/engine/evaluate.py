@@ -13,7 +13,7 @@ from gpai_operator.engine.catalogue import BY_ID, CATALOGUE
 from gpai_operator.engine.classification import classify, combine
 from gpai_operator.engine.days import day_start, utc_day
 from gpai_operator.engine.evidence import Terms, gather
-from gpai_operator.engine.incidents import judge_incident
+from gpai_operator.engine.incidents import deadline_changes, judge_incident
 from gpai_operator.engine.policies import CompiledPolicy, selecting_policies
 from gpai_operator.engine.selectors import selects
 from gpai_operator.engine.state import ClusterState, ModelKey, Resource, Workload
@@ -82,7 +82,6 @@ class _Run:
         self._compiled: dict[str, CompiledPolicy] = {}
         self._selecting: dict[str, tuple[CompiledPolicy, ...]] = {}
         self._classified: dict[tuple[ModelKey, tuple[object, ...]], Classification] = {}
-        self._classifying: set[tuple[ModelKey, tuple[object, ...]]] = set()  # a derivedFrom cycle stops here
 
     def policies(self, namespace: str) -> tuple[CompiledPolicy, ...]:
         found = self._selecting.get(namespace)
@@ -118,6 +117,9 @@ class _Run:
                     classification=classification,
                 )
             )
+        # Each incident's own state (overdue or not) changes at its deadlines, whether or not the
+        # obligation applies: its status and metrics follow them.
+        changes.update(deadline_changes(evidence.incidents, today))
         return ModelVerdict(
             namespace=evidence.namespace,
             name=evidence.name,
@@ -135,12 +137,8 @@ class _Run:
         cache_key = (key, policy.parameters_key)
         found = self._classified.get(cache_key)
         if found is None:
-            self._classifying.add(cache_key)
-            try:
-                spec = self.state.models[key].spec
-                found = classify(spec, policy.spec.parameters, self._original(key, policy))
-            finally:
-                self._classifying.discard(cache_key)
+            spec = self.state.models[key].spec
+            found = classify(spec, policy.spec.parameters, self._original(key, policy))
             self._classified[cache_key] = found
         return found
 
@@ -150,11 +148,7 @@ class _Run:
             return None
         original = self.state.original_of(key)
         known = None
-        if (
-            original is not None
-            and original in self.state.models
-            and (original, policy.parameters_key) not in self._classifying
-        ):
+        if original is not None and original in self.state.models and not self._in_a_cycle(key):
             known = self.classification(original, policy)
         if derived.training_flops is not None:
             return Original(
@@ -164,6 +158,17 @@ class _Run:
             where = f"GPAIModel {original[0]}/{original[1]}"
             return Original(known.compute, known.systemic_risk, where)
         return Original(None, False, "")
+
+    def _in_a_cycle(self, key: ModelKey) -> bool:
+        """Its value chain leads back to it (a mistake in the specs): nothing is known of its original."""
+        seen: set[ModelKey] = set()
+        original = self.state.original_of(key)
+        while original is not None and original not in seen:
+            if original == key:
+                return True
+            seen.add(original)
+            original = self.state.original_of(original)
+        return False
 
     def upstream(
         self, key: ModelKey, classification: Classification, policy: CompiledPolicy

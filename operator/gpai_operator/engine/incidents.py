@@ -111,8 +111,8 @@ def _about(incident: Incident) -> str:
     return f"SeriousIncident {incident.namespace}/{incident.name} ({spec.category}, aware {spec.aware})"
 
 
-def _changes(incidents: Iterable[Incident], today: dt.date) -> tuple[dt.date, ...]:
-    """The days a pending deadline passes: the verdict turns Failed then."""
+def deadline_changes(incidents: Iterable[Incident], today: dt.date) -> tuple[dt.date, ...]:
+    """The days a pending deadline passes: the verdict turns Failed then, and the incident overdue."""
     days = {
         d.due + ONE_DAY for i in incidents for d in deadlines(i.spec) if d.made is None and d.due >= today
     }
@@ -126,7 +126,7 @@ def check(evidence: Evidence, terms: Terms, fields: tuple[str, ...]) -> Finding:
     if not incidents:
         return Finding("Met", "no SeriousIncident is recorded for this model")
     judged = [(i, judge_incident(i, today)) for i in incidents]
-    changes = _changes(incidents, today)
+    changes = deadline_changes(incidents, today)
     late = [(i, v) for i, v in judged if v.missed]
     if late:
         detail = "; ".join(f"{_about(i)}: {', '.join(v.missed)}" for i, v in late)
