@@ -49,8 +49,9 @@ def test_deleting_an_earlier_versions_documentation_within_ten_years_is_allowed_
     assert response["warnings"] == [
         "ModelDocumentation ml/acme-3.0 documents version 3.0 of GPAIModel ml/acme, on the market until "
         "2026-05-01: transparency/documentation-retention (Art. 53(1)(a), 54(3)(b); CoP Transparency M1.1) "
-        "asks that it be kept through 2036-05-01. Deleting it is allowed; transparency/documentation-retention "
-        "becomes Missing unless another ModelDocumentation of that version exists."
+        "asks that it be kept through 2036-05-01. Deleting it is allowed; "
+        "transparency/documentation-retention becomes Missing unless another ModelDocumentation of that "
+        "version exists."
     ]
     assert (answer.outcome.kind, answer.outcome.operation, answer.outcome.decision) == (
         "ModelDocumentation",
