@@ -213,49 +213,22 @@ class ClusterState:
         return {key}
 
     def put_documentation(self, doc: Resource[ModelDocumentationSpec]) -> set[ModelKey]:
-        affected = self.remove_documentation(*doc.key)
-        self.documentation[doc.key] = doc
-        model = (doc.namespace, doc.spec.model_ref.name)
-        self._docs_by_model[model].add(doc.key)
-        return affected | {model}
+        return _put_artifact(self.documentation, self._docs_by_model, doc)
 
     def remove_documentation(self, namespace: str, name: str) -> set[ModelKey]:
-        old = self.documentation.pop((namespace, name), None)
-        if old is None:
-            return set()
-        model = (namespace, old.spec.model_ref.name)
-        self._docs_by_model[model].discard(old.key)
-        return {model}
+        return _remove_artifact(self.documentation, self._docs_by_model, (namespace, name))
 
     def put_evaluation(self, evaluation: Resource[RiskEvaluationSpec]) -> set[ModelKey]:
-        affected = self.remove_evaluation(*evaluation.key)
-        self.evaluations[evaluation.key] = evaluation
-        model = (evaluation.namespace, evaluation.spec.model_ref.name)
-        self._evals_by_model[model].add(evaluation.key)
-        return affected | {model}
+        return _put_artifact(self.evaluations, self._evals_by_model, evaluation)
 
     def remove_evaluation(self, namespace: str, name: str) -> set[ModelKey]:
-        old = self.evaluations.pop((namespace, name), None)
-        if old is None:
-            return set()
-        model = (namespace, old.spec.model_ref.name)
-        self._evals_by_model[model].discard(old.key)
-        return {model}
+        return _remove_artifact(self.evaluations, self._evals_by_model, (namespace, name))
 
     def put_incident(self, incident: Resource[SeriousIncidentSpec]) -> set[ModelKey]:
-        affected = self.remove_incident(*incident.key)
-        self.incidents[incident.key] = incident
-        model = (incident.namespace, incident.spec.model_ref.name)
-        self._incidents_by_model[model].add(incident.key)
-        return affected | {model}
+        return _put_artifact(self.incidents, self._incidents_by_model, incident)
 
     def remove_incident(self, namespace: str, name: str) -> set[ModelKey]:
-        old = self.incidents.pop((namespace, name), None)
-        if old is None:
-            return set()
-        model = (namespace, old.spec.model_ref.name)
-        self._incidents_by_model[model].discard(old.key)
-        return {model}
+        return _remove_artifact(self.incidents, self._incidents_by_model, (namespace, name))
 
     def put_copyright_policy(self, policy: Resource[CopyrightPolicySpec]) -> set[ModelKey]:
         self.copyright_policies[policy.key] = policy
@@ -327,6 +300,34 @@ class ClusterState:
             return set()
         self._workloads_by_model[old.model_key].discard(old.key)
         return {old.model_key}
+
+
+# The evidence kinds that name their model in spec.modelRef, kept with an index by model.
+Artifact = TypeVar("Artifact", ModelDocumentationSpec, RiskEvaluationSpec, SeriousIncidentSpec)
+
+
+def _put_artifact(
+    table: dict[ObjectKey, Resource[Artifact]],
+    index: dict[ModelKey, set[ObjectKey]],
+    artifact: Resource[Artifact],
+) -> set[ModelKey]:
+    """Store an artifact; the models it named before and names now are affected."""
+    affected = _remove_artifact(table, index, artifact.key)
+    table[artifact.key] = artifact
+    model = (artifact.namespace, artifact.spec.model_ref.name)
+    index[model].add(artifact.key)
+    return affected | {model}
+
+
+def _remove_artifact(
+    table: dict[ObjectKey, Resource[Artifact]], index: dict[ModelKey, set[ObjectKey]], key: ObjectKey
+) -> set[ModelKey]:
+    old = table.pop(key, None)
+    if old is None:
+        return set()
+    model = (key[0], old.spec.model_ref.name)
+    index[model].discard(key)
+    return {model}
 
 
 def _claim(workload: Workload) -> WorkloadKey:

@@ -34,6 +34,20 @@ def started(*objs: dict, now: dt.datetime = b.NOW, leading: bool = True) -> Fake
     return cluster
 
 
+async def run_until_non_compliant(cluster: FakeCluster, when: dt.datetime) -> None:
+    """The reconcile loop running, asleep until the next review; the clock set to `when`; until the
+    model turns non-compliant (or two seconds pass)."""
+    worker = asyncio.create_task(cluster.reconciler.run())
+    await asyncio.sleep(0.05)
+    assert conditions(cluster)["Compliant"]["status"] == "True"  # asleep until the next review
+    cluster.clock.set(when)
+    for _ in range(200):
+        if conditions(cluster)["Compliant"]["status"] == "False":
+            break
+        await asyncio.sleep(0.01)
+    worker.cancel()
+
+
 def add(cluster: FakeCluster, *objs: dict) -> None:
     for obj in objs:
         cluster.create(obj)
@@ -215,18 +229,7 @@ def test_the_clock_alone_expires_an_evaluation():
     assert conditions(cluster)["Compliant"]["status"] == "True"
     assert cluster.reconciler.next_review() == dt.datetime(2026, 12, 16, tzinfo=dt.UTC)
 
-    async def scenario() -> None:
-        worker = asyncio.create_task(cluster.reconciler.run())
-        await asyncio.sleep(0.05)
-        assert conditions(cluster)["Compliant"]["status"] == "True"  # asleep until the next review
-        cluster.clock.set(dt.datetime(2026, 12, 16, 0, 0, 1, tzinfo=dt.UTC))
-        for _ in range(200):
-            if conditions(cluster)["Compliant"]["status"] == "False":
-                break
-            await asyncio.sleep(0.01)
-        worker.cancel()
-
-    asyncio.run(scenario())
+    asyncio.run(run_until_non_compliant(cluster, dt.datetime(2026, 12, 16, 0, 0, 1, tzinfo=dt.UTC)))
     assert obligations(cluster)["systemic-risk/evaluation"] == "Expired"
     assert annotations(cluster)[COMPLIANCE] == "NonCompliant"
     assert [e["reason"] for e in cluster.events][-1] == "BecameNonCompliant"
@@ -333,16 +336,7 @@ def test_an_incidents_status_says_the_next_report_and_the_clock_makes_it_late():
     asyncio.run(cluster.settle())
     assert len(cluster.writes) == writes, "nothing rewritten while nothing changed"
 
-    async def scenario() -> None:
-        worker = asyncio.create_task(cluster.reconciler.run())
-        cluster.clock.set(dt.datetime(2026, 11, 30, 0, 0, 1, tzinfo=dt.UTC))
-        for _ in range(200):
-            if conditions(cluster)["Compliant"]["status"] == "False":
-                break
-            await asyncio.sleep(0.01)
-        worker.cancel()
-
-    asyncio.run(scenario())
+    asyncio.run(run_until_non_compliant(cluster, dt.datetime(2026, 11, 30, 0, 0, 1, tzinfo=dt.UTC)))
     assert obligations(cluster)["systemic-risk/incident-timeliness"] == "Failed"
     assert annotations(cluster)[COMPLIANCE] == "NonCompliant"
     [late] = incident_status(cluster)["conditions"]
