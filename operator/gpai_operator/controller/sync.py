@@ -57,6 +57,8 @@ def _current(state: ClusterState, kind: str, namespace: str, name: str) -> Any:
     """The state's entry for one of our objects (to tell a real change from a status-only one)."""
     if kind == "CompliancePolicy":
         return state.policies.get(name)
+    if kind == "GPAIModel":  # its version history (status.versions) is read by the engine too
+        return (state.models.get((namespace, name)), state.versions.get((namespace, name)))
     table = {
         "GPAIModel": state.models,
         "ModelDocumentation": state.documentation,

@@ -299,6 +299,15 @@ def test_the_version_history_follows_the_model_into_its_status():
     ]
     # 3.1 was on the market and its documentation is still there: nothing missing but 3.2's own
     assert obligations(cluster)["transparency/documentation-retention"] == "Met"
+    retention = next(
+        o
+        for o in cluster.get("GPAIModel", NS, MODEL)["status"]["obligations"]
+        if o["id"] == "transparency/documentation-retention"
+    )
+    # the recorded history came back through the watch and was evaluated again
+    assert (
+        "version 3.1 (on the market until 2026-12-01, to be kept through 2036-12-01)" in retention["message"]
+    )
     cluster.delete("ModelDocumentation", NS, f"{MODEL}-3.1")
     asyncio.run(cluster.settle())
     assert obligations(cluster)["transparency/documentation-retention"] == "Missing"
