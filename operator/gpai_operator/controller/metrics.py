@@ -24,7 +24,8 @@ from gpai_operator.engine.verdicts import ModelVerdict
 
 RECONCILES = Counter(
     "gpai_reconcile_total",
-    "Objects (GPAIModels and workloads) reconciled, by result: changed (something written), "
+    "Objects (GPAIModels, their SeriousIncidents and workloads) reconciled, by result: changed "
+    "(something written), "
     "unchanged, standby (not the writing replica: evaluated only), error.",
     ("result",),
 )

@@ -1,4 +1,4 @@
-"""GPAIModel status from a verdict: pure functions, so what is written is easy to test.
+"""GPAIModel (and SeriousIncident) status from a verdict: pure functions, so what is written is easy to test.
 
 Conditions follow metav1.Condition: `lastTransitionTime` moves only when a condition's status
 changes, so rewriting an unchanged verdict yields the identical status and no patch is sent.
