@@ -182,6 +182,7 @@ def test_kubectl_get_gpai_answers_whether_a_model_is_compliant(api_client, names
             "legacy": False,
             "euProvider": True,
             "codeOfPractice": "S",
+            "role": "ModifierProvider",
         },
         "conditions": [
             {"type": "Compliant", "status": "False", "reason": "ObligationsUnmet", "lastTransitionTime": now},
@@ -198,11 +199,12 @@ def test_kubectl_get_gpai_answers_whether_a_model_is_compliant(api_client, names
     assert shown["Version"] == "3.1"
     assert shown["Systemic"] is True
     assert shown["CoP Signed"] == "S"  # the provider signed only the Safety and Security chapter
+    assert shown["Role"] == "ModifierProvider"  # a fine-tune above a third of its original's compute
     assert shown["Compliant"] == "False"
     assert shown["Reason"] == "ObligationsUnmet"
     assert "Age" in shown
     wide_only = {c["name"] for c in table["columnDefinitions"] if c["priority"] > 0}
-    assert {"Version", "Systemic", "CoP Signed", "Compliant", "Reason"}.isdisjoint(wide_only), (
+    assert {"Version", "Role", "Systemic", "CoP Signed", "Compliant", "Reason"}.isdisjoint(wide_only), (
         "shown without -o wide"
     )
 
