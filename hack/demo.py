@@ -399,6 +399,20 @@ def showcase(out: Out, api: ApiClient, operator: OperatorProcess, workdir: Path)
     out.line("chapter not signed):")
     out.command(f"kubectl get gpai -A -o custom-columns='{_custom_columns(CHAPTER_COLUMNS)}'")
     out.line(custom_columns(api, "/apis/gpai.dev/v1alpha1/gpaimodels", CHAPTER_COLUMNS))
+    out.line("")
+    out.line(
+        "ROLE: lumen-8b-support is a light fine-tune of Lumen-8B (Downstream: the provider's duties stay"
+    )
+    out.line("upstream); lumen-8b-legal used more than a third of its compute (ModifierProvider). Serious")
+    out.line("incidents, each with the report it owes next and its deadline (Art. 55(1)(c)):")
+
+    def incidents_reported() -> bool:
+        items = call(api, "GET", "/apis/gpai.dev/v1alpha1/seriousincidents").body["items"]
+        return all((i.get("status") or {}).get("conditions") for i in items)
+
+    wait_for("the operator to write every SeriousIncident's status", incidents_reported)
+    out.command("kubectl get sinc -A")
+    out.line(table(api, "/apis/gpai.dev/v1alpha1/seriousincidents"))
 
     out.heading("The workloads (kubectl apply -f examples/workloads/): judged at admission")
     out.line("prod-chat enforces (Deny, every workload names its model); ml-research only warns.\n")

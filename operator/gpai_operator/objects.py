@@ -11,10 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from gpai_operator.api.base import GROUP
 from gpai_operator.api.kinds import KINDS_BY_NAME, Kind
+from gpai_operator.api.status import VersionSeen
 from gpai_operator.engine.kinds import DEFAULT as DEFAULT_KINDS
 from gpai_operator.engine.kinds import WorkloadKinds
 from gpai_operator.engine.state import (
@@ -168,11 +169,34 @@ def _generation(metadata: Mapping[str, Any]) -> int:
     return generation if isinstance(generation, int) and not isinstance(generation, bool) else 0
 
 
+_VERSIONS = TypeAdapter(list[VersionSeen])
+
+
+def versions_from(obj: Mapping[str, Any], default_namespace: str = "default") -> tuple[VersionSeen, ...]:
+    """A GPAIModel's version history, as the operator records it in status.versions (none when absent:
+    manifests written by hand carry no status). A malformed entry is an InvalidObject."""
+    status = obj.get("status")
+    versions = status.get("versions") if isinstance(status, Mapping) else None
+    if not versions:
+        return ()
+    try:
+        return tuple(_VERSIONS.validate_python(versions))
+    except ValidationError as exc:
+        _, kind, namespace, name = identity(obj, default_namespace)
+        errors = [FieldError(_path(("status", "versions", *e["loc"])), e["msg"]) for e in exc.errors()]
+        raise InvalidObject(kind, namespace, name, errors) from None
+
+
 def apply(state: ClusterState, obj: Mapping[str, Any], default_namespace: str = "default") -> set[ModelKey]:
-    """Put any object into the state; returns the models it affects. Other kinds are ignored."""
+    """Put any object into the state; returns the models it affects (with the models made from
+    them, whose classification reads theirs). Other kinds are ignored."""
     if is_ours(obj):
         kind, resource = resource_from(obj, default_namespace)
-        return _PUT[kind.kind](state, resource)
+        if kind.kind != "GPAIModel":
+            return state.with_derived(_PUT[kind.kind](state, resource))
+        versions = versions_from(obj, default_namespace)
+        affected = state.put_model(resource) | state.put_versions(resource.key, versions)
+        return state.with_derived(affected)
     if obj.get("kind") == "Namespace" and obj.get("apiVersion") == "v1":
         _, _, _, name = identity(obj)
         labels = _namespace_labels(obj, name)
@@ -188,7 +212,7 @@ def remove(state: ClusterState, obj: Mapping[str, Any], default_namespace: str =
     _, kind, namespace, name = identity(obj, default_namespace)
     if is_ours(obj):
         remover = _REMOVE.get(kind)
-        return remover(state, namespace, name) if remover else set()
+        return state.with_derived(remover(state, namespace, name)) if remover else set()
     if kind == "Namespace":
         return state.remove_namespace(name)
     if is_workload(obj, state.kinds):
@@ -201,6 +225,7 @@ _PUT = {
     "ModelDocumentation": ClusterState.put_documentation,
     "CopyrightPolicy": ClusterState.put_copyright_policy,
     "RiskEvaluation": ClusterState.put_evaluation,
+    "SeriousIncident": ClusterState.put_incident,
     "CompliancePolicy": ClusterState.put_policy,
 }
 _REMOVE = {
@@ -208,5 +233,6 @@ _REMOVE = {
     "ModelDocumentation": ClusterState.remove_documentation,
     "CopyrightPolicy": ClusterState.remove_copyright_policy,
     "RiskEvaluation": ClusterState.remove_evaluation,
+    "SeriousIncident": ClusterState.remove_incident,
     "CompliancePolicy": lambda state, _namespace, name: state.remove_policy(name),
 }

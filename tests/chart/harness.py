@@ -239,6 +239,10 @@ CONTRACT_METRICS = {
     "gpai_reconcile_total": "counter",
     "gpai_operator_ready": "gauge",
     "gpai_build_info": "gauge",
+    # issue 10: serious incidents
+    "gpai_serious_incident_info": "gauge",
+    "gpai_serious_incident_report_due_timestamp_seconds": "gauge",
+    "gpai_serious_incident_timely": "gauge",
 }
 
 
@@ -273,6 +277,7 @@ WORKLOAD_RESOURCES = {
 NEEDED = {
     **{("gpai.dev", kind.plural): {"get", "list", "watch"} for kind in KINDS},
     ("gpai.dev", "gpaimodels/status"): {"patch"},
+    ("gpai.dev", "seriousincidents/status"): {"patch"},
     ("", "namespaces"): {"get", "list", "watch"},
     **{resource: {"get", "list", "watch", "patch"} for resource in WORKLOAD_RESOURCES},
     ("", "events"): {"create", "patch"},

@@ -240,7 +240,8 @@ def test_people_read_every_kind_through_view_edit_and_admin(helm: Helm) -> None:
     view = find(helm.template(), "ClusterRole", f"{FULLNAME}-view")
     assert aggregated_to(view) == {"view", "edit", "admin"}
     grants = granted(view)
-    assert set(grants) == {("gpai.dev", k.plural) for k in KINDS} | {("gpai.dev", "gpaimodels/status")}
+    statuses = {("gpai.dev", "gpaimodels/status"), ("gpai.dev", "seriousincidents/status")}
+    assert set(grants) == {("gpai.dev", k.plural) for k in KINDS} | statuses
     assert all(verbs == {"get", "list", "watch"} for verbs in grants.values())
 
 
@@ -254,11 +255,17 @@ def test_writing_models_and_evidence_is_a_separate_role_joined_to_admin_by_defau
     editor = find(helm.template(values), "ClusterRole", f"{FULLNAME}-evidence-editor")
     assert aggregated_to(editor) == roles
     grants = granted(editor)
-    assert set(grants) == {
-        ("gpai.dev", r) for r in ("gpaimodels", "modeldocumentations", "copyrightpolicies", "riskevaluations")
-    }
+    evidence = (
+        "gpaimodels",
+        "modeldocumentations",
+        "copyrightpolicies",
+        "riskevaluations",
+        "seriousincidents",
+    )
+    assert set(grants) == {("gpai.dev", r) for r in evidence}
     # never the operator's status, never the cluster-wide policies
     assert ("gpai.dev", "gpaimodels/status") not in grants
+    assert ("gpai.dev", "seriousincidents/status") not in grants
     assert ("gpai.dev", "compliancepolicies") not in grants
 
 
@@ -352,7 +359,12 @@ def test_configured_workload_kinds_get_rules_rbac_and_operator_flags(helm: Helm)
 def test_advice_sees_deletes_scaling_and_updates_but_never_creates_or_status(helm: Helm) -> None:
     targets = rule_targets(advice(helm.template()))
     assert {operation for _, _, operation in targets} == {"UPDATE", "DELETE"}
-    assert {(g, r) for g, r, operation in targets if operation == "DELETE"} == WORKLOAD_RESOURCES
+    # every workload, and a ModelDocumentation (a warning while it must be kept: issue 10)
+    deletes = WORKLOAD_RESOURCES | {("gpai.dev", "modeldocumentations")}
+    assert {(g, r) for g, r, operation in targets if operation == "DELETE"} == deletes
+    assert {(g, r, o) for g, r, o in targets if g == "gpai.dev"} == {
+        ("gpai.dev", "modeldocumentations", "DELETE")
+    }
     assert {(g, r) for g, r, _ in targets if "/" in r} == {
         ("apps", "deployments/scale"),
         ("apps", "statefulsets/scale"),

@@ -161,7 +161,7 @@ def test_junit_has_a_test_case_per_model_and_workload_failing_the_non_compliant_
         for case in element
     }
     failed = {key: failure.get("type") for key, failure in cases.items() if failure is not None}
-    assert len(cases) == 14
+    assert len(cases) == 18
     assert failed == {
         ("models", "models.ml-research", "kestrel-7b"): "NonCompliant",
         ("models", "models.prod-chat", "borealis-1"): "NonCompliant",
@@ -172,7 +172,7 @@ def test_junit_has_a_test_case_per_model_and_workload_failing_the_non_compliant_
     }
     borealis = cases[("models", "models.prod-chat", "borealis-1")]
     assert "systemic-risk/evaluation (Art. 55(1)(a)" in borealis.text
-    assert root.get("tests") == "14"
+    assert root.get("tests") == "18"
     assert root.get("failures") == "6"
     probe = suites["workloads"].find("testcase[@name='Pod/embedding-probe']")
     assert probe.get("file") == "examples/workloads/prod-chat.yaml"

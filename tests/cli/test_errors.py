@@ -45,7 +45,7 @@ def test_every_problem_is_reported_with_its_source_and_field_in_one_run(write, t
         f"{models}#4: error: RiskEvaluation ml/backwards: spec.validUntil: "
         "validUntil must not be before completed",
         f"{models}#5: error: ModelCard ml/card: kind: gpai.dev/v1alpha1 ModelCard is not a kind of gpai.dev "
-        "(CompliancePolicy, CopyrightPolicy, GPAIModel, ModelDocumentation, RiskEvaluation)",
+        "(CompliancePolicy, CopyrightPolicy, GPAIModel, ModelDocumentation, RiskEvaluation, SeriousIncident)",
         f"{models}#6: error: not a Kubernetes object: items[0].apiVersion required",
         f"{syntax}#1: error: invalid YAML at line 4, column 1: while parsing a flow sequence "
         "(from line 3, column 18), "

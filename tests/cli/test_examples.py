@@ -29,6 +29,8 @@ EXPECTED_WORKLOADS = {
     ),
     "orca-demo": ("Deployment", "ml-research", "orca-1", "Warn", ["workload/model-exists"]),
     "notebook": ("Pod", "ml-research", None, "Allow", []),
+    "support-assistant": ("Deployment", "ml-research", "lumen-8b-support", "Allow", []),
+    "legal-drafting": ("Deployment", "ml-research", "lumen-8b-legal", "Allow", []),
 }
 
 
@@ -51,13 +53,16 @@ def test_examples_show_allow_warn_and_deny_and_exit_1() -> None:
 def test_examples_models_are_classified_as_their_comments_say() -> None:
     models = by_name(run_gpai("check", str(EXAMPLES), "-o", "json").json["models"])
 
-    assert set(models) == {"aurora-2", "borealis-1", "kestrel-7b", "lumen-8b", "sable-2"}
+    assert set(models) == {
+        "aurora-2", "borealis-1", "kestrel-7b", "lumen-8b", "lumen-8b-legal", "lumen-8b-support", "sable-2"
+    }  # fmt: skip
     assert models["aurora-2"]["compliant"] is True
     assert models["aurora-2"]["classification"]["systemicRisk"] is True
     aurora = {o["id"]: o["status"] for o in models["aurora-2"]["obligations"]}
     assert aurora.pop("governance/authorised-representative") == "NotApplicable"  # an EU provider
+    assert aurora.pop("value-chain/upstream-information") == "NotApplicable"  # made from scratch
     assert set(aurora.values()) == {"Met"}
-    assert len(aurora) == 13
+    assert len(aurora) == 15
     assert models["lumen-8b"]["classification"]["openSourceExempt"] is True
     assert models["lumen-8b"]["compliant"] is True
     assert models["sable-2"]["classification"]["legacy"] is True
@@ -90,6 +95,8 @@ def test_examples_show_each_way_of_adhering_to_the_code_of_practice() -> None:
         "borealis-1": "S",  # like xAI: Safety and Security only, alternative means for the others
         "kestrel-7b": "T,C",  # no systemic risk: Safety and Security does not apply
         "lumen-8b": "-",  # like Meta: signed nothing; open-source exempt, so only Copyright applies
+        "lumen-8b-legal": "T,C",  # its modifier is its provider, and signed
+        "lumen-8b-support": "-",  # downstream: the Code is its upstream provider's business
         "sable-2": "-",  # declared nothing yet: a legacy model in Grace
     }
     cop = "governance/code-of-practice"
@@ -99,6 +106,8 @@ def test_examples_show_each_way_of_adhering_to_the_code_of_practice() -> None:
         "borealis-1": "Met",
         "kestrel-7b": "Met",
         "lumen-8b": "Met",
+        "lumen-8b-legal": "Met",
+        "lumen-8b-support": "NotApplicable",
         "sable-2": "Grace",
     }
     lumen = obligation(models["lumen-8b"], cop)["message"]
@@ -148,7 +157,7 @@ def test_the_table_is_aligned_and_names_every_model_and_workload() -> None:
         assert row[decision_column:].split()[0] == EXPECTED_WORKLOADS[name][3], row
     assert "prod-chat/borealis-1: not compliant" in lines
     assert "  - systemic-risk/evaluation: Missing" in lines
-    assert lines[-1] == "5 models: 3 compliant, 2 not. 9 workloads: 5 Allow, 2 Warn, 2 Deny."
+    assert lines[-1] == "7 models: 5 compliant, 2 not. 11 workloads: 7 Allow, 2 Warn, 2 Deny."
     models_header = next(line for line in lines if line.startswith("NAMESPACE") and "COP SIGNED" in line)
     signed_column = models_header.index("COP SIGNED")
     borealis = next(line for line in lines if line.startswith("prod-chat    borealis-1"))
@@ -214,3 +223,58 @@ def test_a_reader_that_stops_early_gets_no_traceback() -> None:
     assert done.stdout == '{\n  "model'
     assert "Traceback" not in done.stderr
     assert done.returncode == 1  # the verdict, not a crash
+
+
+def test_the_fine_tunes_sit_on_either_side_of_the_one_third_line() -> None:
+    """Lumen-8B (4.2e23 FLOP) and two fine-tunes: 6e21 FLOP is downstream, 2.1e23 FLOP (more than
+    1.4e23) makes the modifier the provider of the modified model."""
+    run = run_gpai("check", str(EXAMPLES), "-o", "json")
+    models = by_name(run.json["models"])
+    roles = {name: m["classification"]["role"] for name, m in models.items()}
+    assert roles == {
+        "aurora-2": "Provider",
+        "borealis-1": "Provider",
+        "kestrel-7b": "Provider",
+        "lumen-8b": "Provider",
+        "lumen-8b-legal": "ModifierProvider",
+        "lumen-8b-support": "Downstream",
+        "sable-2": "Provider",
+    }
+    support = {o["id"]: o for o in models["lumen-8b-support"]["obligations"]}
+    assert {i for i, o in support.items() if o["status"] != "NotApplicable"} == {
+        "value-chain/upstream-information"
+    }
+    upstream = support["value-chain/upstream-information"]
+    assert upstream["status"] == "Met"
+    assert (
+        "GPAIModel ml-research/lumen-8b (spec.derivedFrom.modelRef) has its "
+        "transparency/downstream-information Exempt" in upstream["message"]
+    )
+    assert (
+        "Lumen-8B 1.2 by Lumen Collective e.V. modified with 6e+21 FLOP, not more than a third of the "
+        "original's 4.2e+23 FLOP" in support["transparency/technical-documentation"]["message"]
+    )
+    legal = {o["id"]: o["status"] for o in models["lumen-8b-legal"]["obligations"]}
+    assert legal["value-chain/upstream-information"] == "NotApplicable"
+    assert legal["transparency/technical-documentation"] == "Met"  # it lists Lumen-8B among its dependencies
+    assert legal["copyright/training-content-summary"] == "Met"
+    assert models["lumen-8b-legal"]["classification"]["systemicRisk"] is False  # 6.3e23 FLOP in all
+    assert models["lumen-8b-legal"]["compliant"] is True
+    assert models["lumen-8b-support"]["compliant"] is True
+
+    table = run_gpai("check", str(EXAMPLES)).stdout.splitlines()
+    header = next(line for line in table if line.startswith("NAMESPACE") and "ROLE" in line)
+    role = header.index("ROLE")
+    shown = {line.split()[1]: line[role:].split()[0] for line in table[table.index(header) + 1 :][:7]}
+    assert shown["lumen-8b-support"] == "Downstream"
+    assert shown["lumen-8b-legal"] == "ModifierProvider"
+
+
+def test_the_closed_serious_incident_of_aurora_2_was_reported_on_time() -> None:
+    models = by_name(run_gpai("check", str(EXAMPLES), "-o", "json").json["models"])
+    timeliness = obligation(models["aurora-2"], "systemic-risk/incident-timeliness")
+    assert timeliness["status"] == "Met"
+    assert "closed, every report on time: prod-chat/aurora-2-credential-leak" in timeliness["message"]
+    # the other systemic-risk model has no incident, and a model without systemic risk owes no reports
+    assert obligation(models["borealis-1"], "systemic-risk/incident-timeliness")["status"] == "Met"
+    assert obligation(models["kestrel-7b"], "systemic-risk/incident-timeliness")["status"] == "NotApplicable"

@@ -45,6 +45,7 @@ def test_json_has_exactly_the_documented_shape(write) -> None:
         "legacy",
         "euProvider",
         "codeOfPractice",
+        "role",
     ]
     assert acme["classification"]["codeOfPractice"] == "T,C"
     assert all(list(o) == ["id", "status", "message"] for o in acme["obligations"])

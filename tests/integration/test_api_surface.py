@@ -37,6 +37,7 @@ SHORT_NAMES = {  # SPEC section 2
     "CopyrightPolicy": "cpol",
     "RiskEvaluation": "reval",
     "CompliancePolicy": "gpaipol",
+    "SeriousIncident": "sinc",  # issue 10
 }
 # The smallest spec of each kind that the SPEC's required fields allow.
 MINIMAL_SPECS: dict[str, dict[str, Any]] = {
@@ -59,6 +60,12 @@ MINIMAL_SPECS: dict[str, dict[str, Any]] = {
         "completed": "2026-03-01",
         "validUntil": "2027-03-01",
         "outcome": "Acceptable",
+    },
+    "SeriousIncident": {
+        "modelRef": {"name": "acme-llm"},
+        "modelVersion": "3.1",
+        "category": "Cybersecurity",
+        "aware": "2026-11-20",
     },
     # Selects no namespace, so an operator running elsewhere in the session is not affected.
     "CompliancePolicy": {
@@ -120,7 +127,7 @@ def create(api_client: ApiClient, namespace: str) -> Iterator[Callable[[dict[str
         request_json(api_client, "DELETE", path)
 
 
-def test_the_crds_define_the_five_kinds_of_the_spec():
+def test_the_crds_define_the_six_kinds_of_the_spec():
     assert set(KINDS) == set(SHORT_NAMES)
 
 
@@ -175,6 +182,7 @@ def test_kubectl_get_gpai_answers_whether_a_model_is_compliant(api_client, names
             "legacy": False,
             "euProvider": True,
             "codeOfPractice": "S",
+            "role": "ModifierProvider",
         },
         "conditions": [
             {"type": "Compliant", "status": "False", "reason": "ObligationsUnmet", "lastTransitionTime": now},
@@ -191,11 +199,12 @@ def test_kubectl_get_gpai_answers_whether_a_model_is_compliant(api_client, names
     assert shown["Version"] == "3.1"
     assert shown["Systemic"] is True
     assert shown["CoP Signed"] == "S"  # the provider signed only the Safety and Security chapter
+    assert shown["Role"] == "ModifierProvider"  # a fine-tune above a third of its original's compute
     assert shown["Compliant"] == "False"
     assert shown["Reason"] == "ObligationsUnmet"
     assert "Age" in shown
     wide_only = {c["name"] for c in table["columnDefinitions"] if c["priority"] > 0}
-    assert {"Version", "Systemic", "CoP Signed", "Compliant", "Reason"}.isdisjoint(wide_only), (
+    assert {"Version", "Role", "Systemic", "CoP Signed", "Compliant", "Reason"}.isdisjoint(wide_only), (
         "shown without -o wide"
     )
 
@@ -272,6 +281,41 @@ MODEL_NAME_LIMIT = KINDS["GPAIModel"].spec_schema("modelName")["maxLength"] if "
             "spec.parameters.requireSignatory[1]",
             "Duplicate value",
             id="require-signatory-twice-the-same-chapter",
+        ),
+        pytest.param(
+            "SeriousIncident",
+            _with(initialReport="2026-11-19"),
+            "spec.initialReport",
+            "initialReport must not be before aware",
+            id="incident-reported-before-it-was-known",
+        ),
+        pytest.param(
+            "SeriousIncident",
+            _with(intermediateReports=["2026-12-01"]),
+            "spec.intermediateReports",
+            "intermediateReports need an initialReport",
+            id="incident-intermediate-report-without-initial",
+        ),
+        pytest.param(
+            "SeriousIncident",
+            _with(finalReport="2026-12-20"),
+            "spec.finalReport",
+            "finalReport needs resolved",
+            id="incident-final-report-before-resolution",
+        ),
+        pytest.param(
+            "SeriousIncident",
+            _with(category="Outage"),
+            "spec.category",
+            "Unsupported value",
+            id="incident-category-not-in-the-code",
+        ),
+        pytest.param(
+            "GPAIModel",
+            _with(derivedFrom={"modelName": "Lumen-8B"}),
+            "spec.derivedFrom.provider",
+            "Required value",
+            id="derived-from-without-provider",
         ),
         pytest.param(
             "CompliancePolicy",

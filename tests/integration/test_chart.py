@@ -404,6 +404,7 @@ def test_service_account_may_do_everything_the_operator_does(api_client: ApiClie
         ("patch", "gpai.dev", "gpaimodels"),
         ("delete", "gpai.dev", "compliancepolicies"),
         ("patch", "gpai.dev", "riskevaluations/status"),
+        ("create", "gpai.dev", "seriousincidents"),  # incidents are the provider's records
         ("patch", "admissionregistration.k8s.io", "validatingwebhookconfigurations"),
         ("create", "coordination.k8s.io", "leases"),  # not outside the release's namespace
         ("create", "rbac.authorization.k8s.io", "clusterrolebindings"),

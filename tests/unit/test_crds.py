@@ -59,7 +59,7 @@ def test_gpaimodel_printer_columns_answer_the_first_question():
     columns = [
         c["name"] for c in crd["spec"]["versions"][0]["additionalPrinterColumns"] if not c.get("priority")
     ]
-    assert columns == ["Version", "Systemic", "CoP Signed", "Compliant", "Reason", "Age"]
+    assert columns == ["Version", "Role", "Systemic", "CoP Signed", "Compliant", "Reason", "Age"]
 
 
 def test_required_fields_follow_the_spec():
@@ -78,6 +78,8 @@ def test_required_fields_follow_the_spec():
         "modelRef", "modelVersion", "type", "risks", "completed", "validUntil", "outcome"
     }  # fmt: skip
     assert required("CompliancePolicy") == {"validationActions"}
+    assert required("SeriousIncident") == {"modelRef", "modelVersion", "category", "aware"}
+    assert required("GPAIModel", "derivedFrom") == {"modelName", "provider"}
     crd = yaml.safe_load(crdgen.render(KINDS[4]))
     exception = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"][
         "exceptions"

@@ -10,7 +10,8 @@ tests/integration/admission/test_chart_configuration.py fails when the two drift
   live unjudged while the operator is down;
 - `advise.gpai.dev` (failurePolicy Ignore) gets what is always allowed, to add a warning where the
   model is not compliant: DELETE, scaling (the `scale` subresource) and every other UPDATE; a team
-  can always scale down, delete or relabel, even with the operator down.
+  can always scale down, delete or relabel, even with the operator down. It also gets DELETE of a
+  ModelDocumentation, to warn while the documentation must be kept (ten years: admission/retention.py).
 
 The gate leaves out controlled objects made or changed by a trusted controller identity (a
 ReplicaSet's Pods from the replicaset-controller: their controller was judged); the same objects
@@ -32,6 +33,7 @@ from gpai_operator.admission.identities import DEFAULT as DEFAULT_TRUST
 from gpai_operator.admission.identities import KUBE_SYSTEM_SERVICE_ACCOUNTS, TrustedControllers
 from gpai_operator.admission.operations import EPHEMERAL_CONTAINERS
 from gpai_operator.admission.server import PATH
+from gpai_operator.api.base import GROUP, VERSION
 from gpai_operator.engine.kinds import DEFAULT as DEFAULT_KINDS
 from gpai_operator.engine.kinds import WorkloadKind, WorkloadKinds
 
@@ -218,12 +220,24 @@ def webhook_configuration(
             ),
             webhook(
                 ADVISE,
-                rules(served, ("UPDATE", "DELETE")) + rules(served, ("UPDATE",), "scale"),
+                rules(served, ("UPDATE", "DELETE"))
+                + rules(served, ("UPDATE",), "scale")
+                + [DOCUMENTATION_DELETE],
                 "Ignore",
                 advice_conditions,
             ),
         ],
     }
+
+
+# Deleting a ModelDocumentation: advice only (a warning while it must be kept), never judged.
+DOCUMENTATION_DELETE: dict[str, Any] = {
+    "apiGroups": [GROUP],
+    "apiVersions": [VERSION],
+    "resources": ["modeldocumentations"],
+    "operations": ["DELETE"],
+    "scope": "Namespaced",
+}
 
 
 # Kinds with a scale subresource among the built-in ones; configured kinds are assumed to have one

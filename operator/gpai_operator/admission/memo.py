@@ -3,8 +3,10 @@
 Evaluating a systemic-risk model with its full evidence takes about half a millisecond; looking up
 whether its inputs changed takes a few microseconds. The inputs are what the engine reads for one
 model (engine/evidence.py `gather`, engine/policies.py `selecting_policies`): the GPAIModel, its
-ModelDocumentations, RiskEvaluations and CopyrightPolicy, every CompliancePolicy, the labels of its
-namespace, and the day. Watch handlers replace an object in the state whenever it changes, so
+ModelDocumentations, RiskEvaluations, SeriousIncidents, version history and CopyrightPolicy, every
+CompliancePolicy, the labels of its namespace, the day, and for a model made from another one the
+model and documentation of every model up its value chain (its classification and upstream
+information read them). Watch handlers replace an object in the state whenever it changes, so
 comparing the inputs by identity is exact, and keeping them referenced here means no identity can be
 reused by a new object. A verdict also ends at its `next_review`, when the clock alone changes it.
 
@@ -61,7 +63,22 @@ def _inputs(state: ClusterState, key: ModelKey, now: dt.datetime) -> Inputs | No
         state.copyright_policy_for(key),
         tuple(state.policies.values()),
         state.namespaces.get(key[0]),
+        tuple(state.incidents_for(key)),
+        state.versions_of(key),
+        _value_chain(state, key),
     )
+
+
+def _value_chain(state: ClusterState, key: ModelKey) -> tuple[Any, ...]:
+    """Each model up the value chain (spec.derivedFrom.modelRef), with its documentation."""
+    chain: list[Any] = []
+    seen = {key}
+    original = state.original_of(key)
+    while original is not None and original not in seen:
+        seen.add(original)
+        chain += [state.models.get(original), *state.documentation_for(original)]
+        original = state.original_of(original)
+    return tuple(chain)
 
 
 def _same(old: Inputs, new: Inputs) -> bool:

@@ -31,11 +31,12 @@ from gpai_operator.admission.identities import TrustedControllers
 from gpai_operator.admission.memo import VerdictMemo
 from gpai_operator.admission.operations import pass_reason
 from gpai_operator.admission.outcome import AdmissionDecision, Answer, Outcome
+from gpai_operator.admission.retention import deleting_documentation, retention_warning
 from gpai_operator.controller.runtime import Runtime
-from gpai_operator.engine.evaluate import decide_workload
+from gpai_operator.engine.evaluate import decide_workload, evaluate_model
 from gpai_operator.engine.kinds import WorkloadKind, WorkloadKinds
 from gpai_operator.engine.state import Workload
-from gpai_operator.engine.verdicts import WorkloadDecision
+from gpai_operator.engine.verdicts import ModelVerdict, WorkloadDecision
 from gpai_operator.engine.workloads import decide
 from gpai_operator.objects import workload_from
 
@@ -98,6 +99,8 @@ def _judge(
     memo: VerdictMemo | None,
     trusted: TrustedControllers,
 ) -> Answer:
+    if deleting_documentation(request):
+        return _documentation_deleted(request, runtime, now, memo)
     kind = _target(request, runtime.state.kinds)
     if kind is None:  # not a workload kind: not ours to judge
         return _allow(request, runtime, "Allow")
@@ -158,6 +161,31 @@ def _pass(
     if decision.decision == "Allow":
         return _allow(request, runtime, "Audit" if decision.audited else "Allow", decision)
     return _allow(request, runtime, "Warn", decision, messages.pass_warning(decision, reason))
+
+
+def _documentation_deleted(
+    request: Request, runtime: Runtime, now: dt.datetime, memo: VerdictMemo | None
+) -> Answer:
+    """Always allowed; with a warning while the documentation is evidence that must be kept."""
+    state = runtime.state
+
+    def verdict_of(key: tuple[str, str]) -> ModelVerdict | None:
+        if memo is not None:
+            return memo.verdict(state, key, now)
+        return evaluate_model(state, key, now) if key in state.models else None
+
+    try:
+        warning = retention_warning(request, state, now, verdict_of) if runtime.synced else None
+    except Exception:  # a warning is not worth refusing what must always be allowed
+        logger.exception("retention warning failed uid=%s", request.uid)
+        warning = None
+    outcome = Outcome("ModelDocumentation", request.operation, "Warn" if warning else "Allow")
+    if warning is None:
+        return _answer(request.api_version, request.uid, outcome, {"allowed": True})
+    log = {**_log_fields(request, outcome, None), "detail": warning}
+    return _answer(
+        request.api_version, request.uid, outcome, {"allowed": True, "warnings": messages.fit([warning])}, log
+    )
 
 
 def _target(request: Request, kinds: WorkloadKinds) -> WorkloadKind | None:

@@ -81,11 +81,36 @@ class License(ApiModel):
     monetised: Bool = False
 
 
+class DataSources(ApiModel):
+    """Where the training content came from, as the Commission's template (24 July 2025) asks."""
+
+    public_datasets: Bool | None = None
+    third_party_private: Bool | None = None
+    crawled: Bool | None = None
+    user_data: Bool | None = None
+    synthetic: Bool | None = None
+    other: Bool | None = None
+
+
 class TrainingContentSummary(ApiModel):
     """The public summary of training content (Art. 53(1)(d)); public, so https only."""
 
     url: HttpsUrl
     updated: Date | None = None
+    model_versions: ShortList = []  # the model versions it covers; empty: not said
+    data_sources: DataSources | None = None
+    tdm_opt_out_respected: Bool | None = None  # text-and-data-mining opt-outs (DSM Directive Art. 4(3))
+
+
+class DerivedFrom(ApiModel):
+    """The model this one was made from (a fine-tune or other modification): the value chain."""
+
+    model_name: Contact
+    provider: Contact
+    version: Short | None = None
+    training_flops: NonNegative | None = None  # the original's training compute, when known
+    model_ref: LocalRef | None = None  # the original as a GPAIModel in this namespace
+    documentation: DocumentRef | None = None  # the upstream provider's information for downstream providers
 
 
 class Framework(DocumentRef):
@@ -135,4 +160,6 @@ class GPAIModelSpec(ApiModel):
     license: License | None = None
     copyright_policy_ref: LocalRef | None = None
     training_content_summary: TrainingContentSummary | None = None
+    derived_from: DerivedFrom | None = None
+    modification_compute: TrainingCompute | None = None  # compute spent on the modification alone
     systemic_risk: SystemicRiskEvidence | None = None

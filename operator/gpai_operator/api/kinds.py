@@ -1,4 +1,4 @@
-"""The five kinds of the API: names, scope, spec/status models and printer columns."""
+"""The six kinds of the API: names, scope, spec/status models and printer columns."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from gpai_operator.api.copyright import CopyrightPolicySpec
 from gpai_operator.api.documentation import ModelDocumentationSpec
 from gpai_operator.api.evaluation import RiskEvaluationSpec
 from gpai_operator.api.gpaimodel import GPAIModelSpec
+from gpai_operator.api.incident import SeriousIncidentSpec
 from gpai_operator.api.policy import CompliancePolicySpec
-from gpai_operator.api.status import ArtifactStatus, GPAIModelStatus
+from gpai_operator.api.status import ArtifactStatus, GPAIModelStatus, SeriousIncidentStatus
 
 CATEGORY = "gpai"
 
@@ -65,6 +66,13 @@ GPAI_MODEL = Kind(
         PrinterColumn("Model", "string", ".spec.modelName", "Model name", priority=1),
         PrinterColumn("Version", "string", ".spec.version", "Model version the evidence must match"),
         PrinterColumn("Provider", "string", ".spec.provider.name", priority=1),
+        PrinterColumn(
+            "Role",
+            "string",
+            ".status.classification.role",
+            "Value-chain role: Provider, ModifierProvider (a modification above a third of the "
+            "original's compute) or Downstream",
+        ),
         PrinterColumn(
             "Systemic", "boolean", ".status.classification.systemicRisk", "Systemic risk (Art. 51)"
         ),
@@ -150,12 +158,40 @@ COMPLIANCE_POLICY = Kind(
     ),
 )
 
+SERIOUS_INCIDENT = Kind(
+    kind="SeriousIncident",
+    plural="seriousincidents",
+    short_names=("sinc",),
+    spec=SeriousIncidentSpec,
+    status=SeriousIncidentStatus,
+    description="A serious incident involving a model with systemic risk and the reports made about it "
+    "(Art. 55(1)(c)).",
+    columns=(
+        PrinterColumn("Model", "string", ".spec.modelRef.name"),
+        PrinterColumn("Category", "string", ".spec.category"),
+        PrinterColumn("Aware", "string", ".spec.aware", "The day the provider became aware of it"),
+        PrinterColumn("Next Report", "string", ".status.nextReport", "Initial, Intermediate or Final"),
+        PrinterColumn(
+            "Next Deadline", "string", ".status.nextDeadline", "Last day the next report is on time"
+        ),
+        PrinterColumn(
+            "Timely",
+            "string",
+            '.status.conditions[?(@.type=="Timely")].status',
+            "Every report so far made by its deadline",
+        ),
+        PrinterColumn("Resolved", "string", ".spec.resolved", priority=1),
+        AGE,
+    ),
+)
+
 KINDS: tuple[Kind, ...] = (
     GPAI_MODEL,
     MODEL_DOCUMENTATION,
     COPYRIGHT_POLICY,
     RISK_EVALUATION,
     COMPLIANCE_POLICY,
+    SERIOUS_INCIDENT,
 )
 KINDS_BY_NAME: dict[str, Kind] = {k.kind: k for k in KINDS}
 

@@ -9,6 +9,7 @@ from typing import Literal, get_args
 PolicyObligationId = Literal[
     "transparency/technical-documentation",
     "transparency/downstream-information",
+    "transparency/documentation-retention",
     "copyright/policy",
     "copyright/training-content-summary",
     "governance/authorised-representative",
@@ -20,7 +21,9 @@ PolicyObligationId = Literal[
     "systemic-risk/risk-acceptance",
     "systemic-risk/model-report",
     "systemic-risk/incident-reporting",
+    "systemic-risk/incident-timeliness",
     "systemic-risk/cybersecurity",
+    "value-chain/upstream-information",
 ]
 POLICY_OBLIGATION_IDS: tuple[str, ...] = get_args(PolicyObligationId)
 

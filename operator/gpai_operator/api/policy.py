@@ -92,7 +92,7 @@ class PolicyException(ApiModel):
     namespace: Annotated[str, Field(min_length=1, max_length=63)]
     model: Name
     version: Contact | None = None
-    obligations: Annotated[list[PolicyObligationId], Field(max_length=16)] = []
+    obligations: Annotated[list[PolicyObligationId], Field(max_length=32)] = []
     reason: Annotated[str, Field(min_length=1, max_length=1024)]
     expires: Date
 
@@ -120,7 +120,7 @@ class CompliancePolicySpec(CelCheckedModel):
         ),
     ]
     namespace_selector: LabelSelector | None = None
-    obligations: Annotated[list[PolicyObligationId], Field(max_length=16)] = []
+    obligations: Annotated[list[PolicyObligationId], Field(max_length=32)] = []
     require_model_label: Bool = False
     parameters: Parameters = Parameters()
     exceptions: Annotated[list[PolicyException], Field(max_length=256)] = []

@@ -50,6 +50,7 @@ def model_json(verdict: ModelVerdict) -> dict[str, Any]:
             "legacy": c.legacy,
             "euProvider": c.eu_provider,
             "codeOfPractice": c.signed_short,
+            "role": c.role,
         },
         "obligations": [{"id": o.id, "status": o.status, "message": o.message} for o in verdict.obligations],
     }
@@ -189,12 +190,13 @@ def table_lines(report: CheckReport, colour: bool = False, width: int = DEFAULT_
     lines.append(paint("MODELS", "dim") if report.models else "MODELS: none")
     if report.models:
         lines += _table(
-            ("NAMESPACE", "NAME", "VERSION", "CLASSIFICATION", "COP SIGNED", "COMPLIANT", "FINDINGS"),
+            ("NAMESPACE", "NAME", "VERSION", "ROLE", "CLASSIFICATION", "COP SIGNED", "COMPLIANT", "FINDINGS"),
             (
                 (
                     (m.namespace, None),
                     (m.name, None),
                     (m.version or "-", None),
+                    (m.classification.role, None),
                     (classification_text(m), None),
                     (m.classification.signed_short, None),
                     ("yes", "green") if m.compliant else ("no", "red"),

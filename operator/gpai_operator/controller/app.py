@@ -335,11 +335,27 @@ class OperatorThread:
         while self._thread is not None and self._thread.is_alive():
             self._thread.join(0.5)
 
+    def _stuck(self) -> str:
+        """Where the operator's thread and its tasks are, for the error of a stop that hangs."""
+        import sys
+        import traceback
+
+        lines = []
+        frame = sys._current_frames().get(self._thread.ident or 0) if self._thread else None
+        if frame is not None:
+            lines += ["thread:", *traceback.format_stack(frame)[-8:]]
+        if self._loop is not None:
+            for task in list(asyncio.all_tasks(self._loop)):
+                where = task.get_stack(limit=1)
+                at = f"{where[-1].f_code.co_filename}:{where[-1].f_lineno}" if where else "?"
+                lines.append(f"task {task.get_name()} at {at}")
+        return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
     def stop(self, timeout: float = 60.0) -> None:
         self.request_stop()
         if self._thread is not None:
             self._thread.join(timeout)
             if self._thread.is_alive():
-                raise TimeoutError(f"the operator did not stop within {timeout:.0f} s")
+                raise TimeoutError(f"the operator did not stop within {timeout:.0f} s:\n{self._stuck()}")
         if self.error is not None and not isinstance(self.error, (asyncio.CancelledError, KeyboardInterrupt)):
             raise RuntimeError(f"the operator failed: {self.error!r}") from self.error

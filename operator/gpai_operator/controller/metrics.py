@@ -24,7 +24,8 @@ from gpai_operator.engine.verdicts import ModelVerdict
 
 RECONCILES = Counter(
     "gpai_reconcile_total",
-    "Objects (GPAIModels and workloads) reconciled, by result: changed (something written), "
+    "Objects (GPAIModels, their SeriousIncidents and workloads) reconciled, by result: changed "
+    "(something written), "
     "unchanged, standby (not the writing replica: evaluated only), error.",
     ("result",),
 )
@@ -64,8 +65,9 @@ def families(snapshot: Snapshot) -> list[Metric]:
     mn = ("namespace", "model")
     info = GaugeMetricFamily(
         "gpai_model_info",
-        "A GPAIModel known to the operator, with its provider, version and classification.",
-        labels=(*mn, "provider", "version", "systemic_risk", "open_source_exempt"),
+        "A GPAIModel known to the operator, with its provider, version, classification and "
+        "value-chain role (Provider, ModifierProvider, Downstream).",
+        labels=(*mn, "provider", "version", "systemic_risk", "open_source_exempt", "role"),
     )
     compliant = GaugeMetricFamily(
         "gpai_model_compliant", "1 when every obligation of the model is met, else 0.", labels=mn
@@ -105,6 +107,7 @@ def families(snapshot: Snapshot) -> list[Metric]:
                 facts.version if facts else "",
                 _bool(c.systemic_risk),
                 _bool(c.open_source_exempt),
+                c.role,
             ],
             1,
         )
@@ -117,6 +120,7 @@ def families(snapshot: Snapshot) -> list[Metric]:
         if verdict.next_review is not None:
             review.add_metric(labels, verdict.next_review.timestamp())
         model_workloads.add_metric(labels, snapshot.model_workloads.get(key, 0))
+    incidents = incident_families(snapshot.verdicts)
     workloads = GaugeMetricFamily(
         "gpai_workloads",
         "Workloads that declare a model, by namespace and gpai.dev/compliance value.",
@@ -142,11 +146,43 @@ def families(snapshot: Snapshot) -> list[Metric]:
         expiry,
         expiring,
         model_workloads,
+        *incidents,
         workloads,
         ready,
         leader,
         build,
     ]
+
+
+def incident_families(verdicts: Mapping[ModelKey, ModelVerdict]) -> list[Metric]:
+    """Each SeriousIncident of a known model: its category and state, the deadline of the report it
+    owes next (what GPAISeriousIncidentReportDue watches) and whether every deadline was kept."""
+    labels = ("namespace", "incident", "model")
+    info = GaugeMetricFamily(
+        "gpai_serious_incident_info",
+        "A SeriousIncident of a known model, with its category and state (Open, Resolved, Closed).",
+        labels=(*labels, "category", "state"),
+    )
+    due = GaugeMetricFamily(
+        "gpai_serious_incident_report_due_timestamp_seconds",
+        "When the deadline of the report the incident owes next passes (Unix seconds): 00:00 UTC the "
+        "day after its last day on time; in the past when overdue. Absent once every report is in.",
+        labels=(*labels, "report"),
+    )
+    timely = GaugeMetricFamily(
+        "gpai_serious_incident_timely",
+        "1 when every report of the incident so far was made by its deadline, else 0.",
+        labels=labels,
+    )
+    for key in sorted(verdicts):
+        for incident in verdicts[key].incidents:
+            names = [incident.namespace, incident.name, incident.model]
+            state = "Closed" if incident.closed else "Resolved" if incident.resolved else "Open"
+            info.add_metric([*names, incident.category, state], 1)
+            if incident.next_report is not None and incident.next_deadline is not None:
+                due.add_metric([*names, incident.next_report], expiry_timestamp(incident.next_deadline))
+            timely.add_metric(names, 1 if incident.timely else 0)
+    return [info, due, timely]
 
 
 class OperatorCollector(Collector):

@@ -12,7 +12,13 @@ from dataclasses import dataclass, field
 from gpai_operator.api.base import API_VERSION, GROUP
 from gpai_operator.controller.kube import ApiError, KubeClient
 from gpai_operator.controller.leadership import LeaseSettings
-from gpai_operator.controller.resources import NAMESPACES, OUR_KINDS, Watched, workload_watches
+from gpai_operator.controller.resources import (
+    NAMESPACES,
+    OUR_KINDS,
+    STATUS_WRITTEN,
+    Watched,
+    workload_watches,
+)
 from gpai_operator.engine.kinds import DEFAULT as DEFAULT_KINDS
 from gpai_operator.engine.kinds import WorkloadKind, WorkloadKinds
 
@@ -69,7 +75,7 @@ def required_permissions(
     for w in OUR_KINDS:
         add(w, ("list", "watch"))
     for namespace in scopes:
-        wanted.append(Permission("patch", GROUP, "gpaimodels", "status", namespace))
+        wanted.extend(Permission("patch", GROUP, plural, "status", namespace) for plural in STATUS_WRITTEN)
         wanted.append(Permission("create", "", "events", namespace=namespace))
     add(NAMESPACES, ("list", "watch"))
     for w in workload_watches(kinds):

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 from gpai_operator.controller import events
 from gpai_operator.controller.annotations import Marks, desired_marks, marks_patch, observed_marks
+from gpai_operator.controller.incidents import IncidentStatusPlan, plan_incident_statuses
 from gpai_operator.controller.kube import ApiError, KubeClient
 from gpai_operator.controller.logs import audit
 from gpai_operator.controller.metrics import RECONCILES, ModelFacts, Snapshot
@@ -36,7 +37,7 @@ from gpai_operator.controller.status import (
 )
 from gpai_operator.controller.sync import Observed, WorkloadKey
 from gpai_operator.engine.evaluate import decide_workload, evaluate_model
-from gpai_operator.engine.state import ModelKey, Workload
+from gpai_operator.engine.state import ModelKey, ObjectKey, Workload
 
 logger = logging.getLogger("gpai_operator.reconciler")
 
@@ -56,6 +57,10 @@ class Writer(Protocol):
     ) -> Mapping[str, Any] | None: ...
 
     async def post_event(self, namespace: str, body: Mapping[str, Any]) -> None: ...
+
+    async def patch_incident_status(
+        self, namespace: str, name: str, body: Mapping[str, Any]
+    ) -> Mapping[str, Any] | None: ...
 
 
 class ApiWriter:
@@ -83,6 +88,12 @@ class ApiWriter:
 
     async def post_event(self, namespace: str, body: Mapping[str, Any]) -> None:
         await self.client.create(events_path(namespace), body)
+
+    async def patch_incident_status(
+        self, namespace: str, name: str, body: Mapping[str, Any]
+    ) -> Mapping[str, Any] | None:
+        path = object_path("gpai.dev/v1alpha1", "SeriousIncident", namespace, name, "status")
+        return await self.client.merge_patch(path, body)  # type: ignore[no-any-return]
 
 
 @dataclass
@@ -115,6 +126,7 @@ class Reconciler:
         self.pending_models: set[ModelKey] = set()
         self.pending_workloads: set[WorkloadKey] = set()
         self.desired_status: dict[ModelKey, dict[str, Any]] = {}
+        self.desired_incident_status: dict[ObjectKey, dict[str, Any]] = {}
         self.desired_marks: dict[WorkloadKey, Marks] = {}
         self.compliance: dict[WorkloadKey, tuple[str, str]] = {}  # -> (namespace, compliance)
         self.model_workloads: dict[ModelKey, int] = {}
@@ -286,7 +298,49 @@ class Reconciler:
         previous = self.announced.get(key, compliant_status(observed))
         change = events.transition(namespace, name, resource.uid, previous, verdict.compliant, verdict.unmet)
         self._plan_status(key, desired, observed, change, writing, work, result_key)
+        for plan in plan_incident_statuses(verdict, state, self.observed.incident_status, now):
+            self._plan_incident_status(plan, writing, work)
         return named
+
+    def _plan_incident_status(self, plan: IncidentStatusPlan, writing: bool, work: _Pass) -> None:
+        self.desired_incident_status[plan.key] = plan.desired
+        result_key = ("SeriousIncident", *plan.key)
+        if plan.patch is None:
+            work.results[result_key] = "unchanged"
+        elif not writing:
+            work.results[result_key] = "standby"
+        else:
+            work.results[result_key] = "changed"
+            work.writes.append(lambda: self._write_incident_status(plan, work, result_key))
+
+    async def _write_incident_status(
+        self, plan: IncidentStatusPlan, work: _Pass, result_key: tuple[str, ...]
+    ) -> None:
+        assert self.writer is not None
+        assert plan.patch is not None
+        namespace, name = plan.key
+        try:
+            answer = await self.writer.patch_incident_status(namespace, name, plan.patch)
+        except ApiError as error:
+            model = self._model_of_incident(plan.key)
+            self._failed(work, result_key, error, lambda: self.enqueue_models({model} if model else set()))
+            return
+        if answer is not None and isinstance(answer.get("status"), Mapping):
+            self.observed.incident_status[plan.key] = dict(answer["status"])
+        timely = next((c for c in plan.desired.get("conditions", ()) if c.get("type") == "Timely"), {})
+        audit(
+            logger,
+            "incident status updated",
+            namespace=namespace,
+            incident=name,
+            next_report=plan.desired.get("nextReport"),
+            next_deadline=plan.desired.get("nextDeadline"),
+            timely=timely.get("status"),
+        )
+
+    def _model_of_incident(self, key: ObjectKey) -> ModelKey | None:
+        incident = self.runtime.state.incidents.get(key)
+        return (key[0], incident.spec.model_ref.name) if incident is not None else None
 
     def _plan_status(
         self,

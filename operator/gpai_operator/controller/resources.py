@@ -34,6 +34,8 @@ OUR_KINDS: tuple[Watched, ...] = tuple(
     Watched(GROUP, API_VERSION.split("/")[1], k.plural, k.kind, k.namespaced, patched=False) for k in KINDS
 )
 NAMESPACES = Watched("", "v1", "namespaces", "Namespace", namespaced=False, patched=False)
+# Our kinds whose status subresource the operator writes.
+STATUS_WRITTEN: tuple[str, ...] = ("gpaimodels", "seriousincidents")
 
 
 def workload_watch(kind: WorkloadKind) -> Watched:

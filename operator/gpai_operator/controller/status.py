@@ -1,4 +1,4 @@
-"""GPAIModel status from a verdict: pure functions, so what is written is easy to test.
+"""GPAIModel (and SeriousIncident) status from a verdict: pure functions, so what is written is easy to test.
 
 Conditions follow metav1.Condition: `lastTransitionTime` moves only when a condition's status
 changes, so rewriting an unchanged verdict yields the identical status and no patch is sent.
@@ -15,11 +15,14 @@ from gpai_operator.api.status import (
     Condition,
     GPAIModelStatus,
     ObligationResult,
+    SeriousIncidentStatus,
 )
-from gpai_operator.engine.verdicts import ModelVerdict, ObligationVerdict
+from gpai_operator.controller.versions import version_history
+from gpai_operator.engine.verdicts import IncidentVerdict, ModelVerdict, ObligationVerdict
 
 COMPLIANT = "Compliant"
 READY = "Ready"
+TIMELY = "Timely"  # a SeriousIncident's reports, each by its deadline
 TEXT_MAX = 4096  # ObligationResult.message bound in the CRD schema
 CONDITION_MESSAGE_MAX = 32768
 
@@ -132,11 +135,13 @@ def model_status(
             legacy=c.legacy,
             eu_provider=c.eu_provider,
             code_of_practice=c.signed_short,
+            role=c.role,
         ),
         obligations=[_obligation(o) for o in verdict.obligations],
         conditions=[compliant, ready],
         next_review=rfc3339(verdict.next_review) if verdict.next_review else None,
         workloads=workloads,
+        versions=version_history(observed, verdict.version, now),
     )
     return status.wire()
 
@@ -153,6 +158,28 @@ def invalid_status(
             _condition(COMPLIANT, "False", "InvalidSpec", text, generation, previous, now),
             _condition(READY, "False", "InvalidSpec", text, generation, previous, now),
         ],
+    ).wire()
+    if isinstance((observed or {}).get("versions"), list):
+        status["versions"] = (observed or {})["versions"]  # the history outlives a spec it cannot read
+    return status
+
+
+def incident_status(
+    verdict: IncidentVerdict, *, generation: int, observed: Mapping[str, Any] | None, now: dt.datetime
+) -> dict[str, Any]:
+    """The status a SeriousIncident should have: the next report, its deadline, the Timely condition."""
+    if verdict.missed:
+        timely = ("False", "DeadlineMissed", "; ".join(verdict.missed))
+    elif verdict.next_report is None:
+        timely = ("True", "ReportsOnTime", "closed: every report made by its deadline")
+    else:
+        next_report = f"{verdict.next_report.lower()} report due by {verdict.next_deadline}"
+        timely = ("True", "ReportsOnTime", f"every report so far made by its deadline; next: {next_report}")
+    status = SeriousIncidentStatus(
+        observed_generation=generation,
+        next_report=verdict.next_report,
+        next_deadline=verdict.next_deadline,
+        conditions=[_condition(TIMELY, *timely, generation, observed_conditions(observed), now)],
     )
     return status.wire()
 

@@ -25,7 +25,7 @@ from gpai_operator import objects
 from gpai_operator.controller.annotations import Marks, observed_marks
 from gpai_operator.controller.logs import audit
 from gpai_operator.controller.runtime import Runtime
-from gpai_operator.engine.state import ClusterState, ModelKey, WorkloadKey
+from gpai_operator.engine.state import ClusterState, ModelKey, ObjectKey, WorkloadKey
 
 if TYPE_CHECKING:
     from gpai_operator.controller.reconciler import Reconciler
@@ -47,6 +47,7 @@ class Observed:
     """The last seen values of what the operator writes, per object, from the watches."""
 
     model_status: dict[ModelKey, dict[str, Any]] = field(default_factory=dict)
+    incident_status: dict[ObjectKey, dict[str, Any]] = field(default_factory=dict)  # SeriousIncidents
     invalid_models: dict[ModelKey, InvalidModel] = field(default_factory=dict)
     marks: dict[WorkloadKey, Marks] = field(default_factory=dict)
     uids: dict[tuple[str, str, str], str] = field(default_factory=dict)  # (kind, namespace, name) -> uid
@@ -56,11 +57,14 @@ def _current(state: ClusterState, kind: str, namespace: str, name: str) -> Any:
     """The state's entry for one of our objects (to tell a real change from a status-only one)."""
     if kind == "CompliancePolicy":
         return state.policies.get(name)
+    if kind == "GPAIModel":  # its version history (status.versions) is read by the engine too
+        return (state.models.get((namespace, name)), state.versions.get((namespace, name)))
     table = {
         "GPAIModel": state.models,
         "ModelDocumentation": state.documentation,
         "CopyrightPolicy": state.copyright_policies,
         "RiskEvaluation": state.evaluations,
+        "SeriousIncident": state.incidents,
     }.get(kind)
     return table.get((namespace, name)) if table is not None else None
 
@@ -103,6 +107,9 @@ class StateSync:
             self.observed.model_status.pop(key, None)
             self.observed.invalid_models.pop(key, None)
             affected.add(key)
+        elif kind == "SeriousIncident" and objects.is_ours(body):
+            self.observed.incident_status.pop((namespace, name), None)
+            self.reconciler.desired_incident_status.pop((namespace, name), None)
         elif objects.is_workload(body, self.state.kinds):
             self.observed.marks.pop((kind, namespace, name), None)
             self.reconciler.forget_workload((kind, namespace, name))
@@ -155,7 +162,19 @@ class StateSync:
             self.observed.model_status[key] = status
             if status != self.reconciler.desired_status.get(key):
                 affected.add(key)
+        elif kind == "SeriousIncident":
+            affected |= self._incident_status_seen(body, key)
         self.reconciler.enqueue_models(affected)
+
+    def _incident_status_seen(self, body: Mapping[str, Any], key: ObjectKey) -> set[ModelKey]:
+        """Remember a SeriousIncident's status; its model when the status is not what it should be."""
+        status = body.get("status")
+        status = dict(status) if isinstance(status, Mapping) else {}
+        self.observed.incident_status[key] = status
+        incident = self.state.incidents.get(key)
+        if incident is None or status == self.reconciler.desired_incident_status.get(key):
+            return set()
+        return {(key[0], incident.spec.model_ref.name)}
 
     def _upsert_workload(self, body: Mapping[str, Any], kind: str, namespace: str, name: str) -> None:
         key: WorkloadKey = (kind, namespace, name)

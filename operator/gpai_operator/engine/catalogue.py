@@ -11,9 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from gpai_operator.api.gpaimodel import Chapter
-from gpai_operator.engine import checks, code_of_practice
+from gpai_operator.api.status import Role
+from gpai_operator.engine import checks, code_of_practice, incidents, retention, training_summary, value_chain
 from gpai_operator.engine.evidence import Check
 from gpai_operator.engine.verdicts import Classification
+
+# Who owes the provider's duties (engine/value_chain.py): a Downstream modifier owes none of them.
+PROVIDERS: frozenset[Role] = frozenset({"Provider", "ModifierProvider"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +28,7 @@ class Applicability:
     applies: Callable[[Classification], bool]
     not_applicable_because: Callable[[Classification], str] = lambda c: ""
     open_source_exemption: bool = False  # Art. 53(2) / 54(6): open-source exempt models get Exempt
+    roles: frozenset[Role] = PROVIDERS  # the value-chain roles that owe it; the others: NotApplicable
 
 
 def _no_systemic_risk(c: Classification) -> str:
@@ -64,6 +69,11 @@ COMPUTE_ROUTE = Applicability(
     "models presumed to have systemic risk from their training compute (not by designation alone)",
     lambda c: c.compute_presumption,
     _not_on_the_compute_route,
+)
+DOWNSTREAM = Applicability(
+    "downstream modifications of another provider's model (a third of its compute or less)",
+    lambda c: True,
+    roles=frozenset({"Downstream"}),
 )
 
 
@@ -182,7 +192,7 @@ CATALOGUE: tuple[Obligation, ...] = (
         title="technical documentation for the AI Office and national authorities",
         basis="Art. 53(1)(a), Annex XI",
         applies=UNLESS_OPEN_SOURCE_EXEMPT,
-        check=checks.documentation("Annex XI"),
+        check=value_chain.listing_the_original(checks.documentation("Annex XI")),
         fix=_DOCUMENTATION_FIX,
         required_fields=TECHNICAL_DOCUMENTATION_FIELDS,
         systemic_risk_fields=TECHNICAL_DOCUMENTATION_SYSTEMIC_RISK_FIELDS,
@@ -197,6 +207,18 @@ CATALOGUE: tuple[Obligation, ...] = (
         fix=_DOCUMENTATION_FIX,
         required_fields=DOWNSTREAM_INFORMATION_FIELDS,
         code=CodeMeasures("Transparency", "CoP Transparency M1.2"),
+    ),
+    Obligation(
+        id="transparency/documentation-retention",
+        title="the documentation of earlier versions, kept ten years",
+        basis="Art. 53(1)(a), 54(3)(b)",
+        applies=UNLESS_OPEN_SOURCE_EXEMPT,
+        check=retention.check,
+        fix=(
+            "restore the ModelDocumentation of each version in namespace {namespace} (modelRef.name "
+            "{model}, modelVersion {versions}) from your records"
+        ),
+        code=CodeMeasures("Transparency", "CoP Transparency M1.1"),
     ),
     Obligation(
         id="copyright/policy",
@@ -216,10 +238,10 @@ CATALOGUE: tuple[Obligation, ...] = (
         title="public summary of the training content",
         basis="Art. 53(1)(d); Commission template of 24 July 2025",
         applies=EVERY_MODEL,
-        check=checks.model_field(
-            "trainingContentSummary", dated="updated", max_age="training_summary_max_age_days"
+        check=training_summary.check,
+        fix=_MODEL_FIX.replace(
+            "{field}", "spec.trainingContentSummary {{url: https://..., updated, modelVersions, dataSources}}"
         ),
-        fix=_MODEL_FIX.replace("{field}", "spec.trainingContentSummary {{url: https://..., updated}}"),
         required_fields=("url", "updated"),
     ),
     Obligation(
@@ -308,6 +330,15 @@ CATALOGUE: tuple[Obligation, ...] = (
         code=CodeMeasures("SafetyAndSecurity", "CoP S&S Commitment 9"),
     ),
     Obligation(
+        id="systemic-risk/incident-timeliness",
+        title="serious incident reports made by their deadlines",
+        basis="Art. 55(1)(c)",
+        applies=SYSTEMIC_RISK,
+        check=incidents.check,
+        fix="send the reports owed to the AI Office and record their dates on the SeriousIncidents",
+        code=CodeMeasures("SafetyAndSecurity", "CoP S&S Measure 9.3"),
+    ),
+    Obligation(
         id="systemic-risk/cybersecurity",
         title="cybersecurity protection",
         basis="Art. 55(1)(d)",
@@ -317,6 +348,18 @@ CATALOGUE: tuple[Obligation, ...] = (
         + _MODEL_FIX.replace("{field}", "spec.systemicRisk.cybersecurity {{url}}"),
         required_fields=("url",),
         code=CodeMeasures("SafetyAndSecurity", "CoP S&S Commitment 6"),
+    ),
+    Obligation(
+        id="value-chain/upstream-information",
+        title="the upstream provider's information for downstream providers",
+        basis="Art. 53(1)(b), Recital 109",
+        applies=DOWNSTREAM,
+        check=value_chain.upstream_information,
+        fix=(
+            "set spec.derivedFrom.documentation {{url}} on GPAIModel {namespace}/{model} to the information "
+            "the original's provider gives downstream providers (Annex XII), or spec.derivedFrom.modelRef "
+            "to a GPAIModel in namespace {namespace} whose transparency/downstream-information is met"
+        ),
     ),
 )
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from gpai_operator.api.gpaimodel import CHAPTERS, Chapter, GPAIModelSpec
 from gpai_operator.api.policy import Parameters
+from gpai_operator.engine.value_chain import Original, role, total_compute
 from gpai_operator.engine.verdicts import Classification
 
 
-def classify(spec: GPAIModelSpec, parameters: Parameters) -> Classification:
-    flops = spec.training_compute.flops if spec.training_compute else None
+def classify(spec: GPAIModelSpec, parameters: Parameters, original: Original | None = None) -> Classification:
+    """`original`: what is known of the model this one was made from (spec.derivedFrom), if any."""
+    # A modified model's systemic risk follows its own cumulative compute (engine/value_chain.py).
+    flops = total_compute(spec, original)
     evidence = spec.systemic_risk
     designated = bool(evidence and evidence.designated)
     # Art. 51(2): presumed "when the cumulative amount of computation used for its training ... is
@@ -32,6 +35,7 @@ def classify(spec: GPAIModelSpec, parameters: Parameters) -> Classification:
         and not systemic_risk
     )
     legacy = spec.eu_market_date is not None and spec.eu_market_date < parameters.cutoff
+    chain_role, role_reason = role(spec, parameters, original)
     return Classification(
         compute_presumption=above and not rebutted,
         designated=designated,
@@ -40,6 +44,9 @@ def classify(spec: GPAIModelSpec, parameters: Parameters) -> Classification:
         eu_provider=spec.provider.established_in_eu,
         rebutted=rebutted,
         signed=signed_chapters(spec),
+        role=chain_role,
+        role_reason=role_reason,
+        compute=flops,
     )
 
 
@@ -51,8 +58,10 @@ def signed_chapters(spec: GPAIModelSpec) -> tuple[Chapter, ...]:
 
 
 def combine(classifications: list[Classification]) -> Classification:
-    """Across policies: systemic risk if any policy finds it; exempt or legacy only if all do."""
+    """Across policies: systemic risk if any policy finds it; exempt or legacy only if all do; the
+    provider's duties (ModifierProvider) if any policy finds the modification above its line."""
     first = classifications[0]
+    modifier = next((c for c in classifications if c.role == "ModifierProvider"), first)
     return Classification(
         compute_presumption=any(c.compute_presumption for c in classifications),
         designated=first.designated,
@@ -61,4 +70,7 @@ def combine(classifications: list[Classification]) -> Classification:
         eu_provider=first.eu_provider,
         rebutted=any(c.rebutted for c in classifications),
         signed=first.signed,
+        role=modifier.role,
+        role_reason=modifier.role_reason,
+        compute=first.compute,
     )

@@ -11,9 +11,11 @@ from gpai_operator.api.copyright import CopyrightPolicySpec
 from gpai_operator.api.documentation import ModelDocumentationSpec
 from gpai_operator.api.evaluation import RiskEvaluationSpec
 from gpai_operator.api.gpaimodel import GPAIModelSpec
+from gpai_operator.api.incident import SeriousIncidentSpec
 from gpai_operator.api.policy import Parameters
+from gpai_operator.api.status import VersionSeen
 from gpai_operator.engine.state import ClusterState, ModelKey, Resource
-from gpai_operator.engine.verdicts import Classification, ObjectRef
+from gpai_operator.engine.verdicts import Classification, ObjectRef, ObligationVerdict
 
 # What a check can conclude from the evidence alone; Grace, Waived, Exempt and NotApplicable
 # are decided around the check by the status rules.
@@ -29,6 +31,9 @@ class Evidence:
     copyright_policy: Resource[CopyrightPolicySpec] | None  # the referenced one, if it exists
     evaluations: tuple[Resource[RiskEvaluationSpec], ...]  # current version only
     other_versions: Mapping[str, tuple[str, ...]]  # kind -> versions of ignored artifacts
+    incidents: tuple[Resource[SeriousIncidentSpec], ...] = ()  # every version's: duties outlive versions
+    versions: tuple[VersionSeen, ...] = ()  # the version history (status.versions)
+    original: Resource[GPAIModelSpec] | None = None  # the GPAIModel spec.derivedFrom.modelRef names
 
     @property
     def namespace(self) -> str:
@@ -54,6 +59,8 @@ class Terms:
     today: dt.date
     parameters: Parameters
     classification: Classification
+    # A downstream model's original: its transparency/downstream-information under the same policy.
+    upstream: ObligationVerdict | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +90,7 @@ def gather(state: ClusterState, key: ModelKey) -> Evidence:
     current_docs = [d for d in docs if d.spec.model_version == version]
     documentation = max(current_docs, key=lambda d: (d.spec.last_updated, d.name), default=None)
     evaluations = state.evaluations_for(key)
+    original = state.original_of(key)
     return Evidence(
         model=model,
         documentation=documentation,
@@ -92,6 +100,9 @@ def gather(state: ClusterState, key: ModelKey) -> Evidence:
             "ModelDocumentation": _versions_other_than(version, (d.spec.model_version for d in docs)),
             "RiskEvaluation": _versions_other_than(version, (e.spec.model_version for e in evaluations)),
         },
+        incidents=tuple(state.incidents_for(key)),
+        versions=state.versions_of(key),
+        original=state.models.get(original) if original is not None else None,
     )
 
 

@@ -17,7 +17,9 @@ from gpai_operator.api.copyright import CopyrightPolicySpec
 from gpai_operator.api.documentation import ModelDocumentationSpec
 from gpai_operator.api.evaluation import RiskEvaluationSpec
 from gpai_operator.api.gpaimodel import GPAIModelSpec
+from gpai_operator.api.incident import SeriousIncidentSpec
 from gpai_operator.api.policy import CompliancePolicySpec
+from gpai_operator.api.status import VersionSeen
 from gpai_operator.engine.kinds import DEFAULT as DEFAULT_KINDS
 from gpai_operator.engine.kinds import WorkloadKinds
 from gpai_operator.engine.selectors import selects
@@ -87,6 +89,9 @@ class ClusterState:
     documentation: dict[ObjectKey, Resource[ModelDocumentationSpec]] = field(default_factory=dict)
     copyright_policies: dict[ObjectKey, Resource[CopyrightPolicySpec]] = field(default_factory=dict)
     evaluations: dict[ObjectKey, Resource[RiskEvaluationSpec]] = field(default_factory=dict)
+    incidents: dict[ObjectKey, Resource[SeriousIncidentSpec]] = field(default_factory=dict)
+    # Each model's version history as its status records it (status.versions, written by the operator).
+    versions: dict[ModelKey, tuple[VersionSeen, ...]] = field(default_factory=dict)
     policies: dict[str, Resource[CompliancePolicySpec]] = field(default_factory=dict)
     namespaces: dict[str, Mapping[str, str]] = field(default_factory=dict)  # name -> labels
     workloads: dict[WorkloadKey, Workload] = field(default_factory=dict)
@@ -94,6 +99,9 @@ class ClusterState:
     # Indexes: (namespace, model name) -> keys of the artifacts and workloads that name it.
     _docs_by_model: dict[ModelKey, set[ObjectKey]] = field(default_factory=lambda: defaultdict(set))
     _evals_by_model: dict[ModelKey, set[ObjectKey]] = field(default_factory=lambda: defaultdict(set))
+    _incidents_by_model: dict[ModelKey, set[ObjectKey]] = field(default_factory=lambda: defaultdict(set))
+    # original -> the models whose spec.derivedFrom.modelRef names it (the value chain)
+    _derived_from: dict[ModelKey, set[ModelKey]] = field(default_factory=lambda: defaultdict(set))
     _workloads_by_model: dict[ModelKey, set[WorkloadKey]] = field(default_factory=lambda: defaultdict(set))
     # (controller kind, namespace, controller name) -> the workloads whose controller reference names it
     _claimed_by: dict[WorkloadKey, set[WorkloadKey]] = field(default_factory=lambda: defaultdict(set))
@@ -109,6 +117,32 @@ class ClusterState:
 
     def evaluations_for(self, key: ModelKey) -> list[Resource[RiskEvaluationSpec]]:
         return [self.evaluations[k] for k in sorted(self._evals_by_model.get(key, ()))]
+
+    def incidents_for(self, key: ModelKey) -> list[Resource[SeriousIncidentSpec]]:
+        return [self.incidents[k] for k in sorted(self._incidents_by_model.get(key, ()))]
+
+    def versions_of(self, key: ModelKey) -> tuple[VersionSeen, ...]:
+        return self.versions.get(key, ())
+
+    def original_of(self, key: ModelKey) -> ModelKey | None:
+        """The GPAIModel that spec.derivedFrom.modelRef names (whether or not it exists)."""
+        model = self.models.get(key)
+        derived = model.spec.derived_from if model else None
+        if derived is None or derived.model_ref is None:
+            return None
+        return (key[0], derived.model_ref.name)
+
+    def with_derived(self, keys: set[ModelKey]) -> set[ModelKey]:
+        """`keys` and every model made from one of them, directly or through others: a derived
+        model's classification and upstream information are read from its original."""
+        found = set(keys)
+        todo = list(keys)
+        while todo:
+            for derived in self._derived_from.get(todo.pop(), ()):
+                if derived not in found:
+                    found.add(derived)
+                    todo.append(derived)
+        return found
 
     def copyright_policy_for(self, key: ModelKey) -> Resource[CopyrightPolicySpec] | None:
         model = self.models.get(key)
@@ -147,44 +181,54 @@ class ClusterState:
 
     # ---- writes: each returns the models whose verdict may change ----------------------------
     def put_model(self, model: Resource[GPAIModelSpec]) -> set[ModelKey]:
+        self._forget_original(model.key)
         self.models[model.key] = model
         self._models_by_namespace[model.namespace].add(model.name)
+        original = self.original_of(model.key)
+        if original is not None:
+            self._derived_from[original].add(model.key)
         return {model.key}
 
     def remove_model(self, namespace: str, name: str) -> set[ModelKey]:
+        self._forget_original((namespace, name))
         self.models.pop((namespace, name), None)
+        self.versions.pop((namespace, name), None)
         self._models_by_namespace[namespace].discard(name)
         return {(namespace, name)}
 
+    def _forget_original(self, key: ModelKey) -> None:
+        original = self.original_of(key)
+        if original is not None and (derived := self._derived_from.get(original)) is not None:
+            derived.discard(key)
+            if not derived:
+                del self._derived_from[original]
+
+    def put_versions(self, key: ModelKey, versions: tuple[VersionSeen, ...]) -> set[ModelKey]:
+        if self.versions.get(key, ()) == versions:
+            return set()
+        if versions:
+            self.versions[key] = versions
+        else:
+            self.versions.pop(key, None)
+        return {key}
+
     def put_documentation(self, doc: Resource[ModelDocumentationSpec]) -> set[ModelKey]:
-        affected = self.remove_documentation(*doc.key)
-        self.documentation[doc.key] = doc
-        model = (doc.namespace, doc.spec.model_ref.name)
-        self._docs_by_model[model].add(doc.key)
-        return affected | {model}
+        return _put_artifact(self.documentation, self._docs_by_model, doc)
 
     def remove_documentation(self, namespace: str, name: str) -> set[ModelKey]:
-        old = self.documentation.pop((namespace, name), None)
-        if old is None:
-            return set()
-        model = (namespace, old.spec.model_ref.name)
-        self._docs_by_model[model].discard(old.key)
-        return {model}
+        return _remove_artifact(self.documentation, self._docs_by_model, (namespace, name))
 
     def put_evaluation(self, evaluation: Resource[RiskEvaluationSpec]) -> set[ModelKey]:
-        affected = self.remove_evaluation(*evaluation.key)
-        self.evaluations[evaluation.key] = evaluation
-        model = (evaluation.namespace, evaluation.spec.model_ref.name)
-        self._evals_by_model[model].add(evaluation.key)
-        return affected | {model}
+        return _put_artifact(self.evaluations, self._evals_by_model, evaluation)
 
     def remove_evaluation(self, namespace: str, name: str) -> set[ModelKey]:
-        old = self.evaluations.pop((namespace, name), None)
-        if old is None:
-            return set()
-        model = (namespace, old.spec.model_ref.name)
-        self._evals_by_model[model].discard(old.key)
-        return {model}
+        return _remove_artifact(self.evaluations, self._evals_by_model, (namespace, name))
+
+    def put_incident(self, incident: Resource[SeriousIncidentSpec]) -> set[ModelKey]:
+        return _put_artifact(self.incidents, self._incidents_by_model, incident)
+
+    def remove_incident(self, namespace: str, name: str) -> set[ModelKey]:
+        return _remove_artifact(self.incidents, self._incidents_by_model, (namespace, name))
 
     def put_copyright_policy(self, policy: Resource[CopyrightPolicySpec]) -> set[ModelKey]:
         self.copyright_policies[policy.key] = policy
@@ -256,6 +300,34 @@ class ClusterState:
             return set()
         self._workloads_by_model[old.model_key].discard(old.key)
         return {old.model_key}
+
+
+# The evidence kinds that name their model in spec.modelRef, kept with an index by model.
+Artifact = TypeVar("Artifact", ModelDocumentationSpec, RiskEvaluationSpec, SeriousIncidentSpec)
+
+
+def _put_artifact(
+    table: dict[ObjectKey, Resource[Artifact]],
+    index: dict[ModelKey, set[ObjectKey]],
+    artifact: Resource[Artifact],
+) -> set[ModelKey]:
+    """Store an artifact; the models it named before and names now are affected."""
+    affected = _remove_artifact(table, index, artifact.key)
+    table[artifact.key] = artifact
+    model = (artifact.namespace, artifact.spec.model_ref.name)
+    index[model].add(artifact.key)
+    return affected | {model}
+
+
+def _remove_artifact(
+    table: dict[ObjectKey, Resource[Artifact]], index: dict[ModelKey, set[ObjectKey]], key: ObjectKey
+) -> set[ModelKey]:
+    old = table.pop(key, None)
+    if old is None:
+        return set()
+    model = (key[0], old.spec.model_ref.name)
+    index[model].discard(key)
+    return {model}
 
 
 def _claim(workload: Workload) -> WorkloadKey:

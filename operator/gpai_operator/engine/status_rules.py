@@ -14,6 +14,7 @@ from gpai_operator.engine.catalogue import Obligation
 from gpai_operator.engine.days import ONE_DAY
 from gpai_operator.engine.evidence import Evidence, Finding, Terms
 from gpai_operator.engine.policies import CompiledPolicy
+from gpai_operator.engine.value_chain import not_owed_because
 from gpai_operator.engine.verdicts import FAILING, PASSING, ObjectRef, ObligationVerdict
 
 OPEN_SOURCE_EXEMPTION = (
@@ -42,7 +43,7 @@ def judge(
     """
     fields = policy.required_fields(obligation, terms.classification.systemic_risk)
     waiving = policy.name if policy.exceptions.get((evidence.namespace, evidence.name)) else None
-    key = (obligation.id, policy.parameters_key, terms.classification, fields, waiving)
+    key = (obligation.id, policy.parameters_key, terms.classification, fields, waiving, terms.upstream)
     found = memo.get(key) if memo is not None else None
     if found is None:
         found = _judge(obligation, evidence, terms, policy, fields)
@@ -56,6 +57,8 @@ def _judge(
 ) -> Judgement:
     classification = terms.classification
     cited = obligation.citation(classification.signed)
+    if classification.role not in obligation.applies.roles:
+        return _settled(obligation, evidence, cited, "NotApplicable", not_owed_because(classification))
     if not obligation.applies.applies(classification):
         because = obligation.applies.not_applicable_because(classification)
         return _settled(obligation, evidence, cited, "NotApplicable", because)

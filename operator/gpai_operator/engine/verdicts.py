@@ -8,6 +8,7 @@ from typing import Literal
 
 from gpai_operator.api.gpaimodel import CHAPTERS, Chapter
 from gpai_operator.api.obligations import ObligationStatus
+from gpai_operator.api.status import ReportKind, Role
 
 Action = Literal["Deny", "Warn", "Audit"]
 Decision = Literal["Allow", "Warn", "Deny"]
@@ -32,6 +33,14 @@ class Classification:
     eu_provider: bool
     rebutted: bool = False  # above the threshold, but the Commission accepted the rebuttal
     signed: tuple[Chapter, ...] = ()  # Code of Practice chapters the provider signed, CHAPTERS order
+    role: Role = "Provider"  # in the value chain (engine/value_chain.py)
+    role_reason: str = ""  # why, for messages: the compute compared and the line it was compared with
+    compute: float | None = None  # the training compute compared with the threshold (cumulative if modified)
+
+    @property
+    def provider(self) -> bool:
+        """The model's owner has the provider's duties (it made the model, or modified it enough)."""
+        return self.role != "Downstream"
 
     @property
     def systemic_risk(self) -> bool:
@@ -92,6 +101,29 @@ class PolicyVerdict:
 
 
 @dataclass(frozen=True, slots=True)
+class IncidentVerdict:
+    """Where one SeriousIncident stands with its reports on a day (engine/incidents.py)."""
+
+    namespace: str
+    name: str
+    model: str
+    category: str
+    next_report: ReportKind | None  # the report owed next; None once every report is in
+    next_deadline: dt.date | None  # its last day on time; in the past when overdue
+    missed: tuple[str, ...] = ()  # each deadline missed so far, in words
+    overdue: bool = False  # the next report is owed and its deadline has passed
+    resolved: bool = False
+
+    @property
+    def timely(self) -> bool:
+        return not self.missed
+
+    @property
+    def closed(self) -> bool:
+        return self.next_report is None
+
+
+@dataclass(frozen=True, slots=True)
 class ModelVerdict:
     namespace: str
     name: str
@@ -101,6 +133,7 @@ class ModelVerdict:
     policies: tuple[PolicyVerdict, ...]
     next_review: dt.datetime | None  # earliest instant the clock alone can change this verdict
     version: str = ""  # the model version the evidence had to match
+    incidents: tuple[IncidentVerdict, ...] = ()  # its SeriousIncidents, by name
 
     @property
     def compliant(self) -> bool:

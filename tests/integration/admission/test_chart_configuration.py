@@ -41,3 +41,19 @@ def test_the_webhooks_are_the_charts(chart_webhooks: list[dict[str, Any]]) -> No
         assert mine["namespaceSelector"] == charts["namespaceSelector"], mine["name"]
         assert normalised(mine["matchConditions"]) == normalised(charts["matchConditions"]), mine["name"]
         assert charts["clientConfig"]["service"]["path"] == "/validate"
+
+
+def test_deleting_documentation_goes_to_the_advice_only(chart_webhooks: list[dict[str, Any]]) -> None:
+    """The retention warning (issue 10): the advice webhook gets ModelDocumentation DELETEs; the gate
+    never sees our kinds, so a deletion can never be refused."""
+    documentation_rule = {
+        "apiGroups": ["gpai.dev"],
+        "apiVersions": ["v1alpha1"],
+        "resources": ["modeldocumentations"],
+        "operations": ["DELETE"],
+        "scope": "Namespaced",
+    }
+    hooks = {w["name"]: w for w in chart_webhooks}
+    assert documentation_rule in hooks["advise.gpai.dev"]["rules"]
+    assert hooks["advise.gpai.dev"]["failurePolicy"] == "Ignore"
+    assert all("gpai.dev" not in rule["apiGroups"] for rule in hooks["validate.gpai.dev"]["rules"])

@@ -46,21 +46,38 @@ def test_the_demo_shows_the_story_and_leaves_nothing_running(tmp_path: Path) -> 
 
     output = result.stdout
     assert result.returncode == 0, f"{output}\n{result.stderr}"
-    # the models table, as kubectl get gpai -A prints it
-    assert "NAMESPACE     NAME         VERSION   SYSTEMIC   COP SIGNED   COMPLIANT   REASON" in output
+    # the models table, as kubectl get gpai -A prints it, with each model's value-chain role
+    assert (
+        "NAMESPACE     NAME               VERSION   ROLE               SYSTEMIC   COP SIGNED   COMPLIANT   "
+        "REASON" in output
+    )
     for row in (
-        "prod-chat     borealis-1   1.0       True       S            False       ObligationsUnmet",
-        "prod-chat     aurora-2     2.0       True       T,C,S        True        ObligationsMet",
+        "prod-chat     borealis-1         1.0       Provider           True       S            False       "
+        "ObligationsUnmet",
+        "prod-chat     aurora-2           2.0       Provider           True       T,C,S        True        "
+        "ObligationsMet",
+        "ml-research   lumen-8b-legal     1.0       ModifierProvider   False      T,C          True        "
+        "ObligationsMet",
+        "ml-research   lumen-8b-support   1.0       Downstream         False      -            True        "
+        "ObligationsMet",
     ):
         assert row in output
     # the per-chapter view: each chapter's declaration and the obligation's verdict
     assert (
-        "NAMESPACE     NAME         TRANSPARENCY   COPYRIGHT      SAFETY-AND-SECURITY   ALTERNATIVE-MEANS"
-        "        CODE-OF-PRACTICE" in output
+        "NAMESPACE     NAME               TRANSPARENCY   COPYRIGHT      SAFETY-AND-SECURITY   "
+        "ALTERNATIVE-MEANS        CODE-OF-PRACTICE" in output
     )
     assert (
-        "prod-chat     borealis-1   NonSignatory   NonSignatory   Signatory             "
+        "prod-chat     borealis-1         NonSignatory   NonSignatory   Signatory             "
         "Transparency,Copyright   Met" in output
+    )
+    # serious incidents, with the report each owes next: aurora-2's is closed, every report on time
+    assert (
+        "NAMESPACE   NAME                       MODEL      CATEGORY        AWARE        NEXT REPORT" in output
+    )
+    assert (
+        "prod-chat   aurora-2-credential-leak   aurora-2   Cybersecurity   2026-09-14   <none>        <none>"
+        "          True" in output
     )
     assert (
         'gpai_model_obligation_status{model="lumen-8b",namespace="ml-research",'

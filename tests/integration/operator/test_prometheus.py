@@ -256,6 +256,8 @@ def test_the_shipped_alerts_fire_and_resolve_and_every_dashboard_query_has_data(
     kube.create(acme)
     kube.create(other)
     kube.create(b.workload("Deployment", "chat", namespace=namespace))  # serves acme
+    # An open incident of the model that serves nothing, reported on time: the incident rows' data.
+    kube.create(b.incident("other-incident", model_name="other", aware="2026-11-27", namespace=namespace))
 
     # Non-compliant and serving: pending, then firing, for acme only.
     assert wait_for_alert(prometheus, NON_COMPLIANT, namespace, ("acme",)) == ["pending", "firing"]

@@ -86,6 +86,16 @@ def change_policies(state: ClusterState) -> None:
     )
 
 
+def change_incident(state: ClusterState) -> None:
+    state.remove_incident("prod-chat", "aurora-2-credential-leak")
+
+
+def change_history(state: ClusterState) -> None:
+    model = copy.deepcopy(of_kind("GPAIModel", "aurora-2"))
+    model["status"] = {"versions": [{"version": "1.5", "firstSeen": "2025-06-01T00:00:00Z"}]}
+    objects.apply(state, model)
+
+
 def change_namespace(state: ClusterState) -> None:
     objects.apply(state, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "prod-chat"}})
 
@@ -99,6 +109,8 @@ def change_namespace(state: ClusterState) -> None:
         change_model,
         change_policies,
         change_namespace,
+        change_incident,
+        change_history,
     ],
 )
 def test_any_changed_input_is_evaluated_again(change: Any) -> None:
@@ -109,6 +121,23 @@ def test_any_changed_input_is_evaluated_again(change: Any) -> None:
     after = memo.verdict(state, KEY, NOW)
 
     assert after == evaluate_model(state, KEY, NOW)
+    assert after != before
+    assert memo.misses == 2
+
+
+def test_a_fine_tune_is_evaluated_again_when_its_original_changes() -> None:
+    state, memo = example_state(), VerdictMemo()
+    fine_tune = ("ml-research", "lumen-8b-support")
+    before = memo.verdict(state, fine_tune, NOW)
+    assert before is not None
+    assert before.compliant
+
+    original = copy.deepcopy(of_kind("GPAIModel", "lumen-8b"))
+    original["spec"]["license"]["monetised"] = True  # no longer exempt: its downstream information is owed
+    objects.apply(state, original)
+    after = memo.verdict(state, fine_tune, NOW)
+
+    assert after == evaluate_model(state, fine_tune, NOW)
     assert after != before
     assert memo.misses == 2
 

@@ -106,6 +106,10 @@ class FakeCluster:
     async def post_event(self, namespace: str, body: Mapping[str, Any]) -> None:
         self.events.append(copy.deepcopy(dict(body)))
 
+    async def patch_incident_status(self, namespace: str, name: str, body: Mapping[str, Any]) -> Obj:
+        self.writes.append(("status", ("SeriousIncident", namespace, name), copy.deepcopy(body)))
+        return self._patch(("SeriousIncident", namespace, name), body)
+
     def _patch(self, key: tuple[str, str, str], body: Mapping[str, Any]) -> Obj:
         obj = merge(self.objects[key], body)
         obj["metadata"]["resourceVersion"] = str(next(self._versions))

@@ -42,6 +42,7 @@ def test_every_series_of_the_contract_is_there():
                 "version": "3.1",
                 "systemic_risk": "true",
                 "open_source_exempt": "false",
+                "role": "Provider",
             },
             1,
         )
@@ -76,3 +77,43 @@ def test_the_collector_renders_in_a_registry():
     assert 'gpai_model_compliant{model="acme",namespace="ml"} 0.0' in text
     collector.bind(None)
     assert "gpai_model_compliant{" not in generate_latest(registry).decode()
+
+
+def test_each_incident_has_its_series_and_the_deadline_of_its_next_report():
+    snapshot = _snapshot(
+        *b.frontier(),
+        b.incident("open", aware="2026-11-24"),
+        b.incident("late", category="Other", aware="2026-10-01"),
+        b.incident(
+            "closed",
+            aware="2026-08-01",
+            initialReport="2026-08-02",
+            resolved="2026-08-10",
+            finalReport="2026-09-01",
+        ),
+    )
+    samples = _samples(snapshot)
+    info = {
+        s[0]["incident"]: (s[0]["category"], s[0]["state"]) for s in samples["gpai_serious_incident_info"]
+    }
+    assert info == {
+        "closed": ("Cybersecurity", "Closed"),
+        "late": ("Other", "Open"),
+        "open": ("Cybersecurity", "Open"),
+    }
+    due = {
+        s[0]["incident"]: (s[0]["report"], s[1])
+        for s in samples["gpai_serious_incident_report_due_timestamp_seconds"]
+    }
+    # open: initial report due by 2026-11-29, so the deadline passes at 2026-11-30T00:00Z
+    assert due == {"open": ("Initial", 1795996800.0), "late": ("Initial", 1792195200.0)}
+    timely = {s[0]["incident"]: s[1] for s in samples["gpai_serious_incident_timely"]}
+    assert timely == {"open": 1, "late": 0, "closed": 1}
+    assert all(
+        s[0]["model"] == "acme" and s[0]["namespace"] == "ml" for s in samples["gpai_serious_incident_timely"]
+    )
+
+
+def test_no_incident_no_incident_series():
+    samples = _samples(_snapshot(*b.frontier()))
+    assert "gpai_serious_incident_info" not in samples

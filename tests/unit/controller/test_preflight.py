@@ -16,6 +16,8 @@ def test_cluster_wide_needs_reads_of_every_kind_and_writes_of_status_annotations
     assert "list gpai.dev/gpaimodels cluster-wide" in names
     assert "watch gpai.dev/compliancepolicies cluster-wide" in names
     assert "patch gpai.dev/gpaimodels/status cluster-wide" in names
+    assert "watch gpai.dev/seriousincidents cluster-wide" in names
+    assert "patch gpai.dev/seriousincidents/status cluster-wide" in names  # Next Deadline, Timely
     assert "patch apps/deployments cluster-wide" in names
     assert "patch core/pods cluster-wide" in names
     assert "create core/events cluster-wide" in names

@@ -34,6 +34,20 @@ def started(*objs: dict, now: dt.datetime = b.NOW, leading: bool = True) -> Fake
     return cluster
 
 
+async def run_until_non_compliant(cluster: FakeCluster, when: dt.datetime) -> None:
+    """The reconcile loop running, asleep until the next review; the clock set to `when`; until the
+    model turns non-compliant (or two seconds pass)."""
+    worker = asyncio.create_task(cluster.reconciler.run())
+    await asyncio.sleep(0.05)
+    assert conditions(cluster)["Compliant"]["status"] == "True"  # asleep until the next review
+    cluster.clock.set(when)
+    for _ in range(200):
+        if conditions(cluster)["Compliant"]["status"] == "False":
+            break
+        await asyncio.sleep(0.01)
+    worker.cancel()
+
+
 def add(cluster: FakeCluster, *objs: dict) -> None:
     for obj in objs:
         cluster.create(obj)
@@ -56,6 +70,7 @@ def test_a_model_without_evidence_is_non_compliant_with_a_warning_event():
         "legacy": False,
         "euProvider": True,
         "codeOfPractice": "T,C,S",
+        "role": "Provider",
     }
     assert status["workloads"] == 0
     assert [(e["type"], e["reason"]) for e in cluster.events] == [("Warning", "BecameNonCompliant")]
@@ -216,18 +231,7 @@ def test_the_clock_alone_expires_an_evaluation():
     assert conditions(cluster)["Compliant"]["status"] == "True"
     assert cluster.reconciler.next_review() == dt.datetime(2026, 12, 16, tzinfo=dt.UTC)
 
-    async def scenario() -> None:
-        worker = asyncio.create_task(cluster.reconciler.run())
-        await asyncio.sleep(0.05)
-        assert conditions(cluster)["Compliant"]["status"] == "True"  # asleep until the next review
-        cluster.clock.set(dt.datetime(2026, 12, 16, 0, 0, 1, tzinfo=dt.UTC))
-        for _ in range(200):
-            if conditions(cluster)["Compliant"]["status"] == "False":
-                break
-            await asyncio.sleep(0.01)
-        worker.cancel()
-
-    asyncio.run(scenario())
+    asyncio.run(run_until_non_compliant(cluster, dt.datetime(2026, 12, 16, 0, 0, 1, tzinfo=dt.UTC)))
     assert obligations(cluster)["systemic-risk/evaluation"] == "Expired"
     assert annotations(cluster)[COMPLIANCE] == "NonCompliant"
     assert [e["reason"] for e in cluster.events][-1] == "BecameNonCompliant"
@@ -280,3 +284,99 @@ def test_a_model_the_engine_cannot_read_is_not_ready():
     ready = conditions(cluster)["Ready"]
     assert (ready["status"], ready["reason"]) == ("False", "InvalidSpec")
     assert "modelName" in ready["message"]
+
+
+# ---- issue 10: the version history and serious incidents ---------------------------------------------
+def test_the_version_history_follows_the_model_into_its_status():
+    cluster = started(*b.frontier())
+    assert cluster.get("GPAIModel", NS, MODEL)["status"]["versions"] == [
+        {"version": "3.1", "firstSeen": "2026-11-28T12:30:00Z"}
+    ]
+    cluster.clock.advance(dt.timedelta(days=3))
+    cluster.update("GPAIModel", NS, MODEL, {"spec": {"version": "3.2"}})
+    asyncio.run(cluster.settle())
+    assert cluster.get("GPAIModel", NS, MODEL)["status"]["versions"] == [
+        {"version": "3.1", "firstSeen": "2026-11-28T12:30:00Z", "superseded": "2026-12-01T12:30:00Z"},
+        {"version": "3.2", "firstSeen": "2026-12-01T12:30:00Z"},
+    ]
+    # 3.1 was on the market and its documentation is still there: nothing missing but 3.2's own
+    assert obligations(cluster)["transparency/documentation-retention"] == "Met"
+    retention = next(
+        o
+        for o in cluster.get("GPAIModel", NS, MODEL)["status"]["obligations"]
+        if o["id"] == "transparency/documentation-retention"
+    )
+    # the recorded history came back through the watch and was evaluated again
+    assert (
+        "version 3.1 (on the market until 2026-12-01, to be kept through 2036-12-01)" in retention["message"]
+    )
+    cluster.delete("ModelDocumentation", NS, f"{MODEL}-3.1")
+    asyncio.run(cluster.settle())
+    assert obligations(cluster)["transparency/documentation-retention"] == "Missing"
+    assert cluster.runtime.state.versions_of((NS, MODEL))[0].superseded == "2026-12-01T12:30:00Z"
+
+
+def test_a_model_the_engine_cannot_read_keeps_its_version_history():
+    cluster = started(*b.frontier())
+    history = cluster.get("GPAIModel", NS, MODEL)["status"]["versions"]
+    cluster.update("GPAIModel", NS, MODEL, {"spec": {"modelName": None}})
+    asyncio.run(cluster.settle())
+    status = cluster.get("GPAIModel", NS, MODEL)["status"]
+    assert status["conditions"][0]["reason"] == "InvalidSpec"
+    assert status["versions"] == history
+
+
+def incident_status(cluster: FakeCluster, name: str = "acme-incident") -> dict:
+    return cluster.get("SeriousIncident", NS, name).get("status", {})
+
+
+def test_an_incidents_status_says_the_next_report_and_the_clock_makes_it_late():
+    cluster = started(*b.frontier(), b.incident(aware="2026-11-24"), b.workload())  # initial due 2026-11-29
+    status = incident_status(cluster)
+    assert (status["nextReport"], status["nextDeadline"]) == ("Initial", "2026-11-29")
+    [timely] = status["conditions"]
+    assert (timely["type"], timely["status"], timely["reason"]) == ("Timely", "True", "ReportsOnTime")
+    assert (
+        timely["message"]
+        == "every report so far made by its deadline; next: initial report due by 2026-11-29"
+    )
+    assert obligations(cluster)["systemic-risk/incident-timeliness"] == "Met"
+    assert cluster.reconciler.next_review() == dt.datetime(2026, 11, 30, tzinfo=dt.UTC)
+    writes = len(cluster.writes)
+    cluster.reconciler.enqueue_all()
+    asyncio.run(cluster.settle())
+    assert len(cluster.writes) == writes, "nothing rewritten while nothing changed"
+
+    asyncio.run(run_until_non_compliant(cluster, dt.datetime(2026, 11, 30, 0, 0, 1, tzinfo=dt.UTC)))
+    assert obligations(cluster)["systemic-risk/incident-timeliness"] == "Failed"
+    assert annotations(cluster)[COMPLIANCE] == "NonCompliant"
+    [late] = incident_status(cluster)["conditions"]
+    assert (late["status"], late["reason"]) == ("False", "DeadlineMissed")
+    assert "initial report due by 2026-11-29 (aware 2026-11-24 + 5 days) not made" in late["message"]
+
+    # The report, made late: still Failed; the next report is the intermediate one.
+    cluster.update("SeriousIncident", NS, "acme-incident", {"spec": {"initialReport": "2026-11-30"}})
+    asyncio.run(cluster.settle())
+    status = incident_status(cluster)
+    assert (status["nextReport"], status["nextDeadline"], status["observedGeneration"]) == (
+        "Intermediate",
+        "2026-12-28",
+        2,
+    )
+    assert obligations(cluster)["systemic-risk/incident-timeliness"] == "Failed"
+
+
+def test_a_status_edited_by_hand_on_an_incident_is_put_back():
+    cluster = started(*b.frontier(), b.incident(aware="2026-11-24"))
+    cluster.update("SeriousIncident", NS, "acme-incident", {"status": {"nextDeadline": "2027-01-01"}})
+    asyncio.run(cluster.settle())
+    assert incident_status(cluster)["nextDeadline"] == "2026-11-29"
+
+
+def test_deleting_an_incident_reevaluates_its_model():
+    cluster = started(*b.frontier(), b.incident(aware="2026-11-01"))
+    assert conditions(cluster)["Compliant"]["status"] == "False"
+    cluster.delete("SeriousIncident", NS, "acme-incident")
+    asyncio.run(cluster.settle())
+    assert conditions(cluster)["Compliant"]["status"] == "True"
+    assert cluster.observed.incident_status == {}

@@ -141,6 +141,67 @@ def open_weights_model(name: str = "openmodel", namespace: str = NS) -> Obj:
     )
 
 
+def fine_tune(
+    name: str = "acme-ft",
+    *,
+    modification: float | None = 1e23,
+    original_flops: float | None = 3e24,
+    model_ref: str | None = None,
+    documentation: str | None = None,
+    namespace: str = NS,
+) -> Obj:
+    """A model made from the original "Base-LLM 2.0 by Base Labs" (its compute `original_flops`, or not
+    said), with `modification` FLOP of its own (None: not declared); nothing else about it is new."""
+    derived: Obj = {"modelName": "Base-LLM", "provider": "Base Labs", "version": "2.0"}
+    if original_flops is not None:
+        derived["trainingFlops"] = original_flops
+    if model_ref is not None:
+        derived["modelRef"] = {"name": model_ref}
+    if documentation is not None:
+        derived["documentation"] = {"url": documentation}
+    obj = without(small_model(name, namespace), "spec.trainingCompute")
+    obj = patched(obj, spec__modelName="Acme-FT", spec__derivedFrom=derived)
+    if modification is not None:
+        obj = patched(obj, spec__modificationCompute={"flops": modification, "method": "HardwareBased"})
+    return obj
+
+
+def incident(
+    name: str = "acme-incident",
+    *,
+    category: str = "Cybersecurity",
+    aware: str = "2026-11-20",
+    model_name: str = MODEL,
+    namespace: str = NS,
+    **reports: Any,
+) -> Obj:
+    """A SeriousIncident; `reports` in camelCase: initialReport, intermediateReports, resolved,
+    finalReport."""
+    return {
+        "apiVersion": GPAI,
+        "kind": "SeriousIncident",
+        "metadata": _meta(name, namespace),
+        "spec": {
+            "modelRef": {"name": model_name},
+            "modelVersion": VERSION,
+            "category": category,
+            "aware": aware,
+            **reports,
+        },
+    }
+
+
+def with_history(obj: Obj, *entries: tuple[str, str, str | None]) -> Obj:
+    """The model as the operator left it: status.versions of (version, firstSeen, superseded)."""
+    versions = []
+    for version, first_seen, superseded in entries:
+        entry = {"version": version, "firstSeen": first_seen}
+        if superseded is not None:
+            entry["superseded"] = superseded
+        versions.append(entry)
+    return patched(obj, status={"versions": versions})
+
+
 def documentation(
     model_name: str = MODEL,
     version: str = VERSION,

@@ -25,6 +25,7 @@ from .builders import (
     copyright_policy,
     documentation,
     evaluation,
+    incident,
     model,
     namespace,
     patched,
@@ -92,7 +93,40 @@ def gpai_models(draw: st.DrawFn) -> dict[str, Any]:
         st.sets(st.sampled_from(["notified", "framework", "incidentReporting", "cybersecurity"]))
     ):
         del risk[part]
+    if draw(st.integers(0, 3)) == 0:  # sometimes a fine-tune of another provider's model
+        spec["derivedFrom"] = {
+            "modelName": "Base-LLM",
+            "provider": "Base Labs",
+            **({"trainingFlops": f} if (f := draw(st.sampled_from([None, 3e24, 3e25]))) else {}),
+            **({"documentation": {"url": "https://base.example/card"}} if draw(st.booleans()) else {}),
+        }
+        if (flops := draw(st.sampled_from([None, 1e22, 1e24, 2e25]))) is not None:
+            spec["modificationCompute"] = {"flops": flops}
     return obj
+
+
+@st.composite
+def incidents(draw: st.DrawFn, index: int) -> dict[str, Any]:
+    """A serious incident around today, its reports made (on time or not) or still owed."""
+    aware = draw(dates(-150, 5))
+    reports: dict[str, Any] = {}
+    last = aware
+    if draw(st.booleans()):
+        last = aware + dt.timedelta(days=draw(st.integers(0, 20)))
+        reports["initialReport"] = iso(last)
+        intermediate = []
+        for _ in range(draw(st.integers(0, 3))):
+            last = last + dt.timedelta(days=draw(st.integers(1, 35)))
+            intermediate.append(iso(last))
+        if intermediate:
+            reports["intermediateReports"] = intermediate
+    if draw(st.booleans()):
+        resolved = last + dt.timedelta(days=draw(st.integers(0, 40)))
+        reports["resolved"] = iso(resolved)
+        if draw(st.booleans()):
+            reports["finalReport"] = iso(resolved + dt.timedelta(days=draw(st.integers(0, 70))))
+    category = draw(st.sampled_from(["CriticalInfrastructure", "Cybersecurity", "Death", "Other"]))
+    return incident(f"incident-{index}", category=category, aware=iso(aware), **reports)
 
 
 DOC_FIELDS = [
@@ -187,6 +221,7 @@ def clusters(draw: st.DrawFn) -> list[dict[str, Any]]:
     if draw(st.booleans()):
         objs.append(draw(copyright_policies()))
     objs += [draw(evaluations(f"eval-{i}")) for i in range(draw(st.integers(0, 4)))]
+    objs += [draw(incidents(i)) for i in range(draw(st.integers(0, 2)))]
     objs += [draw(policies(i)) for i in range(draw(st.integers(0, 3)))]
     objs.append(workload("Deployment", "chat"))
     objs.append(workload("Job", "batch", model_name=None))
