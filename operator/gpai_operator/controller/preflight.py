@@ -44,7 +44,9 @@ class Discovery:
     kserve_version: str = ""  # its preferred version, e.g. v1beta1
 
 
-def required_permissions(namespaces: Sequence[str], kserve: bool, peering: str | None) -> list[Permission]:
+def required_permissions(
+    namespaces: Sequence[str], kserve: bool, peering: str | None, *, metrics_auth: bool = False
+) -> list[Permission]:
     scopes = list(namespaces) or [""]
     wanted: list[Permission] = []
 
@@ -68,6 +70,9 @@ def required_permissions(namespaces: Sequence[str], kserve: bool, peering: str |
     ]
     if peering:
         wanted.append(Permission("patch", "kopf.dev", "clusterkopfpeerings"))
+    if metrics_auth:  # who scrapes /metrics is asked of the API server (controller/access.py)
+        wanted.append(Permission("create", "authentication.k8s.io", "tokenreviews"))
+        wanted.append(Permission("create", "authorization.k8s.io", "subjectaccessreviews"))
     return wanted
 
 
@@ -95,7 +100,9 @@ async def _served(client: KubeClient, path: str) -> dict[str, object] | None:
         raise
 
 
-async def preflight(client: KubeClient, namespaces: Sequence[str], peering: str | None) -> Discovery:
+async def preflight(
+    client: KubeClient, namespaces: Sequence[str], peering: str | None, *, metrics_auth: bool = False
+) -> Discovery:
     where = f"{client.credentials.server} (credentials: {client.credentials.source})"
     try:
         version = await client.get("/version")
@@ -118,7 +125,7 @@ async def preflight(client: KubeClient, namespaces: Sequence[str], peering: str 
         preferred = (kserve_group or {}).get("preferredVersion") or {}
         kserve_version = str(preferred.get("version") or "")  # type: ignore[union-attr]
         kserve = bool(kserve_version)
-        permissions = required_permissions(namespaces, kserve, peering)
+        permissions = required_permissions(namespaces, kserve, peering, metrics_auth=metrics_auth)
         answers = await asyncio.gather(*(_allowed(client, p) for p in permissions))
         denied = [p for p, allowed in zip(permissions, answers, strict=True) if not allowed]
         if denied:

@@ -41,6 +41,7 @@ def start_operator(cluster: Cluster) -> Iterator[StartOperator]:
             "webhook": False,
             "bind_address": "127.0.0.1",
             "metrics_port": 0,
+            "metrics_secure": False,  # plain HTTP, as the metric tests read it; test_metrics_access.py
             "health_port": 0,
             "write_concurrency": 8,
             "retry_delay": 0.5,
