@@ -9,14 +9,14 @@ Two lanes (docs/admission.md, "Limits"):
 - small bodies (declared at most `inline_body` bytes) are read and judged on the event loop, as
   fast as a review can be; up to `max_in_flight` requests may be in progress at once;
 - large bodies (declared larger, or sent without a Content-Length) go through `large_slots` slots:
-  a slot covers reading the body and judging it in a worker thread (large.py). A request that finds
-  every slot taken waits for one, at most `queue_wait` seconds and behind at most `large_queue`
-  others; beyond that it is refused with 429 and `Retry-After`, which kube-apiserver's client honours
-  by retrying within the webhook's timeout.
+  a slot covers reading the body, parsing it in the parser process and judging it (large.py). A
+  request that finds every slot taken waits for one, at most `queue_wait` seconds and behind at most
+  `large_queue` others; beyond that it is refused with 429 and `Retry-After`, which kube-apiserver's
+  client honours by retrying within the webhook's timeout.
 
-So memory is bounded (`large_slots` bodies of at most `max_body` bytes, one of them parsed at a
-time), and a flood of large bodies can delay only other large bodies, never the small ones every
-ordinary workload produces, nor the health probes and watches on the same event loop.
+So memory is bounded (`large_slots` bodies of at most `max_body` bytes, parsed one at a time), and a
+flood of large bodies can delay only other large bodies, never the small ones every ordinary
+workload produces, nor the health probes and watches on the same event loop.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ class Limits:
     # AdmissionReview of an ordinary workload is 2 to 20 KiB.
     inline_body: int = 64 * 1024
     max_in_flight: int = 256  # requests being read or judged at once; more get 429
-    large_slots: int = 2  # large bodies being read or judged at once (judged one at a time)
+    large_slots: int = 2  # large bodies being read or judged at once (parsed one at a time)
     large_queue: int = 8  # large bodies waiting for a slot; more get 429
     queue_wait: float = 2.0  # seconds a large body may wait for a slot; then 429
     read_timeout: float = 10.0  # seconds for a body to arrive once its turn has come; then 408

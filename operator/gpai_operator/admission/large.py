@@ -1,19 +1,15 @@
-"""Large AdmissionReviews, judged in a worker thread without holding the event loop.
+"""Large AdmissionReviews, parsed in another process and rebuilt on the event loop in small steps.
 
-A thread alone would not do it: `json.loads` is one C call that keeps the GIL until the whole body
-is parsed (up to half a second for 7 MiB of small JSON values), and the event loop cannot run in the
-meantime. So the worker parses with the standard library's own pure-Python scanner (the one
-`json` falls back to without its C accelerator; strings are still scanned in C): the interpreter
-hands the GIL to the event loop every few milliseconds, so health probes, watches and small reviews
-keep being answered. Its slowness (several times json.loads) is paid by the large body alone.
-
-Two more sources of long pauses are kept out:
-- the cyclic garbage collector, which the millions of objects of a large body would trigger again
-  and again, each time scanning every object of the operator, is paused while the worker runs (a
-  JSON document holds no cycles; its objects are freed by reference counting);
-- freeing the parsed body, which as one `del` is again one long C call, is done piece by piece.
-
-One worker thread: large bodies are judged one at a time (intake.py bounds how many wait).
+Parsing on the event loop, or in a thread, would hold it: `json.loads` is one C call that keeps the
+GIL until the whole body is parsed (tens of milliseconds for a 7 MiB review of an ordinary workload,
+half a second for 7 MiB of small JSON values), and a Python thread competing for the GIL slows every
+step of the event loop as well. So a large body goes to a parser process (one, started on first use,
+sharing nothing with the operator), which parses it and cuts the document into pieces of at most a
+couple of thousand values (pieces.py). Back in the operator, the pieces are decoded and assembled a
+millisecond at a time, with the event loop free to answer health probes, watches and small reviews
+between them; the review itself then runs as for a small body. The parsed document is freed the same
+way, a container at a time, and the cyclic garbage collector is paused meanwhile (a JSON document has
+no cycles: reference counting frees it; a collection pass over its many objects would be a pause).
 """
 
 from __future__ import annotations
@@ -22,65 +18,53 @@ import asyncio
 import concurrent.futures
 import gc
 import json
-import json.scanner
+import multiprocessing
 import sys
+import time
 from collections.abc import Callable
 from typing import Any
 
 from gpai_operator.admission.outcome import Answer, Outcome
+from gpai_operator.admission.pieces import Builder, Piece, split
 
-_DECODER = json.JSONDecoder()
-_DECODER.scan_once = json.scanner.py_make_scanner(_DECODER)  # type: ignore[attr-defined]
+SLICE = 0.001  # seconds of assembling or freeing between two turns of the event loop
 
-Judge = Callable[[Any], Answer]  # the reviewer: a decoded AdmissionReview in, the answer out
-Result = tuple[int, bytes, Outcome]  # HTTP status, encoded body, outcome for metrics
-
-
-def parse(body: bytes) -> Any:
-    """The JSON value of `body`, as `json.loads(body)` would return it, in interruptible steps.
-
-    Raises what json.loads raises: ValueError (JSONDecodeError, UnicodeDecodeError), RecursionError.
-    """
-    text = body.decode(json.detect_encoding(body), "surrogatepass")
-    return _DECODER.decode(text)
+Parsed = tuple[str, Any]  # ("pieces", [Piece, ...]) or ("unanswerable", why)
 
 
-def dismantle(stack: list[Any]) -> None:
-    """Frees the parsed JSON trees in `stack` (its only holder; emptied here) one container at a
-    time, in Python steps between which the GIL can be taken.
-
-    A container somebody else still references (the reviewer kept it) is left alone, with all it holds.
-    """
-    while stack:
-        node = stack.pop()
-        # 2: `node` and getrefcount's own argument; more means another holder.
-        if type(node) is dict and sys.getrefcount(node) == 2:
-            stack.extend(value for value in node.values() if type(value) in (dict, list))
-            node.clear()
-        elif type(node) is list and sys.getrefcount(node) == 2:
-            stack.extend(value for value in node if type(value) in (dict, list))
-            node.clear()
-
-
-def not_json(error: ValueError | RecursionError) -> Answer:
-    """The answer to a body that is not JSON: a 400 Status, as envelope.py gives for small bodies."""
-    if isinstance(error, json.JSONDecodeError):
-        why = f"the body is not JSON: {error.msg} at line {error.lineno} column {error.colno}"
-    elif isinstance(error, UnicodeDecodeError):
-        why = f"the body is not UTF-8 text: {error.reason}"
-    elif isinstance(error, RecursionError):
-        why = "the body is JSON nested too deeply to read"
-    else:
-        why = f"the body is not JSON: {error}"
-    return unanswerable(why)
+# ---- in the parser process ------------------------------------------------------------------------------
+def parse_into_pieces(body: bytes) -> Parsed:
+    """json.loads(body), cut into pieces; or why the body is no JSON object (as envelope.py says it)."""
+    gc.disable()  # nothing lives on in this process between bodies
+    try:
+        try:
+            document = json.loads(body)
+        except json.JSONDecodeError as error:
+            return (
+                "unanswerable",
+                f"the body is not JSON: {error.msg} at line {error.lineno} column {error.colno}",
+            )
+        except UnicodeDecodeError as error:
+            return "unanswerable", f"the body is not UTF-8 text: {error.reason}"
+        except RecursionError:
+            return "unanswerable", "the body is JSON nested too deeply to read"
+        if not isinstance(document, dict):
+            return (
+                "unanswerable",
+                f"the body is a JSON {type(document).__name__}, not an AdmissionReview object",
+            )
+        return "pieces", split(document)
+    finally:
+        gc.enable()
 
 
-def not_an_object(value: Any) -> Answer:
-    """The answer to JSON that is not an object (review() would take a str for JSON text)."""
-    return unanswerable(f"the body is a JSON {type(value).__name__}, not an AdmissionReview object")
+def _ready() -> bool:
+    return True
 
 
+# ---- in the operator ------------------------------------------------------------------------------------
 def unanswerable(why: str) -> Answer:
+    """HTTP 400 with a metav1.Status, as review.py answers a small body that is no AdmissionReview."""
     status = {
         "apiVersion": "v1",
         "kind": "Status",
@@ -92,39 +76,95 @@ def unanswerable(why: str) -> Answer:
     return Answer(status=400, body=status, outcome=Outcome("", "Other", "Error"))
 
 
-def judge(reviewer: Judge, body: bytes) -> Result:
-    """Parse, review and encode one large body (in the worker thread)."""
-    collecting = gc.isenabled()
-    gc.disable()
-    parsed: list[Any] = []  # the only reference to the parsed body once the reviewer is done with it
-    try:
-        try:
-            parsed.append(parse(body))
-        except (ValueError, RecursionError) as error:
-            answer = not_json(error)
-        else:
-            answer = reviewer(parsed[0]) if isinstance(parsed[0], dict) else not_an_object(parsed[0])
-        return answer.status, json.dumps(answer.body, separators=(",", ":")).encode(), answer.outcome
-    finally:
-        dismantle(parsed)
-        if collecting:
+async def assemble(pieces: list[Piece]) -> Any:
+    """The document, built from its pieces a slice at a time."""
+    builder = Builder()
+    deadline = time.perf_counter() + SLICE
+    for piece in pieces:
+        builder.add(piece)
+        if time.perf_counter() > deadline:
+            await asyncio.sleep(0)
+            deadline = time.perf_counter() + SLICE
+    return builder.document
+
+
+async def dismantle(stack: list[Any]) -> None:
+    """Frees the documents in `stack` (their only holder; emptied here) one container at a time, a
+    slice at a time. A container somebody else still references (the reviewer kept it) is left alone,
+    with all it holds."""
+    deadline = time.perf_counter() + SLICE
+    while stack:
+        node = stack.pop()
+        # 2: `node` and getrefcount's own argument; more means another holder.
+        if type(node) is dict and sys.getrefcount(node) == 2:
+            stack.extend(value for value in node.values() if type(value) in (dict, list))
+            node.clear()
+        elif type(node) is list and sys.getrefcount(node) == 2:
+            stack.extend(value for value in node if type(value) in (dict, list))
+            node.clear()
+        del node
+        if time.perf_counter() > deadline:
+            await asyncio.sleep(0)
+            deadline = time.perf_counter() + SLICE
+
+
+class _CollectorPause:
+    """Pauses the cyclic garbage collector while any large body is being assembled, judged or freed."""
+
+    def __init__(self) -> None:
+        self.holders = 0
+        self.was_enabled = True
+
+    def __enter__(self) -> None:
+        if self.holders == 0:
+            self.was_enabled = gc.isenabled()
+            gc.disable()
+        self.holders += 1
+
+    def __exit__(self, *_: object) -> None:
+        self.holders -= 1
+        if self.holders == 0 and self.was_enabled:
             gc.enable()
 
 
-class Worker:
-    """The one thread large bodies are judged in; started on first use, stopped by `close`."""
+_PAUSE = _CollectorPause()
+
+
+class LargeBodies:
+    """Judges large bodies: the parser process, then assembly, review and freeing on the event loop."""
 
     def __init__(self) -> None:
-        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
+        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
 
-    async def judge(self, reviewer: Judge, body: bytes) -> Result:
-        if self._executor is None:
-            self._executor = concurrent.futures.ThreadPoolExecutor(
-                max_workers=1, thread_name_prefix="gpai-admission-large"
+    def start(self) -> concurrent.futures.ProcessPoolExecutor:
+        """The parser process (spawned: forking a process with threads is unsafe), started now."""
+        if self._pool is None:
+            self._pool = concurrent.futures.ProcessPoolExecutor(
+                max_workers=1, mp_context=multiprocessing.get_context("spawn")
             )
-        return await asyncio.get_running_loop().run_in_executor(self._executor, judge, reviewer, body)
+            self._pool.submit(_ready)
+        return self._pool
+
+    async def judge(self, reviewer: Callable[[Any], Answer], body: bytes) -> tuple[int, bytes, Outcome]:
+        loop = asyncio.get_running_loop()
+        try:
+            kind, parsed = await loop.run_in_executor(self.start(), parse_into_pieces, body)
+        except concurrent.futures.process.BrokenProcessPool:
+            self._pool = None  # the next body starts a new one
+            raise
+        if kind == "unanswerable":
+            answer = unanswerable(parsed)
+            return answer.status, json.dumps(answer.body, separators=(",", ":")).encode(), answer.outcome
+        with _PAUSE:
+            document = [await assemble(parsed)]
+            del parsed
+            try:
+                answer = reviewer(document[0])
+                return answer.status, json.dumps(answer.body, separators=(",", ":")).encode(), answer.outcome
+            finally:
+                await dismantle(document)
 
     def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None

@@ -36,7 +36,7 @@ import aiohttp.web
 import kopf
 
 from gpai_operator.admission.intake import Busy, Intake, Limits
-from gpai_operator.admission.large import Worker
+from gpai_operator.admission.large import LargeBodies
 from gpai_operator.admission.metrics import record, record_refusal
 from gpai_operator.admission.outcome import Answer, Outcome
 from gpai_operator.controller.tls import server_context
@@ -83,7 +83,7 @@ class AdmissionServer(kopf.WebhookServer):
         self.client_names = frozenset(client_names)
         self.intake = Intake(limits or Limits())
         self._late_binding = late_binding
-        self._worker = Worker()
+        self.large_bodies = LargeBodies()
 
     @property
     def limits(self) -> Limits:
@@ -115,7 +115,7 @@ class AdmissionServer(kopf.WebhookServer):
                 yield client_config
         finally:
             self.on_serving(False)
-            self._worker.close()
+            self.large_bodies.close()
 
     def _build_ssl(self) -> tuple[bytes | None, ssl.SSLContext | None]:
         if self.certfile is None or self.pkeyfile is None:
@@ -155,12 +155,12 @@ class AdmissionServer(kopf.WebhookServer):
         return aiohttp.web.Response(status=status, body=payload, content_type="application/json")
 
     async def _judge(self, body: bytes) -> tuple[int, bytes, Outcome]:
-        """(HTTP status, encoded answer, outcome): small bodies here, large ones in the worker thread."""
+        """(HTTP status, encoded answer, outcome): large bodies are parsed in another process (large.py)."""
         reviewer = self.reviewer
         assert reviewer is not None  # checked in __call__
         try:
             if len(body) > self.limits.inline_body:
-                return await self._worker.judge(reviewer, body)
+                return await self.large_bodies.judge(reviewer, body)
             answer = reviewer(body)
             return answer.status, json.dumps(answer.body, separators=(",", ":")).encode(), answer.outcome
         except Exception:  # review() never raises; this is the net under it

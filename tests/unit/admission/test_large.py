@@ -1,10 +1,12 @@
-"""Large bodies off the event loop: the interruptible parser reads JSON exactly as json.loads does,
-freeing the tree leaves alone what the reviewer kept, and the collector is back on afterwards."""
+"""Large bodies off the event loop: cut into small pieces in the parser process and rebuilt exactly,
+with the same answers as the envelope gives small bodies; freed without touching what is kept."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
+import marshal
 from typing import Any
 
 import pytest
@@ -14,20 +16,51 @@ from hypothesis import strategies as st
 from gpai_operator.admission import large
 from gpai_operator.admission.envelope import Unanswerable, decode
 from gpai_operator.admission.outcome import Answer, Outcome
+from gpai_operator.admission.pieces import Builder, sizes, split
 
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
-    lambda children: st.lists(children) | st.dictionaries(st.text(), children),
-    max_leaves=50,
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+    lambda children: (
+        st.lists(children, max_size=6) | st.dictionaries(st.text(max_size=3), children, max_size=6)
+    ),
+    max_leaves=80,
 )
 
 
-@given(JSON)
-@settings(max_examples=300)
-def test_parse_reads_json_as_json_loads_does(value: Any) -> None:
-    body = json.dumps(value, ensure_ascii=False).encode()
+def rebuilt(document: Any, piece_nodes: int) -> Any:
+    builder = Builder()
+    for piece in split(document, piece_nodes):
+        builder.add(piece)
+    return builder.document
 
-    assert large.parse(body) == json.loads(body)
+
+@given(JSON, st.integers(min_value=1, max_value=20))
+@settings(max_examples=400)
+def test_a_document_is_rebuilt_from_its_pieces_exactly(document: Any, piece_nodes: int) -> None:
+    again = rebuilt(document, piece_nodes)
+
+    assert again == document
+    assert json.dumps(again) == json.dumps(document)  # key order too
+
+
+def test_no_piece_holds_more_than_its_share_of_values() -> None:
+    document = {
+        "spec": {"env": [{"name": f"V{i}", "value": "x"} for i in range(5000)], "tags": [[1, 2]] * 3000}
+    }
+    pieces = split(document, piece_nodes=100)
+
+    for _, _, encoded in pieces:
+        value = marshal.loads(encoded)
+        assert type(value) not in (dict, list) or sizes(value)[id(value)] <= 101  # the value and its items
+    assert rebuilt(document, 100) == document
+
+
+def test_deep_nesting_is_cut_without_recursion() -> None:
+    document: Any = 1
+    for _ in range(900):  # about as deep as json.loads reads
+        document = [document, {"k": 2}]
+
+    assert rebuilt(document, 10) == document
 
 
 @pytest.mark.parametrize(
@@ -49,11 +82,13 @@ def test_a_body_that_is_no_json_object_gets_the_answer_the_envelope_gives(body: 
     with pytest.raises(Unanswerable) as refused:
         decode(body)
 
-    status, payload, outcome = large.judge(lambda _review: pytest.fail("not a review"), body)
+    kind, why = large.parse_into_pieces(body)
 
-    assert status == 400
-    assert json.loads(payload)["message"] == f"not an AdmissionReview request: {refused.value}"
-    assert outcome == Outcome("", "Other", "Error")
+    assert kind == "unanswerable"
+    answer = large.unanswerable(why)
+    assert answer.status == 400
+    assert answer.body["message"] == f"not an AdmissionReview request: {refused.value}"
+    assert answer.outcome == Outcome("", "Other", "Error")
 
 
 class Leaf:
@@ -68,15 +103,15 @@ class Leaf:
         Leaf.freed.append(self.name)
 
 
-def test_dismantle_frees_the_tree_but_not_what_someone_else_holds() -> None:
+def test_dismantle_frees_the_document_but_not_what_someone_else_holds() -> None:
     Leaf.freed.clear()
     kept = {"labels": [Leaf("kept")]}
-    tree = {"spec": [{"a": [Leaf("deep")]}, kept], "metadata": {"name": Leaf("name")}}
-    stack = [tree]
-    del tree
+    document = {"spec": [{"a": [Leaf("deep")]}, kept], "metadata": {"name": Leaf("name")}}
+    stack = [document]
+    del document
     gc.disable()  # freed by reference counting, container by container
     try:
-        large.dismantle(stack)
+        asyncio.run(large.dismantle(stack))
     finally:
         gc.enable()
 
@@ -84,19 +119,25 @@ def test_dismantle_frees_the_tree_but_not_what_someone_else_holds() -> None:
     assert [leaf.name for leaf in kept["labels"]] == ["kept"]
 
 
-def test_judge_parses_reviews_encodes_and_turns_the_collector_back_on() -> None:
+def test_a_large_body_is_parsed_in_the_parser_process_and_judged_here() -> None:
+    review = {"request": {"uid": "u-1", "object": {"env": [{"name": f"V{i}"} for i in range(10_000)]}}}
     seen: list[Any] = []
 
-    def reviewer(review: Any) -> Answer:
-        seen.append(review["request"]["uid"])
-        return Answer(200, {"response": {"uid": review["request"]["uid"]}}, Outcome("Pod", "CREATE", "Allow"))
+    def reviewer(document: Any) -> Answer:
+        seen.append(len(document["request"]["object"]["env"]))
+        return Answer(
+            200, {"response": {"uid": document["request"]["uid"]}}, Outcome("Pod", "CREATE", "Allow")
+        )
 
-    status, payload, outcome = large.judge(reviewer, b'{"request": {"uid": "u-1"}}')
+    async def judge() -> Any:
+        bodies = large.LargeBodies()
+        try:
+            return await bodies.judge(reviewer, json.dumps(review).encode())
+        finally:
+            bodies.close()
 
-    assert (status, json.loads(payload), outcome) == (
-        200,
-        {"response": {"uid": "u-1"}},
-        reviewer({"request": {"uid": "u-1"}}).outcome,
-    )
-    assert seen[0] == "u-1"
+    status, payload, outcome = asyncio.run(judge())
+
+    assert (status, json.loads(payload), outcome.decision) == (200, {"response": {"uid": "u-1"}}, "Allow")
+    assert seen == [10_000]
     assert gc.isenabled()
