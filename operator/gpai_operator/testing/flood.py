@@ -79,8 +79,14 @@ class Report:
     seconds: float
 
 
-def review_of(workload: dict[str, Any], operation: str = "CREATE", uid: str = "0") -> dict[str, Any]:
-    """An AdmissionReview of `workload` as kube-apiserver sends it."""
+def review_of(
+    workload: dict[str, Any],
+    operation: str = "CREATE",
+    uid: str = "00000000-0000-4000-8000-000000000000",
+    old: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """An AdmissionReview of `workload` (and, for an UPDATE, its `old` version) as kube-apiserver
+    sends it, on behalf of the user alice."""
     group, _, version = workload["apiVersion"].rpartition("/")
     resource = {"group": group, "version": version, "resource": f"{workload['kind'].lower()}s"}
     return {
@@ -97,9 +103,9 @@ def review_of(workload: dict[str, Any], operation: str = "CREATE", uid: str = "0
             "operation": operation,
             "userInfo": {"username": "alice", "groups": ["system:authenticated"]},
             "object": workload,
-            "oldObject": None,
+            "oldObject": old,
             "dryRun": False,
-            "options": {"apiVersion": "meta.k8s.io/v1", "kind": "CreateOptions"},
+            "options": {"apiVersion": "meta.k8s.io/v1", "kind": f"{operation.capitalize()}Options"},
         },
     }
 

@@ -10,7 +10,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 from kubernetes.client import ApiClient
@@ -20,6 +19,7 @@ from gpai_operator.admission.testing import WebhookCertificates
 from gpai_operator.testing.controlplane import free_ports
 from gpai_operator.testing.flood import review_of
 from gpai_operator.testing.rest import request_json
+from tests.integration.admission.workloads import bare_model, manifest, policy
 from tests.integration.operator.conftest import StartOperator, health_url
 from tests.integration.operator.helpers import Kube, http_get, obligations, wait_for
 
@@ -27,37 +27,6 @@ pytestmark = pytest.mark.timeout(600)
 
 P99_MS = 50.0
 HEALTH_MS = 50.0
-
-
-def model(namespace: str, name: str) -> dict[str, Any]:
-    """A GPAIModel without any evidence: its workloads are denied, with the longest message."""
-    return {
-        "apiVersion": "gpai.dev/v1alpha1",
-        "kind": "GPAIModel",
-        "metadata": {"name": name, "namespace": namespace},
-        "spec": {
-            "modelName": name,
-            "version": "1.0",
-            "provider": {"name": "Acme AI GmbH", "establishedInEU": True},
-        },
-    }
-
-
-def deployment(namespace: str, name: str, model_name: str) -> dict[str, Any]:
-    labels = {"app": name, "gpai.dev/model": model_name}
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": name, "namespace": namespace, "labels": labels},
-        "spec": {
-            "replicas": 2,
-            "selector": {"matchLabels": {"app": name}},
-            "template": {
-                "metadata": {"labels": labels},
-                "spec": {"containers": [{"name": "server", "image": "ghcr.io/acme/serve:1.0"}]},
-            },
-        },
-    }
 
 
 def refused(reason: str) -> float:
@@ -77,24 +46,16 @@ def test_a_flood_of_huge_bodies_does_not_slow_the_webhook_the_probes_or_the_watc
         webhook_key_file=str(certs.key_file),
     )
     policy_name = f"flood-{namespace}"
-    policy = {
-        "apiVersion": "gpai.dev/v1alpha1",
-        "kind": "CompliancePolicy",
-        "metadata": {"name": policy_name},
-        "spec": {
-            "validationActions": ["Deny"],
-            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}},
-        },
-    }
-    kube.create(policy)
+    selector = {"matchLabels": {"kubernetes.io/metadata.name": namespace}}
+    kube.create(policy(policy_name, ["Deny"], namespaceSelector=selector))
     try:
-        kube.create(model(namespace, "acme"))
+        kube.create(bare_model("acme", namespace))  # no evidence: denied, with the longest message
         state = thread.operator.runtime.state
         wait_for(lambda: (namespace, "acme") in state.models and policy_name in state.policies, "the state")
         reviews = tmp_path / "reviews.ndjson"
         reviews.write_text(
             "\n".join(
-                json.dumps(review_of(deployment(namespace, f"chat-{i}", "acme"), uid=f"uid-{i}"))
+                json.dumps(review_of(manifest("Deployment", namespace, "acme", f"chat-{i}"), uid=f"uid-{i}"))
                 for i in range(20)
             )
         )
@@ -116,7 +77,7 @@ def test_a_flood_of_huge_bodies_does_not_slow_the_webhook_the_probes_or_the_watc
         # A model created during the flood: the watch sees it and the reconciler writes its status.
         time.sleep(0.5)
         created = time.monotonic()
-        beta = kube.create(model(namespace, "beta"))
+        beta = kube.create(bare_model("beta", namespace))
         wait_for(lambda: obligations(kube.get(beta)), "the new model's status during the flood", timeout=10)
         status_seconds = time.monotonic() - created
         out, err = flood.communicate(timeout=120)

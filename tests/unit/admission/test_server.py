@@ -18,18 +18,8 @@ from prometheus_client import REGISTRY
 from gpai_operator.admission.handlers import build_server, register
 from gpai_operator.admission.testing import ServedWebhook, WebhookCertificates
 from gpai_operator.controller.logs import TextFormatter
-from tests.unit.admission.builders import model, policy, runtime, workload
 from tests.unit.admission.builders import review as admission_review
-
-
-@pytest.fixture(scope="module")
-def certs(tmp_path_factory: pytest.TempPathFactory) -> WebhookCertificates:
-    return WebhookCertificates.create(tmp_path_factory.mktemp("webhook-certs"))
-
-
-@pytest.fixture
-def rt() -> Any:
-    return runtime(model(systemic=True), policy("eu-ai-act", ["Deny"]))
+from tests.unit.admission.builders import runtime, workload
 
 
 @pytest.fixture

@@ -18,20 +18,10 @@ import pytest
 
 from gpai_operator.admission.intake import MAX_BODY, Limits
 from gpai_operator.admission.testing import ServedWebhook, WebhookCertificates
-from tests.unit.admission.builders import model, policy, runtime, workload
 from tests.unit.admission.builders import review as admission_review
+from tests.unit.admission.builders import workload
 
 LARGE = 64 * 1024  # Limits().inline_body
-
-
-@pytest.fixture(scope="module")
-def certs(tmp_path_factory: pytest.TempPathFactory) -> WebhookCertificates:
-    return WebhookCertificates.create(tmp_path_factory.mktemp("webhook-certs"))
-
-
-@pytest.fixture
-def rt() -> Any:
-    return runtime(model(systemic=True), policy("eu-ai-act", ["Deny"]))
 
 
 def serve(rt: Any, certs: WebhookCertificates, **limits: Any) -> ServedWebhook:

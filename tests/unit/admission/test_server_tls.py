@@ -18,13 +18,8 @@ import trustme
 
 from gpai_operator.admission.testing import ServedWebhook, WebhookCertificates
 from gpai_operator.controller.tls import TLS12_CIPHERS
-from tests.unit.admission.builders import model, policy, runtime, workload
 from tests.unit.admission.builders import review as admission_review
-
-
-@pytest.fixture(scope="module")
-def certs(tmp_path_factory: pytest.TempPathFactory) -> WebhookCertificates:
-    return WebhookCertificates.create(tmp_path_factory.mktemp("webhook-certs"))  # an ECDSA key
+from tests.unit.admission.builders import workload
 
 
 @pytest.fixture(scope="module")
@@ -47,11 +42,6 @@ def client_ca(tmp_path_factory: pytest.TempPathFactory) -> tuple[trustme.CA, Pat
     path = tmp_path_factory.mktemp("client-ca") / "client-ca.crt"
     ca.cert_pem.write_to_path(str(path))
     return ca, path
-
-
-@pytest.fixture
-def rt() -> Any:
-    return runtime(model(systemic=True), policy("eu-ai-act", ["Deny"]))
 
 
 @pytest.fixture
