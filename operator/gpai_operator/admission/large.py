@@ -3,23 +3,26 @@
 Parsing on the event loop, or in a thread, would hold it: `json.loads` is one C call that keeps the
 GIL until the whole body is parsed (tens of milliseconds for a 7 MiB review of an ordinary workload,
 half a second for 7 MiB of small JSON values), and a Python thread competing for the GIL slows every
-step of the event loop as well. So a large body goes to a parser process (one, started on first use,
-sharing nothing with the operator), which parses it and cuts the document into pieces of at most a
-couple of thousand values (pieces.py). Back in the operator, the pieces are decoded and assembled a
-millisecond at a time, with the event loop free to answer health probes, watches and small reviews
-between them; the review itself then runs as for a small body. The parsed document is freed the same
-way, a container at a time, and the cyclic garbage collector is paused meanwhile (a JSON document has
-no cycles: reference counting frees it; a collection pass over its many objects would be a pause).
+step of the event loop as well. So a large body goes to a parser process (one, shared by every
+webhook server of the process, started with the first), which parses it and cuts the document into
+pieces of at most a couple of thousand values (pieces.py). Back in the operator, the pieces are
+decoded and assembled a millisecond at a time, with the event loop free to answer health probes,
+watches and small reviews between them; the review itself then runs as for a small body. The parsed
+document is freed the same way, a container at a time, and the cyclic garbage collector is paused
+meanwhile (a JSON document has no cycles: reference counting frees it; a collection pass over its
+many objects would be a pause).
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import concurrent.futures
 import gc
 import json
 import multiprocessing
 import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -130,41 +133,61 @@ class _CollectorPause:
 _PAUSE = _CollectorPause()
 
 
-class LargeBodies:
-    """Judges large bodies: the parser process, then assembly, review and freeing on the event loop."""
+_parser: concurrent.futures.ProcessPoolExecutor | None = None
+_parser_lock = threading.Lock()
 
-    def __init__(self) -> None:
-        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
 
-    def start(self) -> concurrent.futures.ProcessPoolExecutor:
-        """The parser process (spawned: forking a process with threads is unsafe), started now."""
-        if self._pool is None:
-            self._pool = concurrent.futures.ProcessPoolExecutor(
+def start_parser() -> concurrent.futures.ProcessPoolExecutor:
+    """The parser process of this Python process, started now if it is not running: one for every
+    webhook server in the process, for as long as the process lives. Spawned, not forked: forking a
+    process with threads is unsafe."""
+    global _parser
+    with _parser_lock:
+        if _parser is None:
+            _parser = concurrent.futures.ProcessPoolExecutor(
                 max_workers=1, mp_context=multiprocessing.get_context("spawn")
             )
-            self._pool.submit(_ready)
-        return self._pool
+            _parser.submit(_ready)  # the process starts with its first task
+        return _parser
 
-    async def judge(self, reviewer: Callable[[Any], Answer], body: bytes) -> tuple[int, bytes, Outcome]:
-        loop = asyncio.get_running_loop()
+
+def stop_parser() -> None:
+    """Stops the parser process (at interpreter exit; the next large body would start another)."""
+    global _parser
+    with _parser_lock:
+        parser, _parser = _parser, None
+    if parser is not None:
+        parser.shutdown(wait=True, cancel_futures=True)
+
+
+atexit.register(stop_parser)
+
+
+def _discard_parser(broken: concurrent.futures.ProcessPoolExecutor) -> None:
+    global _parser
+    with _parser_lock:
+        if _parser is broken:
+            _parser = None
+    broken.shutdown(wait=False, cancel_futures=True)
+
+
+async def judge(reviewer: Callable[[Any], Answer], body: bytes) -> tuple[int, bytes, Outcome]:
+    """(HTTP status, encoded answer, outcome) of a large body: parsed in the parser process,
+    assembled, judged and freed here."""
+    parser = start_parser()
+    try:
+        kind, parsed = await asyncio.get_running_loop().run_in_executor(parser, parse_into_pieces, body)
+    except concurrent.futures.process.BrokenProcessPool:
+        _discard_parser(parser)  # killed (out of memory?): the next body starts a new one
+        raise
+    if kind == "unanswerable":
+        answer = unanswerable(parsed)
+        return answer.status, json.dumps(answer.body, separators=(",", ":")).encode(), answer.outcome
+    with _PAUSE:
+        document = [await assemble(parsed)]
+        del parsed
         try:
-            kind, parsed = await loop.run_in_executor(self.start(), parse_into_pieces, body)
-        except concurrent.futures.process.BrokenProcessPool:
-            self._pool = None  # the next body starts a new one
-            raise
-        if kind == "unanswerable":
-            answer = unanswerable(parsed)
+            answer = reviewer(document[0])
             return answer.status, json.dumps(answer.body, separators=(",", ":")).encode(), answer.outcome
-        with _PAUSE:
-            document = [await assemble(parsed)]
-            del parsed
-            try:
-                answer = reviewer(document[0])
-                return answer.status, json.dumps(answer.body, separators=(",", ":")).encode(), answer.outcome
-            finally:
-                await dismantle(document)
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
+        finally:
+            await dismantle(document)

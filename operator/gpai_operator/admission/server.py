@@ -35,8 +35,8 @@ from typing import Any
 import aiohttp.web
 import kopf
 
+from gpai_operator.admission import large
 from gpai_operator.admission.intake import Busy, Intake, Limits
-from gpai_operator.admission.large import LargeBodies
 from gpai_operator.admission.metrics import record, record_refusal
 from gpai_operator.admission.outcome import Answer, Outcome
 from gpai_operator.controller.tls import server_context
@@ -83,7 +83,6 @@ class AdmissionServer(kopf.WebhookServer):
         self.client_names = frozenset(client_names)
         self.intake = Intake(limits or Limits())
         self._late_binding = late_binding
-        self.large_bodies = LargeBodies()
 
     @property
     def limits(self) -> Limits:
@@ -101,6 +100,7 @@ class AdmissionServer(kopf.WebhookServer):
             raise RuntimeError(
                 "the admission server has no reviewer to answer with (see AdmissionServer.bind)"
             )
+        large.start_parser()  # ready before the first large body arrives
         try:
             # kopf's server yields once per (re)start of the HTTPS site, e.g. after a certificate change.
             async for client_config in super().__call__(fn):
@@ -115,7 +115,6 @@ class AdmissionServer(kopf.WebhookServer):
                 yield client_config
         finally:
             self.on_serving(False)
-            self.large_bodies.close()
 
     def _build_ssl(self) -> tuple[bytes | None, ssl.SSLContext | None]:
         if self.certfile is None or self.pkeyfile is None:
@@ -160,7 +159,7 @@ class AdmissionServer(kopf.WebhookServer):
         assert reviewer is not None  # checked in __call__
         try:
             if len(body) > self.limits.inline_body:
-                return await self.large_bodies.judge(reviewer, body)
+                return await large.judge(reviewer, body)
             answer = reviewer(body)
             return answer.status, json.dumps(answer.body, separators=(",", ":")).encode(), answer.outcome
         except Exception:  # review() never raises; this is the net under it

@@ -164,6 +164,21 @@ async def _ordinary(
     return Latencies.of(latencies, errors)
 
 
+async def _warm_up(
+    session: aiohttp.ClientSession, url: str, body: bytes, probing: aiohttp.ClientSession, health: str
+) -> None:
+    """Open the connections first, as kube-apiserver keeps them open: TLS handshakes are not what
+    is measured."""
+
+    async def post() -> None:
+        async with session.post(url, data=body, headers={"Content-Type": "application/json"}) as answer:
+            await answer.read()
+
+    await asyncio.gather(*(post() for _ in range(8)))
+    async with probing.get(health) as answer:
+        await answer.read()
+
+
 async def _probe(session: aiohttp.ClientSession, url: str, done: asyncio.Event) -> Latencies:
     latencies: list[tuple[float, float]] = []
     errors: list[str] = []
@@ -275,6 +290,8 @@ async def run(args: argparse.Namespace) -> Report:
         aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=context, limit=32)) as session,
         aiohttp.ClientSession() as probing,
     ):
+        await _warm_up(session, args.url, bodies[0], probing, args.health)
+        started = time.perf_counter()
         probe = asyncio.create_task(_probe(probing, args.health, done))
         ordinary = asyncio.create_task(_ordinary(session, args.url, bodies, args.normal, args.rate))
         if flooding is not None:

@@ -129,14 +129,7 @@ def test_a_large_body_is_parsed_in_the_parser_process_and_judged_here() -> None:
             200, {"response": {"uid": document["request"]["uid"]}}, Outcome("Pod", "CREATE", "Allow")
         )
 
-    async def judge() -> Any:
-        bodies = large.LargeBodies()
-        try:
-            return await bodies.judge(reviewer, json.dumps(review).encode())
-        finally:
-            bodies.close()
-
-    status, payload, outcome = asyncio.run(judge())
+    status, payload, outcome = asyncio.run(large.judge(reviewer, json.dumps(review).encode()))
 
     assert (status, json.loads(payload), outcome.decision) == (200, {"response": {"uid": "u-1"}}, "Allow")
     assert seen == [10_000]

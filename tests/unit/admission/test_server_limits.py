@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from gpai_operator.admission import large
 from gpai_operator.admission.intake import MAX_BODY, Limits
 from gpai_operator.admission.testing import ServedWebhook, WebhookCertificates
 from tests.unit.admission.builders import review as admission_review
@@ -184,16 +185,23 @@ def test_a_chunked_body_within_the_limit_is_judged(
 
 # ---- large bodies ----------------------------------------------------------------------------------------
 def test_large_bodies_go_through_the_parser_process_small_ones_do_not(
-    webhook: ServedWebhook, certs: WebhookCertificates
+    webhook: ServedWebhook, certs: WebhookCertificates, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    parsed: list[int] = []
+    judge = large.judge
+
+    async def counting(reviewer: Any, body: bytes) -> Any:
+        parsed.append(len(body))
+        return await judge(reviewer, body)
+
+    monkeypatch.setattr(large, "judge", counting)
     small = post(webhook, certs, review_body())
-    assert webhook.server.large_bodies._pool is None  # never started for a small body
+    big = post(webhook, certs, review_body(2 * LARGE))
 
-    large = post(webhook, certs, review_body(2 * LARGE))
-    assert webhook.server.large_bodies._pool is not None
-
-    assert small[0] == large[0] == 200
-    assert small[1]["response"] == large[1]["response"]
+    assert small[0] == big[0] == 200
+    assert small[1]["response"] == big[1]["response"]
+    assert len(parsed) == 1
+    assert parsed[0] > LARGE
 
 
 def test_a_large_body_that_is_not_json_gets_the_same_answer_as_a_small_one(
