@@ -3,8 +3,8 @@
 Parsing on the event loop, or in a thread, would hold it: `json.loads` is one C call that keeps the
 GIL until the whole body is parsed (tens of milliseconds for a 7 MiB review of an ordinary workload,
 half a second for 7 MiB of small JSON values), and a Python thread competing for the GIL slows every
-step of the event loop as well. So a large body goes to a parser process (one, shared by every
-webhook server of the process, started with the first), which parses it and cuts the document into
+step of the event loop as well. So a large body goes to a parser process (parsing.py; one per webhook
+server, started with it, about 15 MiB), which parses it and cuts the document into
 pieces of at most a couple of thousand values (pieces.py). Back in the operator, the pieces are
 decoded and assembled a millisecond at a time, with the event loop free to answer health probes,
 watches and small reviews between them; the review itself then runs as for a small body. The parsed
@@ -16,53 +16,78 @@ many objects would be a pause).
 from __future__ import annotations
 
 import asyncio
-import atexit
-import concurrent.futures
+import contextlib
 import gc
 import json
-import multiprocessing
+import marshal
 import sys
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
+from gpai_operator.admission import parsing
 from gpai_operator.admission.outcome import Answer, Outcome
-from gpai_operator.admission.pieces import Builder, Piece, split
+from gpai_operator.admission.pieces import Builder, Piece
 
 SLICE = 0.001  # seconds of assembling or freeing between two turns of the event loop
 
-Parsed = tuple[str, Any]  # ("pieces", [Piece, ...]) or ("unanswerable", why)
+
+class ParserFailed(Exception):
+    """The parser process ended or broke its protocol (killed for memory?); the next body restarts it."""
 
 
-# ---- in the parser process ------------------------------------------------------------------------------
-def parse_into_pieces(body: bytes) -> Parsed:
-    """json.loads(body), cut into pieces; or why the body is no JSON object (as envelope.py says it)."""
-    gc.disable()  # nothing lives on in this process between bodies
-    try:
+class ParserProcess:
+    """One webhook server's parser process (parsing.py), spoken to over its stdin and stdout from the
+    server's event loop: no thread, nothing shared. One body at a time."""
+
+    def __init__(self) -> None:
+        self._process: asyncio.subprocess.Process | None = None
+        self._turn: asyncio.Lock | None = None
+
+    async def start(self) -> None:
+        if self._process is None or self._process.returncode is not None:
+            self._process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                parsing.__name__,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+            )
+
+    async def parse(self, body: bytes) -> parsing.Parsed:
+        if self._turn is None:
+            self._turn = asyncio.Lock()
+        async with self._turn:
+            await self.start()
+            process = self._process
+            assert process is not None
+            assert process.stdin is not None
+            assert process.stdout is not None
+            try:
+                process.stdin.write(len(body).to_bytes(parsing.LENGTH, "big"))
+                process.stdin.write(body)
+                await process.stdin.drain()
+                size = int.from_bytes(await process.stdout.readexactly(parsing.LENGTH), "big")
+                answer = await process.stdout.readexactly(size)
+            except (asyncio.IncompleteReadError, ConnectionError) as error:
+                await self.stop()
+                raise ParserFailed(f"the parser process ended (exit code {process.returncode})") from error
+            return marshal.loads(answer)  # type: ignore[no-any-return]
+
+    async def stop(self, timeout: float = 5.0) -> None:
+        """Ends the process (it exits when its stdin closes) and waits for it; kills it after `timeout`."""
+        process, self._process = self._process, None
+        if process is None:
+            return
+        if process.stdin is not None:
+            with contextlib.suppress(OSError):
+                process.stdin.close()
         try:
-            document = json.loads(body)
-        except json.JSONDecodeError as error:
-            return (
-                "unanswerable",
-                f"the body is not JSON: {error.msg} at line {error.lineno} column {error.colno}",
-            )
-        except UnicodeDecodeError as error:
-            return "unanswerable", f"the body is not UTF-8 text: {error.reason}"
-        except RecursionError:
-            return "unanswerable", "the body is JSON nested too deeply to read"
-        if not isinstance(document, dict):
-            return (
-                "unanswerable",
-                f"the body is a JSON {type(document).__name__}, not an AdmissionReview object",
-            )
-        return "pieces", split(document)
-    finally:
-        gc.enable()
-
-
-def _ready() -> bool:
-    return True
+            await asyncio.wait_for(process.wait(), timeout)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            await process.wait()
 
 
 # ---- in the operator ------------------------------------------------------------------------------------
@@ -133,53 +158,12 @@ class _CollectorPause:
 _PAUSE = _CollectorPause()
 
 
-_parser: concurrent.futures.ProcessPoolExecutor | None = None
-_parser_lock = threading.Lock()
-
-
-def start_parser() -> concurrent.futures.ProcessPoolExecutor:
-    """The parser process of this Python process, started now if it is not running: one for every
-    webhook server in the process, for as long as the process lives. Spawned, not forked: forking a
-    process with threads is unsafe."""
-    global _parser
-    with _parser_lock:
-        if _parser is None:
-            _parser = concurrent.futures.ProcessPoolExecutor(
-                max_workers=1, mp_context=multiprocessing.get_context("spawn")
-            )
-            _parser.submit(_ready)  # the process starts with its first task
-        return _parser
-
-
-def stop_parser() -> None:
-    """Stops the parser process (at interpreter exit; the next large body would start another)."""
-    global _parser
-    with _parser_lock:
-        parser, _parser = _parser, None
-    if parser is not None:
-        parser.shutdown(wait=True, cancel_futures=True)
-
-
-atexit.register(stop_parser)
-
-
-def _discard_parser(broken: concurrent.futures.ProcessPoolExecutor) -> None:
-    global _parser
-    with _parser_lock:
-        if _parser is broken:
-            _parser = None
-    broken.shutdown(wait=False, cancel_futures=True)
-
-
-async def judge(reviewer: Callable[[Any], Answer], body: bytes) -> tuple[int, bytes, Outcome]:
-    """(HTTP status, encoded answer, outcome) of a large body: parsed in the parser process,
-    assembled, judged and freed here."""
-    parser = start_parser()
-    try:
-        kind, parsed = await asyncio.get_running_loop().run_in_executor(parser, parse_into_pieces, body)
-    except concurrent.futures.process.BrokenProcessPool:
-        _discard_parser(parser)  # killed (out of memory?): the next body starts a new one
-        raise
+async def judge(
+    parser: ParserProcess, reviewer: Callable[[Any], Answer], body: bytes
+) -> tuple[int, bytes, Outcome]:
+    """(HTTP status, encoded answer, outcome) of a large body: parsed by `parser`, assembled, judged
+    and freed here."""
+    kind, parsed = await parser.parse(body)
     if kind == "unanswerable":
         answer = unanswerable(parsed)
         return answer.status, json.dumps(answer.body, separators=(",", ":")).encode(), answer.outcome

@@ -82,6 +82,7 @@ class AdmissionServer(kopf.WebhookServer):
         self.client_ca_file = client_ca_file
         self.client_names = frozenset(client_names)
         self.intake = Intake(limits or Limits())
+        self.parser = large.ParserProcess()
         self._late_binding = late_binding
 
     @property
@@ -100,7 +101,7 @@ class AdmissionServer(kopf.WebhookServer):
             raise RuntimeError(
                 "the admission server has no reviewer to answer with (see AdmissionServer.bind)"
             )
-        large.start_parser()  # ready before the first large body arrives
+        await self.parser.start()  # ready before the first large body arrives
         try:
             # kopf's server yields once per (re)start of the HTTPS site, e.g. after a certificate change.
             async for client_config in super().__call__(fn):
@@ -115,6 +116,7 @@ class AdmissionServer(kopf.WebhookServer):
                 yield client_config
         finally:
             self.on_serving(False)
+            await self.parser.stop()
 
     def _build_ssl(self) -> tuple[bytes | None, ssl.SSLContext | None]:
         if self.certfile is None or self.pkeyfile is None:
@@ -159,7 +161,7 @@ class AdmissionServer(kopf.WebhookServer):
         assert reviewer is not None  # checked in __call__
         try:
             if len(body) > self.limits.inline_body:
-                return await large.judge(reviewer, body)
+                return await large.judge(self.parser, reviewer, body)
             answer = reviewer(body)
             return answer.status, json.dumps(answer.body, separators=(",", ":")).encode(), answer.outcome
         except Exception:  # review() never raises; this is the net under it

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import io
 import json
 import marshal
 from typing import Any
@@ -13,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gpai_operator.admission import large
+from gpai_operator.admission import large, parsing
 from gpai_operator.admission.envelope import Unanswerable, decode
 from gpai_operator.admission.outcome import Answer, Outcome
 from gpai_operator.admission.pieces import Builder, sizes, split
@@ -82,7 +83,7 @@ def test_a_body_that_is_no_json_object_gets_the_answer_the_envelope_gives(body: 
     with pytest.raises(Unanswerable) as refused:
         decode(body)
 
-    kind, why = large.parse_into_pieces(body)
+    kind, why = parsing.parse_into_pieces(body)
 
     assert kind == "unanswerable"
     answer = large.unanswerable(why)
@@ -129,8 +130,52 @@ def test_a_large_body_is_parsed_in_the_parser_process_and_judged_here() -> None:
             200, {"response": {"uid": document["request"]["uid"]}}, Outcome("Pod", "CREATE", "Allow")
         )
 
-    status, payload, outcome = asyncio.run(large.judge(reviewer, json.dumps(review).encode()))
+    async def judge() -> Any:
+        parser = large.ParserProcess()
+        try:
+            return await large.judge(parser, reviewer, json.dumps(review).encode())
+        finally:
+            await parser.stop()
+
+    status, payload, outcome = asyncio.run(judge())
 
     assert (status, json.loads(payload), outcome.decision) == (200, {"response": {"uid": "u-1"}}, "Allow")
     assert seen == [10_000]
     assert gc.isenabled()
+
+
+def test_the_parser_process_speaks_length_prefixed_frames() -> None:
+    requests = io.BytesIO(parsing.frame(b'{"a": [1, 2]}') + parsing.frame(b"[1]"))
+    answers = io.BytesIO()
+
+    parsing.serve(requests, answers)
+
+    stream = io.BytesIO(answers.getvalue())
+    first = marshal.loads(stream.read(int.from_bytes(stream.read(parsing.LENGTH), "big")))
+    second = marshal.loads(stream.read(int.from_bytes(stream.read(parsing.LENGTH), "big")))
+    assert first[0] == "pieces"
+    assert second == ("unanswerable", "the body is a JSON list, not an AdmissionReview object")
+
+
+def test_a_parser_process_dying_fails_its_body_and_the_next_body_gets_a_new_one() -> None:
+    slow = b'{"x": [' + b"0," * 2_000_000 + b"0]}"  # a second or so to parse and cut
+
+    async def scenario() -> tuple[Any, Any]:
+        parser = large.ParserProcess()
+        await parser.start()
+        process = parser._process
+        assert process is not None
+        try:
+            parsing_slow = asyncio.create_task(parser.parse(slow))
+            await asyncio.sleep(0.05)
+            process.kill()  # as the kernel would, out of memory
+            with pytest.raises(large.ParserFailed):
+                await parsing_slow
+            return await parser.parse(b"{}"), await parser.parse(b"[")
+        finally:
+            await parser.stop()
+
+    assert asyncio.run(scenario()) == (
+        ("pieces", split({})),
+        ("unanswerable", "the body is not JSON: Expecting value at line 1 column 2"),
+    )

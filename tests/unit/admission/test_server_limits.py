@@ -190,9 +190,9 @@ def test_large_bodies_go_through_the_parser_process_small_ones_do_not(
     parsed: list[int] = []
     judge = large.judge
 
-    async def counting(reviewer: Any, body: bytes) -> Any:
+    async def counting(parser: Any, reviewer: Any, body: bytes) -> Any:
         parsed.append(len(body))
-        return await judge(reviewer, body)
+        return await judge(parser, reviewer, body)
 
     monkeypatch.setattr(large, "judge", counting)
     small = post(webhook, certs, review_body())
