@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from typing import Any
 
 PIECE_NODES = 2048
+SMALL = 8  # containers of at most this many values are counted as this many
 
 Path = tuple[str | int, ...]
 # ("set", path, value): the root (empty path) or a dict's key; ("update", path, {...}): more keys of
@@ -27,21 +28,42 @@ Piece = tuple[str, Path, bytes]
 
 
 def sizes(document: Any) -> dict[int, int]:
-    """id(container) -> JSON values in it, itself included, for every dict and list (iteratively:
-    documents nest as deep as the parser allowed)."""
-    counted: dict[int, int] = {}
-    stack: list[tuple[Any, bool]] = [(document, False)]
+    """id(container) -> JSON values in it, itself included, for the containers holding more than
+    SMALL values; any other container holds at most SMALL. Iterative (documents nest as deep as the
+    parser allowed), and in memory only what is large: a document of a million tiny objects does
+    not need a million entries."""
+    large: dict[int, int] = {}
+    if type(document) not in (dict, list):
+        return large
+    stack = [(document, iter(_items(document)))]
+    totals = [1]  # the running size of each container still open on the stack
     while stack:
-        node, expanded = stack.pop()
-        children = node.values() if type(node) is dict else node
-        if expanded:
-            counted[id(node)] = 1 + sum(
-                counted[id(child)] if type(child) in (dict, list) else 1 for child in children
-            )
-            continue
-        stack.append((node, True))
-        stack.extend((child, False) for child in children if type(child) in (dict, list))
-    return counted
+        node, items = stack[-1]
+        for child in items:
+            if type(child) in (dict, list) and child:
+                stack.append((child, iter(_items(child))))
+                totals.append(1)
+                break
+            totals[-1] += 1
+        else:
+            stack.pop()
+            size = totals.pop()
+            if size > SMALL:
+                large[id(node)] = size
+            if totals:
+                totals[-1] += size
+    return large
+
+
+def _items(container: Any) -> Iterable[Any]:
+    return container.values() if type(container) is dict else container
+
+
+def _size(node: Any, counted: dict[int, int]) -> int:
+    """A value's size for cutting: exact when large, SMALL (an upper bound) for a small container."""
+    if type(node) not in (dict, list):
+        return 1
+    return counted.get(id(node), SMALL if node else 1)
 
 
 def split(document: Any, piece_nodes: int = PIECE_NODES) -> list[Piece]:
@@ -54,7 +76,7 @@ def split(document: Any, piece_nodes: int = PIECE_NODES) -> list[Piece]:
     pending: list[tuple[Path, Any]] = []
 
     def place(path: Path, node: Any) -> None:
-        if type(node) in (dict, list) and counted[id(node)] > piece_nodes:
+        if _size(node, counted) > piece_nodes:
             pieces.append(("set", path, marshal.dumps(type(node)())))
             pending.append((path, node))
         else:
@@ -92,7 +114,7 @@ def _cut(
             weight = 0
 
     for key, child in items:
-        size = counted[id(child)] if type(child) in (dict, list) else 1
+        size = _size(child, counted)
         if size > piece_nodes:
             flush()
             if operation == "extend":  # a placeholder, replaced by the item's own "set"

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from gpai_operator.admission import large, parsing
 from gpai_operator.admission.envelope import Unanswerable, decode
 from gpai_operator.admission.outcome import Answer, Outcome
-from gpai_operator.admission.pieces import Builder, sizes, split
+from gpai_operator.admission.pieces import SMALL, Builder, sizes, split
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
@@ -51,9 +51,27 @@ def test_no_piece_holds_more_than_its_share_of_values() -> None:
     pieces = split(document, piece_nodes=100)
 
     for _, _, encoded in pieces:
-        value = marshal.loads(encoded)
-        assert type(value) not in (dict, list) or sizes(value)[id(value)] <= 101  # the value and its items
+        assert nodes(marshal.loads(encoded)) <= 101  # the value and its items
     assert rebuilt(document, 100) == document
+
+
+def test_only_large_containers_are_remembered_while_cutting() -> None:
+    document = {"tiny": [{}] * 1000, "small": [[1, 2]] * 1000, "large": [list(range(SMALL + 1))] * 3}
+    counted = sizes(document)
+
+    assert counted[id(document)] == nodes(document)
+    assert counted[id(document["large"])] == nodes(document["large"])
+    assert counted[id(document["large"][0])] == SMALL + 2
+    assert len(counted) == 5  # the document, its three lists and the one large inner list (shared)
+    assert rebuilt(document, 100) == document
+
+
+def nodes(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + sum(nodes(child) for child in value.values())
+    if isinstance(value, list):
+        return 1 + sum(nodes(child) for child in value)
+    return 1
 
 
 def test_deep_nesting_is_cut_without_recursion() -> None:
