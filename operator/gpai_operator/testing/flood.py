@@ -284,7 +284,6 @@ async def run(args: argparse.Namespace) -> Report:
         if (await flooding.stdout.readline()).strip() != b"ready":
             raise RuntimeError("the flood process did not start")
     done = asyncio.Event()
-    started = time.perf_counter()
     flood_results: dict[str, Any] = {"oversized": [], "near": []}
     async with (
         aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=context, limit=32)) as session,
