@@ -11,15 +11,18 @@ Only the standard library and pieces.py are loaded here.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import marshal
+import os
 import sys
 from typing import IO, Any
 
 from gpai_operator.admission.pieces import split
 
 LENGTH = 8  # bytes of the length prefix
+NICENESS = 10  # the parser's scheduling priority, below the operator's
 
 Parsed = tuple[str, Any]  # ("pieces", [Piece, ...]) or ("unanswerable", why)
 
@@ -55,5 +58,9 @@ def serve(requests: IO[bytes], answers: IO[bytes]) -> None:
 
 
 if __name__ == "__main__":
+    # Parsing a large body is background work next to what the operator's event loop does (probes,
+    # watches, every other review): on a busy node the kernel should give the operator the CPU first.
+    with contextlib.suppress(OSError):
+        os.nice(NICENESS)
     gc.disable()  # nothing outlives a request here: reference counting frees each document
     serve(sys.stdin.buffer, sys.stdout.buffer)

@@ -74,13 +74,15 @@ def test_a_flood_of_huge_bodies_does_not_slow_the_webhook_the_probes_or_the_watc
             stderr=subprocess.PIPE,
             text=True,
         )
-        # A model created during the flood: the watch sees it and the reconciler writes its status.
+        # A model created during the flood reaches the operator's state through its watch (looked at
+        # in memory: polling the API from this process would compete with the operator for the GIL).
         time.sleep(0.5)
         created = time.monotonic()
         beta = kube.create(bare_model("beta", namespace))
-        wait_for(lambda: obligations(kube.get(beta)), "the new model's status during the flood", timeout=10)
-        status_seconds = time.monotonic() - created
+        wait_for(lambda: (namespace, "beta") in state.models, "the new model in the state", interval=0.01)
+        watch_seconds = time.monotonic() - created
         out, err = flood.communicate(timeout=120)
+        wait_for(lambda: obligations(kube.get(beta)), "the new model's status")  # the reconciler wrote it
         assert flood.returncode == 0, err
         report = json.loads(out)
     finally:
@@ -96,5 +98,5 @@ def test_a_flood_of_huge_bodies_does_not_slow_the_webhook_the_probes_or_the_watc
     health = report["health"]
     assert health["errors"] == []
     assert health["max_ms"] < HEALTH_MS
-    assert status_seconds < 5
+    assert watch_seconds < 2
     assert http_get(health_url(thread, "/readyz")) == (200, "ready\n")

@@ -8,6 +8,7 @@ import gc
 import io
 import json
 import marshal
+import os
 from typing import Any
 
 import pytest
@@ -197,3 +198,16 @@ def test_a_parser_process_dying_fails_its_body_and_the_next_body_gets_a_new_one(
         ("pieces", split({})),
         ("unanswerable", "the body is not JSON: Expecting value at line 1 column 2"),
     )
+
+
+def test_the_parser_process_runs_below_the_operators_priority() -> None:
+    async def niceness() -> int:
+        parser = large.ParserProcess()
+        try:
+            await parser.parse(b"{}")  # it has set its priority by the time it answers
+            assert parser._process is not None
+            return os.getpriority(os.PRIO_PROCESS, parser._process.pid)
+        finally:
+            await parser.stop()
+
+    assert asyncio.run(niceness()) == min(19, os.getpriority(os.PRIO_PROCESS, 0) + parsing.NICENESS)
