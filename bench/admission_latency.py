@@ -389,32 +389,10 @@ def review_mix() -> list[bytes]:
     return [json.dumps(r).encode() for r in reviews]
 
 
-_PLURALS = {"Pod": "pods", "InferenceService": "inferenceservices"}
-
-
 def _review(operation: str, obj: dict[str, Any], old: dict[str, Any] | None) -> dict[str, Any]:
-    api_version, kind = obj["apiVersion"], obj["kind"]
-    group, _, version = api_version.rpartition("/")
-    resource = {"group": group, "version": version, "resource": _PLURALS.get(kind, f"{kind.lower()}s")}
-    return {
-        "apiVersion": "admission.k8s.io/v1",
-        "kind": "AdmissionReview",
-        "request": {
-            "uid": "00000000-0000-4000-8000-000000000000",
-            "kind": {"group": group, "version": version, "kind": kind},
-            "resource": resource,
-            "requestKind": {"group": group, "version": version, "kind": kind},
-            "requestResource": resource,
-            "name": obj["metadata"]["name"],
-            "namespace": obj["metadata"]["namespace"],
-            "operation": operation,
-            "userInfo": {"username": "alice", "groups": ["system:authenticated"]},
-            "object": obj,
-            "oldObject": old,
-            "dryRun": False,
-            "options": {"apiVersion": "meta.k8s.io/v1", "kind": f"{operation.capitalize()}Options"},
-        },
-    }
+    from gpai_operator.testing.flood import review_of
+
+    return review_of(obj, operation, old=old)
 
 
 # ---- the load generator ----------------------------------------------------------------------------------

@@ -191,6 +191,7 @@ class _Operator:
         self.metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
         self.ready_url = f"http://127.0.0.1:{health_port}/readyz"
         argv = [sys.executable, "-m", "gpai_operator.cli.main", "run", "--no-webhook", "--standalone"]
+        argv += ["--no-metrics-secure"]  # read by this benchmark over plain HTTP on loopback
         argv += [f"--kubeconfig={kubeconfig}", "--bind-address=127.0.0.1", "--log-level=warning"]
         argv += [f"--metrics-port={metrics_port}", f"--health-port={health_port}"]
         self.process = ManagedProcess("gpai-run", argv, log)

@@ -336,6 +336,9 @@ class OperatorProcess:
             "--webhook-cert-file", str(certs.cert_file), "--webhook-key-file", str(certs.key_file),
             "--bind-address", "127.0.0.1",
             "--metrics-port", str(self.metrics_port), "--health-port", str(self.health_port),
+            # Open metrics on loopback, so that `curl` shows them; the chart serves them over HTTPS
+            # to callers the API server authorises (docs/security.md).
+            "--no-metrics-secure",
         ]  # fmt: skip
         self.process = ManagedProcess("gpai run", argv, self.log)
 

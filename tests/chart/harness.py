@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import trustme
 import yaml
 
 from gpai_operator.api.kinds import KINDS
@@ -150,6 +151,9 @@ def kinds(manifests: list[Manifest]) -> set[str]:
     return {m["kind"] for m in manifests}
 
 
+# A CA certificate, as webhook.clientAuth.caBundle carries one.
+TEST_CA_PEM = trustme.CA(organization_name="chart tests").cert_pem.bytes().decode()
+
 # Every documented option, each turned on alone: lint, template and the server-side dry run cover them.
 OPTIONS: dict[str, dict[str, Any]] = {
     "defaults": {},
@@ -173,6 +177,28 @@ OPTIONS: dict[str, dict[str, Any]] = {
     "default-policy-deny": {"defaultPolicy": {"enabled": True, "pack": "eu-ai-act"}},
     "default-policy-staged": {"defaultPolicy": {"enabled": True, "pack": "eu-ai-act-staged"}},
     "fail-open": {"webhook": {"failurePolicy": "Ignore"}},
+    "metrics-open": {"metrics": {"secure": False, "serviceMonitor": {"enabled": True}}},
+    "metrics-reader-bound": {
+        "metrics": {
+            "reader": {
+                "subjects": [{"kind": "ServiceAccount", "name": "prometheus", "namespace": "monitoring"}]
+            }
+        }
+    },
+    "network-policy": {
+        "networkPolicy": {
+            "enabled": True,
+            "webhookFrom": [{"ipBlock": {"cidr": "10.0.0.0/24"}}],
+            "metricsFrom": [
+                {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
+            ],
+        }
+    },
+    "client-auth": {
+        "webhook": {
+            "clientAuth": {"enabled": True, "caBundle": TEST_CA_PEM, "allowedNames": ["kube-apiserver"]}
+        }
+    },
     "only-labelled-workloads": {"webhook": {"onlyLabelledWorkloads": True}},
     "no-kserve": {"webhook": {"kserve": False}},
     "no-webhook": {"webhook": {"enabled": False}},
@@ -283,6 +309,9 @@ NEEDED = {
     ("", "events"): {"create", "patch"},
     ("events.k8s.io", "events"): {"create", "patch"},
     ("apiextensions.k8s.io", "customresourcedefinitions"): {"get", "list", "watch"},
+    # who scrapes /metrics, asked of the API server (metrics.secure, the default)
+    ("authentication.k8s.io", "tokenreviews"): {"create"},
+    ("authorization.k8s.io", "subjectaccessreviews"): {"create"},
 }
 
 

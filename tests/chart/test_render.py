@@ -275,12 +275,12 @@ def test_user_roles_can_be_left_out(helm: Helm) -> None:
         for m in helm.template({"rbac": {"userRoles": {"create": False}}})
         if m["kind"] == "ClusterRole"
     }
-    assert names == {FULLNAME}
+    assert names == {FULLNAME, f"{FULLNAME}-metrics-reader"}
 
 
 def test_cluster_role_is_bound_to_the_operator_service_account(helm: Helm) -> None:
     manifests = helm.template()
-    binding = find(manifests, "ClusterRoleBinding")
+    binding = find(manifests, "ClusterRoleBinding", FULLNAME)
     assert binding["roleRef"] == {
         "apiGroup": "rbac.authorization.k8s.io",
         "kind": "ClusterRole",
@@ -293,7 +293,7 @@ def test_cluster_role_is_bound_to_the_operator_service_account(helm: Helm) -> No
 def test_an_existing_service_account_gets_the_role_and_is_spared_only_by_the_advice(helm: Helm) -> None:
     manifests = helm.template(OPTIONS["existing-service-account"])
     assert "ServiceAccount" not in kinds(manifests)
-    assert find(manifests, "ClusterRoleBinding")["subjects"][0]["name"] == "platform-operator"
+    assert find(manifests, "ClusterRoleBinding", FULLNAME)["subjects"][0]["name"] == "platform-operator"
     (not_operator,) = [c for c in advice(manifests)["matchConditions"] if c["name"] == "not-the-operator"]
     assert f'"system:serviceaccount:{NAMESPACE}:platform-operator"' in not_operator["expression"]
     assert "not-the-operator" not in {c["name"] for c in gate(manifests)["matchConditions"]}
@@ -535,6 +535,120 @@ def test_service_monitor_scrapes_the_metrics_port_keeping_the_models_namespace_l
     assert monitor["spec"]["selector"]["matchLabels"].items() <= service_labels.items()
     assert service_labels[monitor["spec"]["jobLabel"]] == "gpai-operator"  # job="gpai-operator"
     assert monitor["spec"]["namespaceSelector"] == {"matchNames": [NAMESPACE]}
+
+
+def test_service_monitor_scrapes_over_https_with_prometheus_token_verifying_the_operators_certificate(
+    helm: Helm,
+) -> None:
+    (endpoint,) = find(helm.template(OPTIONS["service-monitor"]), "ServiceMonitor")["spec"]["endpoints"]
+
+    assert endpoint["scheme"] == "https"
+    assert endpoint["bearerTokenFile"] == "/var/run/secrets/kubernetes.io/serviceaccount/token"
+    assert endpoint["tlsConfig"] == {
+        "serverName": f"{FULLNAME}.{NAMESPACE}.svc",  # one of the serving certificate's names
+        "ca": {"secret": {"name": f"{FULLNAME}-webhook-tls", "key": "ca.crt"}},
+    }
+
+
+def test_service_monitor_can_present_a_token_from_a_secret_and_its_own_tls_settings(helm: Helm) -> None:
+    authorization = {"type": "Bearer", "credentials": {"name": "prometheus-token", "key": "token"}}
+    tls = {"insecureSkipVerify": True}
+    values = {
+        "metrics": {"serviceMonitor": {"enabled": True, "authorization": authorization, "tlsConfig": tls}}
+    }
+    (endpoint,) = find(helm.template(values), "ServiceMonitor")["spec"]["endpoints"]
+
+    assert endpoint["authorization"] == authorization
+    assert "bearerTokenFile" not in endpoint
+    assert endpoint["tlsConfig"] == tls
+
+
+def test_open_metrics_are_plain_http_without_token_review_rights(helm: Helm) -> None:
+    manifests = helm.template(OPTIONS["metrics-open"])
+    (endpoint,) = find(manifests, "ServiceMonitor")["spec"]["endpoints"]
+
+    assert endpoint["scheme"] == "http"
+    assert not {"tlsConfig", "bearerTokenFile", "authorization"} & endpoint.keys()
+    assert "--no-metrics-secure" in container(manifests)["args"]
+    grants = granted(find(manifests, "ClusterRole", FULLNAME))
+    assert ("authentication.k8s.io", "tokenreviews") not in grants
+    assert ("authorization.k8s.io", "subjectaccessreviews") not in grants
+
+
+def test_secure_metrics_by_default_with_the_rights_to_ask_the_api_server(helm: Helm) -> None:
+    manifests = helm.template()
+
+    assert "--metrics-secure" in container(manifests)["args"]
+    grants = granted(find(manifests, "ClusterRole", FULLNAME))
+    assert grants[("authentication.k8s.io", "tokenreviews")] == {"create"}
+    assert grants[("authorization.k8s.io", "subjectaccessreviews")] == {"create"}
+
+
+def test_a_metrics_reader_role_for_prometheus_bound_only_when_asked(helm: Helm) -> None:
+    reader = f"{FULLNAME}-metrics-reader"
+    role = find(helm.template(), "ClusterRole", reader)
+    assert role["rules"] == [{"nonResourceURLs": ["/metrics"], "verbs": ["get"]}]
+    assert not [
+        m for m in helm.template() if m["kind"] == "ClusterRoleBinding" and m["metadata"]["name"] == reader
+    ]
+
+    subjects = [{"kind": "ServiceAccount", "name": "prometheus-k8s", "namespace": "monitoring"}]
+    binding = find(
+        helm.template({"metrics": {"reader": {"subjects": subjects}}}), "ClusterRoleBinding", reader
+    )
+    assert binding["roleRef"]["name"] == reader
+    assert binding["subjects"] == subjects
+
+
+# --- network policy and the API server's client certificate ---------------------------------------
+
+
+def test_the_network_policy_admits_only_the_three_ports(helm: Helm) -> None:
+    assert "NetworkPolicy" not in kinds(helm.template())
+    manifests = helm.template(OPTIONS["network-policy"])
+    policy = find(manifests, "NetworkPolicy")["spec"]
+
+    assert policy["podSelector"] == find(manifests, "Deployment")["spec"]["selector"]
+    assert policy["policyTypes"] == ["Ingress"]
+    ports = [[p["port"] for p in rule["ports"]] for rule in policy["ingress"]]
+    assert ports == [["webhook"], ["metrics"], ["health"]]
+    webhook_rule, metrics_rule, health_rule = policy["ingress"]
+    assert webhook_rule["from"] == [{"ipBlock": {"cidr": "10.0.0.0/24"}}]
+    assert metrics_rule["from"] == [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
+    ]
+    assert "from" not in health_rule  # the kubelet probes from the node
+
+
+def test_client_certificates_are_required_with_the_ca_mounted_from_a_config_map(helm: Helm) -> None:
+    manifests = helm.template(OPTIONS["client-auth"])
+    args = container(manifests)["args"]
+
+    assert "--webhook-client-ca-file=/etc/gpai-operator/client-ca/ca.crt" in args
+    assert "--webhook-client-name=kube-apiserver" in args
+    config_map = find(manifests, "ConfigMap", f"{FULLNAME}-client-ca")
+    assert config_map["data"]["ca.crt"].startswith("-----BEGIN CERTIFICATE-----")
+    pod = find(manifests, "Deployment")["spec"]["template"]["spec"]
+    volume = next(v for v in pod["volumes"] if v["name"] == "client-ca")
+    assert volume["configMap"]["name"] == f"{FULLNAME}-client-ca"
+    assert {"name": "client-ca", "mountPath": "/etc/gpai-operator/client-ca", "readOnly": True} in container(
+        manifests
+    )["volumeMounts"]
+    assert not [a for a in container(helm.template())["args"] if a.startswith("--webhook-client")]
+
+
+def test_client_certificates_can_use_an_existing_config_map_and_need_a_ca(helm: Helm) -> None:
+    values = {"webhook": {"clientAuth": {"enabled": True, "existingConfigMap": "apiserver-client-ca"}}}
+    manifests = helm.template(values)
+    assert not [m for m in manifests if m["kind"] == "ConfigMap"]
+    pod = find(manifests, "Deployment")["spec"]["template"]["spec"]
+    assert (
+        next(v for v in pod["volumes"] if v["name"] == "client-ca")["configMap"]["name"]
+        == "apiserver-client-ca"
+    )
+
+    error = helm.template_error({"webhook": {"clientAuth": {"enabled": True}}})
+    assert "webhook.clientAuth.caBundle (PEM) or webhook.clientAuth.existingConfigMap" in error
 
 
 def test_dashboard_config_map_carries_the_sidecar_label_and_the_dashboard(helm: Helm) -> None:

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -423,9 +424,10 @@ def test_service_account_may_not_do_what_the_operator_does_not(
 class RunningOperator:
     process: subprocess.Popen[bytes]
     log: Path
-    metrics: str
+    metrics: str  # https: served as the chart serves it (metrics.secure)
     webhook_url: str
     ca_bundle: str
+    ca_file: Path
 
     def log_tail(self, lines: int = 40) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
@@ -456,6 +458,7 @@ def operator_as_service_account(
     service_account_kubeconfig(cluster, api_client, release, kubeconfig)
     ca = trustme.CA()
     ca.issue_cert("127.0.0.1").private_key_and_cert_chain_pem.write_to_path(str(tmp_path / "tls.pem"))
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.crt"))
     webhook_port, metrics_port, health_port = free_ports(3)
     log = tmp_path / "operator.log"
     with log.open("wb") as output:
@@ -482,9 +485,10 @@ def operator_as_service_account(
     running = RunningOperator(
         process,
         log,
-        f"http://127.0.0.1:{metrics_port}/metrics",
+        f"https://127.0.0.1:{metrics_port}/metrics",
         f"https://127.0.0.1:{webhook_port}/validate",
         base64.b64encode(ca.cert_pem.bytes()).decode(),
+        tmp_path / "ca.crt",
     )
     try:
         deadline = time.monotonic() + 120
@@ -523,13 +527,51 @@ def series_names(exposition: str) -> set[str]:
     return names
 
 
-def scrape(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return response.read().decode()
+def scrape(running: RunningOperator, token: str | None) -> tuple[int, str]:
+    """GET /metrics over HTTPS, as Prometheus does with its service account's token."""
+    request = urllib.request.Request(
+        running.metrics, headers={"Authorization": f"Bearer {token}"} if token else {}
+    )
+    context = ssl.create_default_context(cafile=str(running.ca_file))
+    try:
+        with urllib.request.urlopen(request, timeout=5, context=context) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+@pytest.fixture
+def prometheus_token(api_client: ApiClient, release: Release) -> Iterator[str]:
+    """A token of a service account bound to the chart's metrics-reader ClusterRole, as Prometheus's."""
+    name = f"{FULLNAME}-test-prometheus"
+    core = CoreV1Api(api_client)
+    core.create_namespaced_service_account(release.namespace, {"metadata": {"name": "prometheus"}})
+    binding = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRoleBinding",
+        "metadata": {"name": name},
+        "roleRef": {
+            "apiGroup": "rbac.authorization.k8s.io",
+            "kind": "ClusterRole",
+            "name": f"{FULLNAME}-metrics-reader",
+        },
+        "subjects": [{"kind": "ServiceAccount", "name": "prometheus", "namespace": release.namespace}],
+    }
+    request_json(api_client, "POST", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", body=binding)
+    try:
+        token = core.create_namespaced_service_account_token("prometheus", release.namespace, {"spec": {}})
+        yield token.status.token
+    finally:
+        request_json(api_client, "DELETE", f"/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/{name}")
+        core.delete_namespaced_service_account("prometheus", release.namespace)
 
 
 def test_operator_works_end_to_end_with_only_the_charts_rbac(
-    api_client: ApiClient, release: Release, operator_as_service_account: RunningOperator, namespace: str
+    api_client: ApiClient,
+    release: Release,
+    operator_as_service_account: RunningOperator,
+    namespace: str,
+    prometheus_token: str,
 ) -> None:
     running = operator_as_service_account
     configuration = read(api_client, VWC_PATH)
@@ -561,7 +603,11 @@ def test_operator_works_end_to_end_with_only_the_charts_rbac(
         assert "acme" in json.loads(denied.value.body)["message"]
 
         assert "forbidden" not in running.log.read_text().lower(), running.log_tail()
-        exported = series_names(scrape(running.metrics))
+        # /metrics: only for callers the API server authorises, checked with the chart's own RBAC.
+        assert scrape(running, None)[0] == 401
+        status, exposition = scrape(running, prometheus_token)
+        assert status == 200, exposition
+        exported = series_names(exposition)
         assert set(CONTRACT_METRICS) <= exported
         dashboard = (CHART / "files" / "dashboard.json").read_text()
         assert set(re.findall(r"\bgpai_[a-z0-9_]+", dashboard)) <= exported

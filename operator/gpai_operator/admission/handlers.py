@@ -19,13 +19,14 @@ from __future__ import annotations
 import logging
 import os
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import kopf
 
 from gpai_operator.admission.identities import DEFAULT as DEFAULT_TRUST
 from gpai_operator.admission.identities import TrustedControllers
+from gpai_operator.admission.intake import Limits
 from gpai_operator.admission.memo import VerdictMemo
 from gpai_operator.admission.outcome import Answer
 from gpai_operator.admission.review import review
@@ -43,7 +44,7 @@ def reviewer_for(runtime: Runtime, trusted: TrustedControllers = DEFAULT_TRUST) 
 
     memo = VerdictMemo()
 
-    def answer(body: bytes) -> Answer:
+    def answer(body: bytes | Mapping[str, Any]) -> Answer:
         result = review(body, runtime, runtime.clock.now(), memo, trusted)
         if result.log:
             try:
@@ -91,12 +92,17 @@ def build_server(
     *,
     runtime: Runtime | None = None,
     trusted: TrustedControllers = DEFAULT_TRUST,
+    client_ca_file: str | os.PathLike[str] | None = None,
+    client_names: Sequence[str] = (),
+    limits: Limits | None = None,
 ) -> AdmissionServer:
     """The HTTPS admission endpoint at https://address:port/validate with the given certificate files.
 
     kopf re-reads the files every 60 s and restarts the listener when they change, so a rotated
-    certificate is picked up without a restart. Without `runtime`, the server answers from the
-    runtime given to `register` (the only one in the process).
+    certificate (or client CA) is picked up without a restart. Without `runtime`, the server answers
+    from the runtime given to `register` (the only one in the process). With `client_ca_file`, only
+    clients presenting a certificate issued by that CA are served (and, with `client_names`, only
+    those whose certificate carries one of these names).
     """
     server = AdmissionServer(
         addr=address,
@@ -104,6 +110,9 @@ def build_server(
         certfile=os.fspath(certfile),
         pkeyfile=os.fspath(keyfile),
         late_binding=_bind_to_registered,
+        client_ca_file=os.fspath(client_ca_file) if client_ca_file is not None else None,
+        client_names=client_names,
+        limits=limits,
     )
     if runtime is not None:
         bind(server, runtime, trusted)

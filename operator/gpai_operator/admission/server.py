@@ -1,18 +1,21 @@
 """The HTTPS endpoint: kopf's WebhookServer, answering with our reviewer instead of kopf's handlers.
 
-kopf's WebhookServer brings what we want from it: TLS from certificate files, restarting itself when
-those files change (certificate rotation), and running as one of the operator's root tasks, under
-`settings.admission.server`, after kopf has scanned the cluster's resources. What we replace is the
-per-request step (`_serve`), because kopf's own path cannot give SPEC section 4's answers:
+kopf's WebhookServer brings what we want from it: restarting its listener when the certificate files
+change (certificate rotation), and running as one of the operator's root tasks, under
+`settings.admission.server`, after kopf has scanned the cluster's resources. What we replace:
 
-- a body that is not JSON becomes a plain-text 400, and one without `request` or `uid` raises
-  inside kopf and becomes a plain-text 500; we answer both with a metav1.Status JSON body;
-- kopf reads bodies through aiohttp's 1 MiB default limit, below the size of an AdmissionReview
-  carrying two large objects (kube-apiserver accepts 3 MiB requests); we read up to `MAX_BODY`;
-- a rejection must be raised as an exception, logged by kopf as a handler failure, and its answer
-  has no `reason` and no `auditAnnotations`; ours is built as data (review.py) and unit-tested as such;
-- per request, kopf builds a cause, a diff of the whole object and a memo before any handler
-  runs: work the answer does not need, on the path whose latency every API request pays.
+- the TLS context (`_build_ssl`, kopf's documented hook): TLS 1.2+ with modern ciphers only, and
+  the API server's client certificate required when a client CA is given (controller/tls.py);
+- the per-request step (`_serve`), because kopf's own path cannot give SPEC section 4's answers:
+  - a body that is not JSON becomes a plain-text 400, and one without `request` or `uid` raises
+    inside kopf and becomes a plain-text 500; we answer both with a metav1.Status JSON body;
+  - kopf reads every body whole, on the event loop, through aiohttp's 1 MiB limit; we refuse a body
+    larger than kube-apiserver can send (413) before reading it, bound what is read and judged at
+    once (intake.py) and judge large bodies off the event loop (large.py);
+  - a rejection must be raised as an exception, logged by kopf as a handler failure, and its answer
+    has no `reason` and no `auditAnnotations`; ours is built as data (review.py), unit-tested as such;
+  - per request, kopf builds a cause, a diff of the whole object and a memo before any handler
+    runs: work the answer does not need, on the path whose latency every API request pays.
 
 Only POSTs to `/validate` (kopf's `/{handler id}` routing with the id `validate`) are reviewed;
 any other path gets a 404 Status.
@@ -20,25 +23,33 @@ any other path gets a 404 Status.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import os
+import ssl
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
 
 import aiohttp.web
 import kopf
 
-from gpai_operator.admission.metrics import record
+from gpai_operator.admission import large
+from gpai_operator.admission.intake import Busy, Intake, Limits
+from gpai_operator.admission.metrics import record, record_refusal
 from gpai_operator.admission.outcome import Answer, Outcome
+from gpai_operator.controller.tls import server_context
 
 logger = logging.getLogger("gpai_operator.admission")
 
 WEBHOOK_ID = "validate"
 PATH = f"/{WEBHOOK_ID}"
-MAX_BODY = 16 * 1024 * 1024  # kube-apiserver sends at most two objects of its 3 MiB request limit
+# After refusing a body it did not read, the server waits this long before dropping the connection,
+# without reading: a client that reads its answer while still sending gets it before the reset.
+REFUSAL_GRACE = 0.5
 
-Reviewer = Callable[[bytes], Answer]
+Reviewer = Callable[[bytes | Mapping[str, Any]], Answer]
 
 
 class AdmissionServer(kopf.WebhookServer):
@@ -46,6 +57,8 @@ class AdmissionServer(kopf.WebhookServer):
 
     The reviewer is given at construction, by `bind`, or at start by `late_binding` (handlers.py);
     starting without one is a configuration error, reported when kopf starts the server.
+    `client_ca_file` makes the server require a client certificate issued by that CA; with
+    `client_names`, also one whose common name or a DNS name is among them.
     """
 
     def __init__(
@@ -53,12 +66,28 @@ class AdmissionServer(kopf.WebhookServer):
         *,
         reviewer: Reviewer | None = None,
         late_binding: Callable[[AdmissionServer], None] | None = None,
+        client_ca_file: str | os.PathLike[str] | None = None,
+        client_names: Sequence[str] = (),
+        limits: Limits | None = None,
         **kwargs: Any,
     ) -> None:
+        if client_ca_file is not None:
+            # kopf restarts the listener when certfile, pkeyfile or cafile change; naming the client CA
+            # as `cafile` makes its rotation count too. (kopf would otherwise only copy `cafile` into
+            # the caBundle of webhook configurations it manages, which it never does here.)
+            kwargs["cafile"] = client_ca_file
         super().__init__(**kwargs)
         self.reviewer = reviewer
         self.on_serving: Callable[[bool], None] = lambda _serving: None
+        self.client_ca_file = client_ca_file
+        self.client_names = frozenset(client_names)
+        self.intake = Intake(limits or Limits())
+        self.parser = large.ParserProcess()
         self._late_binding = late_binding
+
+    @property
+    def limits(self) -> Limits:
+        return self.intake.limits
 
     def bind(self, reviewer: Reviewer, on_serving: Callable[[bool], None] | None = None) -> None:
         self.reviewer = reviewer
@@ -72,57 +101,145 @@ class AdmissionServer(kopf.WebhookServer):
             raise RuntimeError(
                 "the admission server has no reviewer to answer with (see AdmissionServer.bind)"
             )
+        await self.parser.start()  # ready before the first large body arrives
         try:
             # kopf's server yields once per (re)start of the HTTPS site, e.g. after a certificate change.
             async for client_config in super().__call__(fn):
                 logger.info(
-                    "admission webhook serving address=%s port=%s path=%s", self.addr, self.port, PATH
+                    "admission webhook serving address=%s port=%s path=%s client_certificates=%s",
+                    self.addr,
+                    self.port,
+                    PATH,
+                    "required" if self.client_ca_file else "not checked",
                 )
                 self.on_serving(True)
                 yield client_config
         finally:
             self.on_serving(False)
+            await self.parser.stop()
 
-    async def _serve(self, fn: Any, request: aiohttp.web.Request) -> aiohttp.web.Response:  # type: ignore[override]
-        """One POST: read the body, review it, record metrics; never raises."""
+    def _build_ssl(self) -> tuple[bytes | None, ssl.SSLContext | None]:
+        if self.certfile is None or self.pkeyfile is None:
+            raise RuntimeError("the admission server needs a certificate and key file (HTTPS only)")
+        return None, server_context(self.certfile, self.pkeyfile, self.client_ca_file)
+
+    async def _serve(self, fn: Any, request: aiohttp.web.Request) -> aiohttp.web.StreamResponse:  # type: ignore[override]
+        """One POST: check, read, review and record it; never raises."""
         started = time.perf_counter()
         if request.match_info.get("id") != WEBHOOK_ID:
             return _status_response(
                 404, "NotFound", f"no webhook at {request.path}; the webhook path is {PATH}"
             )
+        if (stranger := self._unexpected_client(request)) is not None:
+            record_refusal("client_certificate")
+            return await _refuse(request, _status_response(403, "Forbidden", stranger))
+        limits = self.limits
+        declared = request.content_length
+        if declared is not None and declared > limits.max_body:
+            return await self._too_large(request, f"the body is {declared} bytes")
         try:
-            body = await _read(request)
+            async with self.intake.admit(large=declared is None or declared > limits.inline_body):
+                body = await _read(request, limits)
+                status, payload, outcome = await self._judge(body)
+        except Busy as busy:
+            record_refusal("busy")
+            response = _status_response(429, "TooManyRequests", f"gpai-operator is busy: {busy}")
+            response.headers["Retry-After"] = str(limits.retry_after)
+            return await _refuse(request, response)
         except _TooLarge:
-            return _status_response(413, "RequestEntityTooLarge", f"the body exceeds {MAX_BODY} bytes")
+            return await self._too_large(request, "the body (sent in chunks) is larger")
+        except _ReadTimeout:
+            record_refusal("read_timeout")
+            message = f"the body did not arrive within {limits.read_timeout:g} s"
+            return await _refuse(request, _status_response(408, "RequestTimeout", message))
+        record(outcome, time.perf_counter() - started)
+        return aiohttp.web.Response(status=status, body=payload, content_type="application/json")
+
+    async def _judge(self, body: bytes) -> tuple[int, bytes, Outcome]:
+        """(HTTP status, encoded answer, outcome): large bodies are parsed in another process (large.py)."""
         reviewer = self.reviewer
         assert reviewer is not None  # checked in __call__
         try:
+            if len(body) > self.limits.inline_body:
+                return await large.judge(self.parser, reviewer, body)
             answer = reviewer(body)
-            payload = json.dumps(answer.body, separators=(",", ":")).encode()
+            return answer.status, json.dumps(answer.body, separators=(",", ":")).encode(), answer.outcome
         except Exception:  # review() never raises; this is the net under it
             logger.exception("admission request failed")
-            record(Outcome("", "Other", "Error"), time.perf_counter() - started)
-            return _status_response(500, "InternalError", "gpai-operator failed to answer; see its log")
-        record(answer.outcome, time.perf_counter() - started)
-        return aiohttp.web.Response(status=answer.status, body=payload, content_type="application/json")
+            failure = _status_body(500, "InternalError", "gpai-operator failed to answer; see its log")
+            return 500, failure, Outcome("", "Other", "Error")
+
+    async def _too_large(self, request: aiohttp.web.Request, what: str) -> aiohttp.web.StreamResponse:
+        record_refusal("body_too_large")
+        most = self.limits.max_body
+        message = f"{what}; the webhook takes at most {most} bytes, the most kube-apiserver can send"
+        return await _refuse(request, _status_response(413, "RequestEntityTooLarge", message))
+
+    def _unexpected_client(self, request: aiohttp.web.Request) -> str | None:
+        """Why the client's certificate is not one of `client_names`; None when it is (or no names)."""
+        if not self.client_names:
+            return None
+        transport = request.transport
+        certificate = transport.get_extra_info("peercert") if transport is not None else None
+        names = _certificate_names(certificate or {})
+        if names & self.client_names:
+            return None
+        shown = ", ".join(sorted(names)) or "none"
+        return f"the client certificate's names ({shown}) are not among the webhook's allowed clients"
 
 
 class _TooLarge(Exception):
     pass
 
 
-async def _read(request: aiohttp.web.Request) -> bytes:
-    """The whole body, up to MAX_BODY bytes (aiohttp's own limit, 1 MiB, is too small)."""
+class _ReadTimeout(Exception):
+    pass
+
+
+async def _read(request: aiohttp.web.Request, limits: Limits) -> bytes:
+    """The whole body, up to `limits.max_body` bytes, within `limits.read_timeout` seconds."""
     chunks, size = [], 0
-    async for chunk in request.content.iter_any():
-        size += len(chunk)
-        if size > MAX_BODY:
-            raise _TooLarge
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(limits.read_timeout):
+            async for chunk in request.content.iter_any():
+                size += len(chunk)
+                if size > limits.max_body:
+                    raise _TooLarge
+                chunks.append(chunk)
+    except TimeoutError:
+        raise _ReadTimeout from None
     return b"".join(chunks)
 
 
-def _status_response(code: int, reason: str, message: str) -> aiohttp.web.Response:
+async def _refuse(request: aiohttp.web.Request, response: aiohttp.web.Response) -> aiohttp.web.StreamResponse:
+    """Send `response` now and, if the body was not read, drop the connection after REFUSAL_GRACE.
+
+    Reading the rest of a body only to discard it (aiohttp's lingering close) would let a client make
+    the server decrypt gigabytes; closing right away could reset the connection before the client has
+    read the answer. So the answer is flushed, reading stops, and the connection is aborted shortly
+    after (Go's HTTP server does the same).
+    """
+    if request.content.at_eof():
+        return response
+    response.force_close()
+    await response.prepare(request)
+    await response.write_eof()
+    transport = request.transport
+    if transport is not None:
+        transport.pause_reading()
+        await asyncio.sleep(REFUSAL_GRACE)
+        transport.abort()
+    request.protocol.force_close()  # no lingering read of what the client still sends
+    return response
+
+
+def _certificate_names(certificate: Mapping[str, Any]) -> set[str]:
+    names = {value for rdn in certificate.get("subject", ()) for key, value in rdn if key == "commonName"}
+    names |= {value for kind, value in certificate.get("subjectAltName", ()) if kind == "DNS"}
+    return names
+
+
+def _status_body(code: int, reason: str, message: str) -> bytes:
     status = {
         "apiVersion": "v1",
         "kind": "Status",
@@ -131,4 +248,10 @@ def _status_response(code: int, reason: str, message: str) -> aiohttp.web.Respon
         "reason": reason,
         "code": code,
     }
-    return aiohttp.web.json_response(status, status=code)
+    return json.dumps(status, separators=(",", ":")).encode()
+
+
+def _status_response(code: int, reason: str, message: str) -> aiohttp.web.Response:
+    return aiohttp.web.Response(
+        status=code, body=_status_body(code, reason, message), content_type="application/json"
+    )

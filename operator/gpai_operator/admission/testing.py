@@ -116,10 +116,16 @@ class ServedWebhook:
     """The admission server answering from `runtime`, in a thread with its own event loop."""
 
     def __init__(
-        self, runtime: Runtime, certs: WebhookCertificates, address: str = "127.0.0.1", port: int = 0
+        self,
+        runtime: Runtime,
+        certs: WebhookCertificates,
+        address: str = "127.0.0.1",
+        port: int = 0,
+        **options: Any,
     ) -> None:
+        """`options`: build_server's keyword options (client_ca_file, client_names, limits)."""
         self.server: AdmissionServer = build_server(
-            address, port, certs.cert_file, certs.key_file, runtime=runtime
+            address, port, certs.cert_file, certs.key_file, runtime=runtime, **options
         )
         self.address = address
         self.port = port

@@ -60,6 +60,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "kube-system controllers' service accounts and system:kube-controller-manager (repeatable)",
     )
     webhook.add_argument(
+        "--webhook-client-ca-file",
+        metavar="FILE",
+        help="serve only clients presenting a certificate issued by this CA (PEM): the API server's "
+        "client certificate for webhooks (docs/security.md); default: no client certificate asked",
+    )
+    webhook.add_argument(
+        "--webhook-client-name",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="with --webhook-client-ca-file: accept only certificates whose common name or a DNS name "
+        "is NAME (repeat for several)",
+    )
+    webhook.add_argument(
         "--no-webhook",
         dest="webhook",
         action="store_false",
@@ -75,17 +89,32 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "(repeatable), e.g. argoproj.io/v1alpha1/rollouts:Rollout:spec.template",
     )
 
-    endpoints = parser.add_argument_group("metrics and health (plain HTTP)")
+    endpoints = parser.add_argument_group("metrics and health")
     endpoints.add_argument("--bind-address", metavar="ADDR", help="listen address (default: see above)")
     endpoints.add_argument(
         "--metrics-port", type=_port, default=8080, metavar="PORT", help="/metrics (default: 8080)"
+    )
+    endpoints.add_argument(
+        "--metrics-secure",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="serve /metrics over HTTPS, only to callers the API server authenticates (TokenReview) and "
+        "authorises to get the non-resource URL /metrics (SubjectAccessReview); --no-metrics-secure "
+        "serves it to anyone over plain HTTP, for clusters that restrict the port with a "
+        "NetworkPolicy (default: secure)",
+    )
+    endpoints.add_argument(
+        "--metrics-cert-file", metavar="FILE", help="certificate for /metrics (default: the webhook's)"
+    )
+    endpoints.add_argument(
+        "--metrics-key-file", metavar="FILE", help="its private key (default: the webhook's)"
     )
     endpoints.add_argument(
         "--health-port",
         type=_port,
         default=8081,
         metavar="PORT",
-        help="/healthz (liveness) and /readyz (readiness) (default: 8081)",
+        help="/healthz (liveness) and /readyz (readiness), plain HTTP (default: 8081)",
     )
 
     replicas = parser.add_argument_group(
@@ -154,8 +183,23 @@ def _usage_problems(args: argparse.Namespace) -> list[str]:
             LeaseSettings("-", "-", args.lease_duration, args.renew_deadline, args.retry_period)
         except ValueError as error:
             problems.append(str(error))
-    if args.kubeconfig and not os.access(args.kubeconfig, os.R_OK):
-        problems.append(f"--kubeconfig {args.kubeconfig}: not a readable file")
+    if args.webhook_client_name and not args.webhook_client_ca_file:
+        problems.append("--webhook-client-name needs --webhook-client-ca-file (the CA that issues them)")
+    if bool(args.metrics_cert_file) != bool(args.metrics_key_file):
+        problems.append("--metrics-cert-file and --metrics-key-file go together")
+    if args.metrics_secure and not args.metrics_cert_file and not args.webhook:
+        problems.append(
+            "--metrics-secure (the default) serves /metrics over HTTPS: give --metrics-cert-file and "
+            "--metrics-key-file, or --no-metrics-secure to serve it open over plain HTTP"
+        )
+    for flag, path in (
+        ("--webhook-client-ca-file", args.webhook_client_ca_file),
+        ("--metrics-cert-file", args.metrics_cert_file),
+        ("--metrics-key-file", args.metrics_key_file),
+        ("--kubeconfig", args.kubeconfig),
+    ):
+        if path and not os.access(path, os.R_OK):
+            problems.append(f"{flag} {path}: not a readable file")
     return problems
 
 
@@ -199,8 +243,13 @@ def run(args: argparse.Namespace) -> int:
         webhook_port=args.webhook_port,
         webhook_cert_file=args.webhook_cert_file,
         webhook_key_file=args.webhook_key_file,
+        webhook_client_ca_file=args.webhook_client_ca_file,
+        webhook_client_names=tuple(dict.fromkeys(args.webhook_client_name)),
         bind_address=args.bind_address or default_bind_address(),
         metrics_port=args.metrics_port,
+        metrics_secure=args.metrics_secure,
+        metrics_cert_file=args.metrics_cert_file,
+        metrics_key_file=args.metrics_key_file,
         health_port=args.health_port,
         leader_election=_lease(args),
         workload_kinds=tuple(args.workload_kind),

@@ -24,8 +24,9 @@ from typing import Any
 import kopf
 
 from gpai_operator.controller import handlers, metrics
+from gpai_operator.controller.access import DelegatedAccess
 from gpai_operator.controller.endpoints import Endpoints, Listen
-from gpai_operator.controller.kube import Credentials, KubeClient, load_credentials
+from gpai_operator.controller.kube import ConfigurationError, Credentials, KubeClient, load_credentials
 from gpai_operator.controller.leadership import Leadership, LeaseSettings, own_identity
 from gpai_operator.controller.listing import Sweeper, initial_listing
 from gpai_operator.controller.logs import audit
@@ -34,6 +35,7 @@ from gpai_operator.controller.reconciler import ApiWriter, Reconciler
 from gpai_operator.controller.resources import NAMESPACES, OUR_KINDS, Watched, workload_watches
 from gpai_operator.controller.runtime import Runtime
 from gpai_operator.controller.sync import Observed, StateSync
+from gpai_operator.controller.tls import ReloadingContext
 from gpai_operator.engine.kinds import WorkloadKinds
 
 logger = logging.getLogger("gpai_operator.operator")
@@ -56,8 +58,13 @@ class Options:
     webhook_port: int = 9443
     webhook_cert_file: str | None = None
     webhook_key_file: str | None = None
+    webhook_client_ca_file: str | None = None  # require the API server's client certificate (this CA)
+    webhook_client_names: tuple[str, ...] = ()  # ... with one of these names (CN or DNS SAN)
     bind_address: str = field(default_factory=default_bind_address)  # metrics and health
     metrics_port: int | None = 8080  # None: no metrics endpoint
+    metrics_secure: bool = True  # HTTPS and TokenReview/SubjectAccessReview; False: open plain HTTP
+    metrics_cert_file: str | None = None  # default: the webhook's certificate
+    metrics_key_file: str | None = None
     health_port: int | None = 8081  # None: no health endpoint
     # Leader election on this Lease (None: standalone, this replica always writes).
     leader_election: LeaseSettings | None = None
@@ -101,15 +108,24 @@ class Operator:
     def leading(self) -> bool:
         return self.leadership is not None and self.leadership.leading
 
+    @property
+    def metrics_authenticated(self) -> bool:
+        return self.options.metrics_port is not None and self.options.metrics_secure
+
     # ---- running ------------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Check the cluster, then serve until `stop` is set or kopf stops (SIGINT/SIGTERM)."""
         options = self.options
+        metrics_tls = self._metrics_tls()
         credentials = load_credentials(options.kubeconfig, options.context)
         client = KubeClient(credentials, concurrency=options.write_concurrency)
         try:
             self.discovery = await preflight(
-                client, options.namespaces, options.leader_election, self.runtime.state.kinds
+                client,
+                options.namespaces,
+                options.leader_election,
+                self.runtime.state.kinds,
+                metrics_auth=self.metrics_authenticated,
             )
             audit(
                 logger,
@@ -123,12 +139,39 @@ class Operator:
                 if self.discovery.kserve
                 else "not installed (watched once its CRD appears)",
                 webhook=f"{options.webhook_address}:{options.webhook_port}" if options.webhook else "off",
+                metrics="off"
+                if options.metrics_port is None
+                else "https, authorized callers only"
+                if self.metrics_authenticated
+                else "http, open",
             )
-            await self._serve(client, credentials, stop or asyncio.Event())
+            await self._serve(client, credentials, stop or asyncio.Event(), metrics_tls)
         finally:
             await client.close()
 
-    async def _serve(self, client: KubeClient, credentials: Credentials, stop: asyncio.Event) -> None:
+    def _metrics_tls(self) -> ReloadingContext | None:
+        """The metrics listener's TLS when metrics are authenticated; raises ConfigurationError
+        when there is no certificate for it (a bearer token must not cross the network in clear)."""
+        if not self.metrics_authenticated:
+            return None
+        options = self.options
+        cert = options.metrics_cert_file or (options.webhook_cert_file if options.webhook else None)
+        key = options.metrics_key_file or (options.webhook_key_file if options.webhook else None)
+        if not cert or not key:
+            raise ConfigurationError(
+                "authenticated metrics are served over HTTPS and need a certificate: give "
+                "--metrics-cert-file and --metrics-key-file (or the webhook's), or serve them open "
+                "with --no-metrics-secure"
+            )
+        return ReloadingContext(cert, key)
+
+    async def _serve(
+        self,
+        client: KubeClient,
+        credentials: Credentials,
+        stop: asyncio.Event,
+        metrics_tls: ReloadingContext | None = None,
+    ) -> None:
         options, runtime = self.options, self.runtime
         watched = (*OUR_KINDS, NAMESPACES, *workload_watches(runtime.state.kinds))
         plurals = {w.kind: w.plural for w in watched}
@@ -164,6 +207,8 @@ class Operator:
             Listen(options.bind_address, options.health_port) if options.health_port is not None else None,
             alive=self.alive,
             ready=self.ready,
+            access=DelegatedAccess(client) if metrics_tls is not None else None,
+            tls=metrics_tls,
         )
         await self.endpoints.start()
         kopf_stop = asyncio.Event()
@@ -241,6 +286,8 @@ class Operator:
             options.webhook_key_file,
             runtime=self.runtime,
             trusted=trusted,
+            client_ca_file=options.webhook_client_ca_file,
+            client_names=options.webhook_client_names,
         )
 
     async def _shutdown(

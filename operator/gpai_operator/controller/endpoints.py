@@ -1,19 +1,30 @@
-"""Plain-HTTP endpoints of the operator: `/metrics` on one port, `/healthz` and `/readyz` on another.
+"""The operator's own endpoints: `/metrics` on one port, `/healthz` and `/readyz` on another.
 
 They run in the operator's event loop, so `/healthz` fails when the loop hangs. The Prometheus text
 is rendered in a worker thread from snapshots, so a large scrape never delays admission answers.
+
+`/metrics` is served over HTTPS to callers the API server vouches for (`access`: TokenReview and
+SubjectAccessReview, controller/access.py) when `tls` is given, or open over plain HTTP for clusters
+that restrict who reaches the port with a NetworkPolicy. The probes are always open (the kubelet
+calls them without credentials); they share the metrics listener, and its TLS, when given the same
+port.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp.web
 from prometheus_client import REGISTRY
 from prometheus_client.exposition import choose_encoder
+
+from gpai_operator.controller.access import DelegatedAccess
+from gpai_operator.controller.tls import ReloadingContext
 
 Probe = Callable[[], tuple[bool, str]]  # (passing, explanation)
 
@@ -40,20 +51,32 @@ def _socket(listen: Listen) -> socket.socket:
 
 
 class Endpoints:
-    def __init__(self, metrics: Listen | None, health: Listen | None, alive: Probe, ready: Probe) -> None:
+    def __init__(
+        self,
+        metrics: Listen | None,
+        health: Listen | None,
+        alive: Probe,
+        ready: Probe,
+        *,
+        access: DelegatedAccess | None = None,
+        tls: ReloadingContext | None = None,
+    ) -> None:
+        """`access` and `tls` go together: authenticated metrics over HTTPS, or neither."""
         self.metrics, self.health = metrics, health
         self.alive, self.ready = alive, ready
+        self.access, self.tls = access, tls
         self.ports: dict[str, int] = {}  # "metrics" / "health" -> bound port
         self._runners: list[aiohttp.web.AppRunner] = []
+        self._watching: asyncio.Task[Any] | None = None
 
     async def start(self) -> None:
         """Bind every port first, so a port in use fails the start before anything else runs."""
-        plans: dict[Listen, list[str]] = {}
+        plans: dict[tuple[Listen, str], list[str]] = {}
         for name, listen in (("metrics", self.metrics), ("health", self.health)):
-            if listen is not None:
-                plans.setdefault(listen, []).append(name)
-        sockets = {listen: _socket(listen) for listen in plans}
-        for listen, names in plans.items():
+            if listen is not None:  # one listener for one port; port 0 means a free port of its own
+                plans.setdefault((listen, "" if listen.port else name), []).append(name)
+        sockets = {key: _socket(key[0]) for key in plans}
+        for key, names in plans.items():
             app = aiohttp.web.Application()
             if "metrics" in names:
                 app.router.add_get("/metrics", self._metrics)
@@ -63,16 +86,31 @@ class Endpoints:
             runner = aiohttp.web.AppRunner(app, access_log=None)
             await runner.setup()
             self._runners.append(runner)
-            sock = sockets[listen]
-            await aiohttp.web.SockSite(runner, sock).start()
+            sock = sockets[key]
+            secure = self.tls is not None and "metrics" in names
+            await aiohttp.web.SockSite(runner, sock, ssl_context=self.tls.context if secure else None).start()
             for name in names:
                 self.ports[name] = sock.getsockname()[1]
+        if self.tls is not None and self.metrics is not None:
+            self._watching = asyncio.create_task(self.tls.watch(), name="metrics-certificate")
 
     async def stop(self) -> None:
+        if self._watching is not None:
+            self._watching.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watching
+            self._watching = None
         while self._runners:
             await self._runners.pop().cleanup()
 
     async def _metrics(self, request: aiohttp.web.Request) -> aiohttp.web.Response:
+        if self.access is not None:
+            decision = await self.access.check(request.headers.get("Authorization"))
+            if decision.status != 200:
+                response = aiohttp.web.Response(status=decision.status, text=decision.message + "\n")
+                if decision.status == 401:
+                    response.headers["WWW-Authenticate"] = 'Bearer realm="gpai-operator"'
+                return response
         encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
         body = await asyncio.get_running_loop().run_in_executor(None, encoder, REGISTRY)
         response = aiohttp.web.Response(body=body)

@@ -64,6 +64,8 @@ def required_permissions(
     kserve: bool,
     lease: LeaseSettings | None,
     kinds: WorkloadKinds = DEFAULT_KINDS,
+    *,
+    metrics_auth: bool = False,
 ) -> list[Permission]:
     scopes = list(namespaces) or [""]
     wanted: list[Permission] = []
@@ -91,6 +93,9 @@ def required_permissions(
             Permission(verb, "coordination.k8s.io", "leases", namespace=lease.namespace)
             for verb in ("get", "create", "update")
         ]
+    if metrics_auth:  # who scrapes /metrics is asked of the API server (controller/access.py)
+        wanted.append(Permission("create", "authentication.k8s.io", "tokenreviews"))
+        wanted.append(Permission("create", "authorization.k8s.io", "subjectaccessreviews"))
     return wanted
 
 
@@ -136,6 +141,8 @@ async def preflight(
     namespaces: Sequence[str],
     lease: LeaseSettings | None,
     kinds: WorkloadKinds = DEFAULT_KINDS,
+    *,
+    metrics_auth: bool = False,
 ) -> Discovery:
     where = f"{client.credentials.server} (credentials: {client.credentials.source})"
     try:
@@ -159,7 +166,9 @@ async def preflight(
         for kind in kinds:
             if kind.optional and (served_version := await _served_version(client, kind)):
                 optional[kind.kind] = served_version
-        permissions = required_permissions(namespaces, "InferenceService" in optional, lease, kinds)
+        permissions = required_permissions(
+            namespaces, "InferenceService" in optional, lease, kinds, metrics_auth=metrics_auth
+        )
         answers = await asyncio.gather(*(_allowed(client, p) for p in permissions))
         denied = [p for p, allowed in zip(permissions, answers, strict=True) if not allowed]
         if denied:

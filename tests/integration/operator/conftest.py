@@ -42,6 +42,7 @@ def running_operators(cluster: Cluster) -> Iterator[StartOperator]:
             "webhook": False,
             "bind_address": "127.0.0.1",
             "metrics_port": 0,
+            "metrics_secure": False,  # plain HTTP, as the metric tests read it; test_metrics_access.py
             "health_port": 0,
             "write_concurrency": 8,
             "retry_delay": 0.5,

@@ -268,7 +268,7 @@ def _gpai_run(kubeconfig: Path) -> subprocess.CompletedProcess[str]:
         "--kubeconfig",
         str(kubeconfig),
     ]
-    argv += ["--metrics-port", "0", "--health-port", "0"]
+    argv += ["--metrics-port", "0", "--no-metrics-secure", "--health-port", "0"]
     return subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
 
 

@@ -15,22 +15,11 @@ import kopf
 import pytest
 from prometheus_client import REGISTRY
 
-from gpai_operator.admission import server as server_module
 from gpai_operator.admission.handlers import build_server, register
 from gpai_operator.admission.testing import ServedWebhook, WebhookCertificates
 from gpai_operator.controller.logs import TextFormatter
-from tests.unit.admission.builders import model, policy, runtime, workload
 from tests.unit.admission.builders import review as admission_review
-
-
-@pytest.fixture(scope="module")
-def certs(tmp_path_factory: pytest.TempPathFactory) -> WebhookCertificates:
-    return WebhookCertificates.create(tmp_path_factory.mktemp("webhook-certs"))
-
-
-@pytest.fixture
-def rt() -> Any:
-    return runtime(model(systemic=True), policy("eu-ai-act", ["Deny"]))
+from tests.unit.admission.builders import runtime, workload
 
 
 @pytest.fixture
@@ -100,17 +89,6 @@ def test_a_review_larger_than_aiohttps_default_limit_is_read(
 
     assert status == 200
     assert body["response"]["allowed"] is True  # metadata only
-
-
-def test_a_body_over_the_limit_is_refused_with_413(
-    webhook: ServedWebhook, certs: WebhookCertificates, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(server_module, "MAX_BODY", 100)
-
-    status, _, body = post(webhook, certs, json.dumps(admission_review("CREATE", workload("Pod"))).encode())
-
-    assert status == 413
-    assert body["reason"] == "RequestEntityTooLarge"
 
 
 def test_answers_are_counted_and_timed(webhook: ServedWebhook, certs: WebhookCertificates) -> None:

@@ -15,7 +15,7 @@ def test_the_webhook_needs_its_certificate_files(capsys):
 
 
 def test_a_missing_kubeconfig_is_named(capsys, tmp_path):
-    assert main(["run", "--no-webhook", "--kubeconfig", str(tmp_path / "nope")]) == 2
+    assert main(["run", "--no-webhook", "--no-metrics-secure", "--kubeconfig", str(tmp_path / "nope")]) == 2
     assert f"--kubeconfig {tmp_path / 'nope'}: not a readable file" in capsys.readouterr().err
 
 
@@ -39,3 +39,25 @@ def test_ports_are_checked(capsys):
     with pytest.raises(SystemExit):
         main(["run", "--metrics-port", "70000"])
     assert "is not a port" in capsys.readouterr().err
+
+
+def test_secure_metrics_need_a_certificate(capsys):
+    assert main(["run", "--no-webhook", "--kubeconfig", __file__]) == 2
+    err = capsys.readouterr().err
+    assert "--metrics-secure (the default) serves /metrics over HTTPS: give --metrics-cert-file" in err
+    assert "or --no-metrics-secure to serve it open over plain HTTP" in err
+
+
+def test_metrics_certificate_files_go_together(capsys):
+    assert main(["run", "--no-webhook", "--metrics-cert-file", __file__, "--kubeconfig", __file__]) == 2
+    assert "--metrics-cert-file and --metrics-key-file go together" in capsys.readouterr().err
+
+
+def test_client_names_need_the_client_ca(capsys, tmp_path):
+    argv = ["run", "--no-webhook", "--no-metrics-secure", "--webhook-client-name", "kube-apiserver"]
+    assert main([*argv, "--kubeconfig", __file__]) == 2
+    assert "--webhook-client-name needs --webhook-client-ca-file" in capsys.readouterr().err
+
+    argv = ["run", "--no-webhook", "--no-metrics-secure", "--webhook-client-ca-file", str(tmp_path / "ca")]
+    assert main([*argv, "--kubeconfig", __file__]) == 2
+    assert f"--webhook-client-ca-file {tmp_path / 'ca'}: not a readable file" in capsys.readouterr().err
