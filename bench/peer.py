@@ -1,0 +1,647 @@
+"""Admission beside a peer: creating Deployments with no admission, with our webhook (the operator
+serving it while it watches and annotates), with Kyverno's equivalent ClusterPolicy, and with native
+admission (a ValidatingAdmissionPolicy) once the operator ships one.
+
+    python -m bench peer [--count 300] [--rounds 3] [--warmup 10] [--json out.json]
+
+Set up once, on a local control plane (hack/control-plane.sh; with kube-controller-manager when the
+test control plane runs one, which the report says):
+- our CRDs, a stand-in for KServe's InferenceService CRD and Kyverno's CRDs; the example cluster's
+  namespaces, CompliancePolicies and GPAIModels (examples/): aurora-2 is compliant, borealis-1 not;
+- the operator as in production: `gpai run` in its own process as its own ServiceAccount, with leader
+  election on a Lease, JSON logs, watching, annotating every new workload, and serving the webhook
+  on TLS (the ValidatingWebhookConfiguration is the chart's, from admission/configuration.py);
+- Kyverno's admission controller (hack/kyverno.sh builds the version pinned in hack/kyverno/go.mod
+  from its Go module) out of cluster with `--serverIP`, its own ServiceAccount and its own TLS, run
+  with the flags its Helm chart passes by default (bench/kyverno.py says which, and what differs).
+  Without a Go toolchain (and nothing cached) the benchmark is skipped with a message.
+
+Then, in one run, phases rotate `--rounds` times (each round starts one phase later): in each, one
+admission path only is registered (none; our ValidatingWebhookConfiguration; Kyverno's ClusterPolicy,
+for which Kyverno registers its own webhooks; the operator's ValidatingAdmissionPolicy). A phase
+starts once a dry-run creation shows kube-apiserver consulting that path and no other (its /metrics),
+and once a Deployment of the non-compliant borealis-1 is seen refused (admitted, with no admission):
+a path that would let it through is not timed. Then `--warmup` untimed and `--count` timed creations
+of the example Deployment aurora-chat (compliant: admitted) under new names, one at a time, as a
+client would. After each phase its Deployments are deleted and the operator is let catch up (until
+aurora-2's status counts no workloads), so every phase starts from the same state; Kyverno's
+admission reports are removed, as its reports controller would consume them.
+
+Reported, per path: creations, the create latency median, p90 and p99, their ratios to no admission,
+and the mean webhook call as kube-apiserver measures it; the machine (cores, load) and the versions
+(Kubernetes, Kyverno, gpai-operator). `--json` also writes everything, per-round medians included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import copy
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bench.admission_e2e import NAMESPACE, example_deployment, timed_create  # prod-chat: enforced
+from bench.admission_latency import EXAMPLES
+from bench.apiserver import AdmissionCounts, admission_counts
+from bench.measure import latency_summary, machine
+
+ROOT = Path(__file__).resolve().parents[1]
+CHART = ROOT / "charts" / "gpai-operator"
+ADMITTED, REFUSED = "aurora-chat", "borealis-preview"  # examples/workloads/prod-chat.yaml
+COMPLIANT_MODEL, NON_COMPLIANT_MODEL = "aurora-2", "borealis-1"
+OPERATOR_NAMESPACE, OPERATOR_ACCOUNT = "gpai-system", "gpai-operator"
+# What eu-ai-act-enforce (examples/policies.yaml, Deny) selects: where the gate refuses.
+ENFORCED_NAMESPACES = {"matchLabels": {"gpai.dev/enforce": "true"}}
+SWITCH_TIMEOUT = 120.0
+
+
+class GateError(RuntimeError):
+    """An admission path does not do what the comparison assumes; the message says what it did."""
+
+
+@dataclass
+class AdmissionPath:
+    """One way of judging workloads, registered only during its phases."""
+
+    name: str
+    label: str
+    register: Callable[[], None] = lambda: None
+    unregister: Callable[[], None] = lambda: None
+    owns: Callable[[str], bool] = lambda consulted: False  # a `webhook:`/`policy:` name from /metrics
+    after_phase: Callable[[], None] = lambda: None
+    webhook_names: Callable[[AdmissionCounts], list[str]] = lambda counts: []
+    skipped: str = ""  # why the path is not measured, if it is not
+    refusal: str = ""  # what the API server said to the non-compliant Deployment
+
+
+@dataclass
+class Results:
+    times: dict[str, list[float]] = field(default_factory=dict)
+    rounds: list[dict[str, float]] = field(default_factory=list)  # median ms per path, per round
+    calls: dict[str, AdmissionCounts] = field(default_factory=dict)  # consulted during the timed creations
+    # per phase: seconds after its last creation until the operator had annotated all of them
+    annotation_lag: dict[str, list[float]] = field(default_factory=dict)
+
+
+# ---- the workload and its creation ------------------------------------------------------------------
+def _named(body: dict[str, Any], name: str) -> dict[str, Any]:
+    obj = copy.deepcopy(body)
+    obj["metadata"]["name"] = name
+    return obj
+
+
+def _api_message(error: Any) -> str:
+    try:
+        return str(json.loads(error.body)["message"])
+    except (TypeError, ValueError, KeyError):
+        return f"HTTP {error.status} {error.reason}"
+
+
+# ---- the phases -------------------------------------------------------------------------------------
+def _consulted(api_client: Any, apps: Any, probe: dict[str, Any]) -> set[str]:
+    """Who kube-apiserver consulted for a dry-run creation of the compliant Deployment."""
+    before = admission_counts(api_client)
+    apps.create_namespaced_deployment(NAMESPACE, probe, dry_run="All")
+    return (admission_counts(api_client) - before).consulted()
+
+
+def _wait_until_only(api_client: Any, apps: Any, current: AdmissionPath, paths: list[AdmissionPath]) -> None:
+    """Until a creation is judged by `current` and by no other path (none: by no path at all)."""
+    probe = _named(example_deployment(ADMITTED), "probe")
+    deadline = time.monotonic() + SWITCH_TIMEOUT
+    while True:
+        consulted = _consulted(api_client, apps, probe)
+        judging = {path.name for path in paths if any(path.owns(name) for name in consulted)}
+        if judging == ({current.name} if current.name != "none" else set()):
+            return
+        if time.monotonic() > deadline:
+            raise GateError(
+                f"{current.label}: after {SWITCH_TIMEOUT:.0f} s kube-apiserver still consults "
+                f"{sorted(consulted) or 'nothing'} for a Deployment"
+            )
+        time.sleep(0.2)
+
+
+def _check_gate(apps: Any, path: AdmissionPath) -> None:
+    """A Deployment of the non-compliant model is refused by every path and admitted with none."""
+    from kubernetes.client.exceptions import ApiException
+
+    body = _named(example_deployment(REFUSED), f"refused-{path.name}")
+    try:
+        apps.create_namespaced_deployment(NAMESPACE, body)
+    except ApiException as error:
+        if path.name == "none":
+            raise GateError(
+                f"with no admission path the API server refused {REFUSED}: {_api_message(error)}"
+            ) from error
+        path.refusal = _api_message(error)
+        return
+    apps.delete_namespaced_deployment(body["metadata"]["name"], NAMESPACE)
+    if path.name != "none":
+        raise GateError(
+            f"{path.label} admitted {REFUSED}, whose model is not compliant: timing it would not be honest"
+        )
+
+
+def _annotated_after(apps: Any, started: float) -> float:
+    """Seconds from `started` until the operator has annotated every Deployment in the namespace."""
+    from gpai_operator.controller.annotations import COMPLIANCE
+
+    deadline = time.monotonic() + SWITCH_TIMEOUT
+    while True:
+        items = apps.list_namespaced_deployment(NAMESPACE).items
+        waiting = [d.metadata.name for d in items if COMPLIANCE not in (d.metadata.annotations or {})]
+        if not waiting:
+            return time.perf_counter() - started
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the operator did not annotate {len(waiting)} Deployments, e.g. {waiting[0]}")
+        time.sleep(0.1)
+
+
+def _settle(apps: Any, custom: Any) -> None:
+    """Deletes the phase's Deployments and waits until the operator has seen them go."""
+    apps.delete_collection_namespaced_deployment(NAMESPACE)
+    deadline = time.monotonic() + SWITCH_TIMEOUT
+    while True:
+        model = custom.get_namespaced_custom_object(
+            "gpai.dev", "v1alpha1", NAMESPACE, "gpaimodels", COMPLIANT_MODEL
+        )
+        if (model.get("status") or {}).get("workloads") == 0:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(
+                f"the operator did not count {COMPLIANT_MODEL}'s workloads down to 0: {model.get('status')}"
+            )
+        time.sleep(0.2)
+
+
+def _rotation(round_: int, paths: list[AdmissionPath]) -> list[AdmissionPath]:
+    shift = round_ % len(paths)
+    return paths[shift:] + paths[:shift]
+
+
+def measure(api_client: Any, paths: list[AdmissionPath], count: int, rounds: int, warmup: int) -> Results:
+    from kubernetes.client import AppsV1Api, CustomObjectsApi
+
+    apps, custom = AppsV1Api(api_client), CustomObjectsApi(api_client)
+    body = example_deployment(ADMITTED)
+    measured = [path for path in paths if not path.skipped]
+    results = Results(
+        times={path.name: [] for path in measured}, annotation_lag={path.name: [] for path in measured}
+    )
+    serial = 0
+    for round_ in range(rounds):
+        for path in _rotation(round_, measured):
+            path.register()
+            try:
+                _wait_until_only(api_client, apps, path, measured)
+                _check_gate(apps, path)
+                for i in range(warmup):
+                    timed_create(apps, body, f"warm-{round_}-{path.name}-{i}")
+                before = admission_counts(api_client)
+                for _ in range(count):
+                    results.times[path.name].append(timed_create(apps, body, f"chat-{serial}"))
+                    serial += 1
+                spent = admission_counts(api_client) - before
+                results.annotation_lag[path.name].append(_annotated_after(apps, time.perf_counter()))
+                results.calls[path.name] = results.calls.get(path.name, AdmissionCounts()) + spent
+            finally:
+                path.unregister()
+            path.after_phase()
+            _settle(apps, custom)
+        medians = {name: latency_summary(times)["median_ms"] for name, times in results.times.items()}
+        results.rounds.append(medians)
+        shown = ", ".join(f"{name} {ms:.2f} ms" for name, ms in medians.items())
+        print(f"round {round_ + 1}/{rounds}: medians so far {shown}", file=sys.stderr, flush=True)
+    _wait_until_only(api_client, apps, paths[0], measured)  # everything unregistered again
+    return results
+
+
+# ---- the admission paths ----------------------------------------------------------------------------
+def gpai_path(api_client: Any, url: str, ca_pem: bytes) -> AdmissionPath:
+    from kubernetes.client import AdmissionregistrationV1Api
+
+    from bench.service_accounts import username
+    from gpai_operator.admission.configuration import ADVISE, VALIDATE, webhook_configuration
+
+    admission = AdmissionregistrationV1Api(api_client)
+    configuration = webhook_configuration(
+        url, ca_pem, operator_username=username(OPERATOR_NAMESPACE, OPERATOR_ACCOUNT)
+    )
+    ours = {f"webhook:{VALIDATE}", f"webhook:{ADVISE}"}
+    return AdmissionPath(
+        "gpai",
+        "gpai webhook",
+        register=lambda: admission.create_validating_webhook_configuration(configuration),
+        unregister=lambda: admission.delete_validating_webhook_configuration(
+            configuration["metadata"]["name"]
+        ),
+        owns=lambda consulted: consulted in ours,
+        webhook_names=lambda counts: [VALIDATE],
+    )
+
+
+def kyverno_path(api_client: Any) -> AdmissionPath:
+    from kubernetes.client import CustomObjectsApi
+
+    from bench.kyverno import POLICY, WEBHOOK_PREFIX, cluster_policy
+
+    custom = CustomObjectsApi(api_client)
+    policy = cluster_policy(ENFORCED_NAMESPACES)
+
+    def unregister() -> None:
+        custom.delete_cluster_custom_object("kyverno.io", "v1", "clusterpolicies", POLICY)
+
+    def clear_admission_reports() -> None:
+        custom.delete_collection_namespaced_custom_object(
+            "reports.kyverno.io", "v1", NAMESPACE, "ephemeralreports"
+        )
+
+    return AdmissionPath(
+        "kyverno",
+        "Kyverno ClusterPolicy",
+        register=lambda: custom.create_cluster_custom_object("kyverno.io", "v1", "clusterpolicies", policy),
+        unregister=unregister,
+        owns=lambda consulted: consulted.startswith(f"webhook:{WEBHOOK_PREFIX}"),
+        after_phase=clear_admission_reports,
+        webhook_names=lambda counts: [name for name in counts.webhooks if name.startswith(WEBHOOK_PREFIX)],
+    )
+
+
+# ---- NATIVE ADMISSION -------------------------------------------------------------------------------
+# The place to wire in the operator's native admission (issue 15) once it exists. Today the phase is
+# skipped with the reason. Detected by the chart shipping templates/validating-admission-policy*.yaml:
+# those templates are rendered with helm (the chart's defaults plus `--native-set`) and everything
+# they render is created for the phase and deleted after it; kube-apiserver's
+# apiserver_validating_admission_policy_check_total tells the phase's policies were consulted.
+# Should native admission arrive as operator/gpai_operator/admission/native.py without templates, or
+# need the operator started differently, extend `native_path` (and OperatorProcess's arguments) here.
+NATIVE_TEMPLATES = "validating-admission-policy*.yaml"
+NATIVE_MODULE = "gpai_operator.admission.native"
+
+
+def native_path(api_client: Any, helm_sets: Sequence[str]) -> AdmissionPath:
+    label = "native (ValidatingAdmissionPolicy)"
+    templates = sorted((CHART / "templates").glob(NATIVE_TEMPLATES))
+    if not templates:
+        module = importlib.util.find_spec(NATIVE_MODULE) is not None
+        reason = (
+            f"{NATIVE_MODULE} exists but the chart ships no templates/{NATIVE_TEMPLATES}: "
+            "wire its objects in bench/peer.py (native_path)"
+            if module
+            else f"the operator has no native admission yet (no chart templates/{NATIVE_TEMPLATES}, "
+            f"no {NATIVE_MODULE})"
+        )
+        return AdmissionPath("native", label, skipped=reason)
+    try:
+        objects = _render(templates, helm_sets)
+    except (OSError, RuntimeError) as error:
+        return AdmissionPath("native", label, skipped=f"could not render {templates[0].name}: {error}")
+    policies = {o["metadata"]["name"] for o in objects if o.get("kind") == "ValidatingAdmissionPolicy"}
+    if not policies:
+        return AdmissionPath(
+            "native",
+            label,
+            skipped=f"{', '.join(t.name for t in templates)} rendered no policy (see --native-set)",
+        )
+    return AdmissionPath(
+        "native",
+        label,
+        register=lambda: _apply_all(api_client, objects),
+        unregister=lambda: _delete_all(api_client, objects),
+        owns=lambda consulted: (
+            consulted.removeprefix("policy:") in policies and consulted.startswith("policy:")
+        ),
+    )
+
+
+def _render(templates: list[Path], helm_sets: Sequence[str]) -> list[dict[str, Any]]:
+    helm = os.environ.get("HELM") or _script_output(ROOT / "hack" / "helm.sh")
+    argv = [helm, "template", "gpai", str(CHART), f"--namespace={OPERATOR_NAMESPACE}"]
+    argv += [f"--show-only=templates/{template.name}" for template in templates]
+    argv += [f"--set={assignment}" for assignment in helm_sets]
+    rendered = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=300)
+    if rendered.returncode != 0:
+        raise RuntimeError(rendered.stderr.strip()[-2000:])
+    return [document for document in yaml.safe_load_all(rendered.stdout) if document]
+
+
+def _script_output(script: Path) -> str:
+    result = subprocess.run([script], capture_output=True, text=True, check=False, timeout=1800)
+    lines = result.stdout.strip().splitlines()
+    if result.returncode != 0 or not lines:
+        raise RuntimeError(
+            f"{script.name} failed (exit {result.returncode}): {result.stderr.strip()[-1000:]}"
+        )
+    return lines[-1]
+
+
+def _apply_all(api_client: Any, objects: list[dict[str, Any]]) -> None:
+    for obj in objects:
+        _resource(api_client, obj).create(body=obj, namespace=obj["metadata"].get("namespace"))
+
+
+def _delete_all(api_client: Any, objects: list[dict[str, Any]]) -> None:
+    for obj in reversed(objects):
+        metadata = obj["metadata"]
+        _resource(api_client, obj).delete(name=metadata["name"], namespace=metadata.get("namespace"))
+
+
+def _resource(api_client: Any, obj: dict[str, Any]) -> Any:
+    from kubernetes.dynamic import DynamicClient
+
+    return DynamicClient(api_client).resources.get(api_version=obj["apiVersion"], kind=obj["kind"])
+
+
+# ---- the cluster ------------------------------------------------------------------------------------
+def _install_examples(api_client: Any) -> None:
+    """The example cluster's namespaces, CompliancePolicies and GPAIModels with their evidence."""
+    from gpai_operator.loader import load
+
+    files = [EXAMPLES / "namespaces.yaml", EXAMPLES / "policies.yaml", EXAMPLES / "models"]
+    loaded = load([str(path) for path in files])  # read as the API server reads YAML (1e+25 a number)
+    if loaded.errors:
+        raise RuntimeError(f"the examples do not load: {loaded.errors[0]}")
+    _apply_all(api_client, [manifest.obj for manifest in loaded.manifests])
+
+
+def _wait_for_verdicts(api_client: Any, expected: dict[str, str], timeout: float = SWITCH_TIMEOUT) -> None:
+    """Until the operator has written each model's Compliant condition as expected (Kyverno reads it)."""
+    from kubernetes.client import CustomObjectsApi
+
+    custom = CustomObjectsApi(api_client)
+    deadline = time.monotonic() + timeout
+    while True:
+        seen = {}
+        for name in expected:
+            model = custom.get_namespaced_custom_object("gpai.dev", "v1alpha1", NAMESPACE, "gpaimodels", name)
+            conditions = (model.get("status") or {}).get("conditions") or []
+            seen[name] = next((c["status"] for c in conditions if c["type"] == "Compliant"), None)
+        if seen == expected:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the operator did not write the models' Compliant conditions: {seen}")
+        time.sleep(0.2)
+
+
+def _versions(api_client: Any, kyverno_folder: Path | None) -> dict[str, str]:
+    from gpai_operator import __version__
+    from gpai_operator.testing.rest import request_json
+
+    def git(*args: str) -> str:
+        result = subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=False)
+        return result.stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown commit"
+    dirty = "+changes" if git("status", "--porcelain", "--untracked-files=no") else ""
+    return {
+        "kubernetes": request_json(api_client, "GET", "/version")["gitVersion"],
+        # hack/kyverno.sh keys its cache by the version pinned in hack/kyverno/go.mod
+        "kyverno": kyverno_folder.name if kyverno_folder else "not run",
+        "gpai_operator": f"{__version__} ({commit}{dirty})",
+        "python": sys.version.split()[0],
+    }
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.partition(":")[2].strip()
+    except OSError:
+        pass
+    return "unknown CPU"
+
+
+# ---- the report -------------------------------------------------------------------------------------
+def report(paths: list[AdmissionPath], results: Results, context: dict[str, Any]) -> dict[str, Any]:
+    from bench.measure import print_table
+
+    summaries: dict[str, Any] = {}
+    for path in paths:
+        if path.skipped:
+            summaries[path.name] = {"skipped": path.skipped}
+            continue
+        figures = latency_summary(results.times[path.name])
+        calls = results.calls[path.name].webhook_calls(path.webhook_names(results.calls[path.name]))
+        figures["webhook_call_mean_ms"] = 1000 * calls.mean_seconds if calls.calls else None
+        figures["refusal"] = path.refusal
+        figures["annotations_complete_after_s"] = max(results.annotation_lag[path.name])
+        summaries[path.name] = figures
+    base = summaries["none"]
+    for figures in summaries.values():
+        if "median_ms" in figures:
+            for key in ("median_ms", "p90_ms", "p99_ms"):
+                figures[f"{key.removesuffix('_ms')}_ratio"] = figures[key] / base[key]
+
+    machine_ = context["machine"]
+    print(
+        f"machine: {machine_['cpus']} cores ({_cpu_model()}), load average "
+        f"{machine_['load_before'][0]:.2f} before, {machine_['load_after'][0]:.2f} after "
+        f"(1 min; other work shares the machine)"
+    )
+    versions = context["versions"]
+    print(
+        f"versions: Kubernetes {versions['kubernetes']} ({context['control_plane']}), Kyverno "
+        f"{versions['kyverno']}, gpai-operator {versions['gpai_operator']}, Python {versions['python']}"
+    )
+    print(f"creations: {context['count']} per phase x {context['rounds']} rounds, one at a time\n")
+    rows = []
+    for path in paths:
+        figures = summaries[path.name]
+        if "skipped" in figures:
+            rows.append([path.label, "-", "skipped", "", "", "", "", ""])
+            continue
+        call = figures["webhook_call_mean_ms"]
+        rows.append(
+            [
+                path.label,
+                f"{figures['count']}",
+                f"{figures['median_ms']:.2f} ms",
+                f"{figures['p90_ms']:.2f} ms",
+                f"{figures['p99_ms']:.2f} ms",
+                f"{figures['median_ratio']:.2f}x",
+                f"{figures['p99_ratio']:.2f}x",
+                f"{call:.2f} ms" if call is not None else "-",
+            ]
+        )
+    headers = ["admission", "n", "median", "p90", "p99", "median/none", "p99/none", "webhook call"]
+    print_table(headers, rows)
+    print(
+        "(webhook call: the mean as kube-apiserver measures it, "
+        "apiserver_admission_webhook_admission_duration_seconds)"
+    )
+    lags = ", ".join(
+        f"{path.name} {summaries[path.name]['annotations_complete_after_s']:.2f} s"
+        for path in paths
+        if not path.skipped
+    )
+    print(f"the operator had annotated every Deployment of a phase at most this long after its last: {lags}")
+    for path in paths:
+        if path.skipped:
+            print(f"{path.label}: skipped: {path.skipped}")
+        elif path.refusal:
+            print(f"{path.label} refused {REFUSED}: {path.refusal[:200]}")
+    return {**context, "paths": summaries, "round_medians_ms": results.rounds}
+
+
+# ---- main -------------------------------------------------------------------------------------------
+PATHS = ("none", "gpai", "kyverno", "native")
+
+
+def _paths(text: str) -> tuple[str, ...]:
+    names = tuple(dict.fromkeys(name.strip() for name in text.split(",") if name.strip()))
+    unknown = [name for name in names if name not in PATHS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown {', '.join(unknown)} (choose from {', '.join(PATHS)})")
+    return ("none", *(name for name in names if name != "none"))  # the baseline is always measured
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench peer", description=__doc__.split("\n")[0])
+    parser.add_argument("--count", type=int, default=300, help="timed creations per phase (default 300)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of every phase (default 3)")
+    parser.add_argument("--warmup", type=int, default=10, help="untimed creations per phase (default 10)")
+    parser.add_argument(
+        "--paths",
+        type=_paths,
+        default=PATHS,
+        metavar="NAME,...",
+        help=f"admission paths to compare (default: {','.join(PATHS)}; none is always measured)",
+    )
+    parser.add_argument(
+        "--native-set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a chart value for rendering the native admission templates (repeatable)",
+    )
+    parser.add_argument("--json", type=Path, help="also write the results as JSON here")
+    args = parser.parse_args(argv)
+
+    from bench import kyverno
+
+    kyverno_folder = None
+    if "kyverno" in args.paths:
+        try:
+            kyverno_folder = kyverno.provide()
+        except kyverno.KyvernoUnavailable as error:
+            print(f"peer: skipped: {error}")
+            return 0
+    results = run(kyverno_folder, args)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    return 0
+
+
+def run(kyverno_folder: Path | None, args: argparse.Namespace) -> dict[str, Any]:
+    from gpai_operator.testing.controlplane import ControlPlane
+    from gpai_operator.testing.processes import tail
+
+    load_before = os.getloadavg()
+    with (
+        tempfile.TemporaryDirectory(prefix="gpai-bench-peer-") as tmp,
+        ControlPlane() as cluster,
+        cluster.api_client() as api_client,
+        contextlib.ExitStack() as stack,
+    ):
+        workdir = Path(tmp)
+        control_plane = (
+            "kube-apiserver, etcd and kube-controller-manager"
+            if getattr(cluster, "runs_controllers", False)
+            else "kube-apiserver and etcd; no kube-controller-manager, so a Deployment makes no ReplicaSet"
+        )
+        print(f"control plane: {control_plane}", file=sys.stderr, flush=True)
+        try:
+            paths = _set_up(api_client, cluster.kubeconfig, workdir, stack, kyverno_folder, args)
+            results = measure(api_client, paths, args.count, args.rounds, args.warmup)
+        except BaseException:
+            for log in ("operator.log", "kyverno.log"):
+                if (workdir / log).exists():
+                    print(f"--- {log} (last 30 lines)\n{tail(workdir / log, 30)}", file=sys.stderr)
+            raise
+        context = {
+            "count": args.count,
+            "rounds": args.rounds,
+            "warmup": args.warmup,
+            "control_plane": control_plane,
+            "versions": _versions(api_client, kyverno_folder),
+            "machine": {**machine(), "load_before": load_before, "load_after": os.getloadavg()},
+        }
+        return report(paths, results, context)
+
+
+def _set_up(
+    api_client: Any,
+    admin_kubeconfig: Path,
+    workdir: Path,
+    stack: contextlib.ExitStack,
+    kyverno_folder: Path | None,
+    args: argparse.Namespace,
+) -> list[AdmissionPath]:
+    """CRDs, the example cluster, the operator and Kyverno running: the admission paths to compare."""
+    from bench import kyverno
+    from bench.operator_process import OperatorProcess
+    from bench.service_accounts import service_account_kubeconfig
+    from gpai_operator.admission.testing import WebhookCertificates, install_kserve_crd
+    from gpai_operator.testing.crds import install_crds
+
+    install_crds(api_client, sorted((ROOT / "crds").glob("*.yaml")))
+    install_kserve_crd(api_client)
+    _install_examples(api_client)
+    certs = WebhookCertificates.create(workdir / "webhook")
+    operator = OperatorProcess(
+        service_account_kubeconfig(
+            api_client,
+            admin_kubeconfig,
+            OPERATOR_NAMESPACE,
+            OPERATOR_ACCOUNT,
+            workdir / "operator.kubeconfig",
+        ),
+        workdir / "operator.log",
+        certs=certs,
+        extra_args=(  # as the chart runs it
+            "--leader-elect",
+            f"--leader-election-namespace={OPERATOR_NAMESPACE}",
+            "--log-format=json",
+        ),
+    )
+    stack.callback(operator.stop)
+    print(f"operator ready in {operator.wait_ready():.1f} s", file=sys.stderr, flush=True)
+    _wait_for_verdicts(api_client, {COMPLIANT_MODEL: "True", NON_COMPLIANT_MODEL: "False"})
+    assert operator.webhook_url is not None
+    paths = [AdmissionPath("none", "no admission")]
+    if "gpai" in args.paths:
+        paths.append(gpai_path(api_client, operator.webhook_url, certs.ca_pem))
+    if kyverno_folder is not None:
+        install_crds(api_client, sorted((kyverno_folder / "crds").glob("*.yaml")))
+        _apply_all(api_client, kyverno.config_maps())
+        account = service_account_kubeconfig(
+            api_client,
+            admin_kubeconfig,
+            kyverno.NAMESPACE,
+            kyverno.SERVICE_ACCOUNT,
+            workdir / "kyverno.kubeconfig",
+        )
+        process = kyverno.KyvernoProcess(kyverno_folder, account, workdir)
+        stack.callback(process.stop)
+        print(f"Kyverno ready in {process.wait_ready():.1f} s", file=sys.stderr, flush=True)
+        paths.append(kyverno_path(api_client))
+    if "native" in args.paths:
+        paths.append(native_path(api_client, args.native_set))
+    return paths
+
+
+if __name__ == "__main__":
+    sys.exit(main())
