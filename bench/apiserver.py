@@ -83,6 +83,20 @@ def parse_admission_counts(text: str) -> AdmissionCounts:
     return AdmissionCounts({name: WebhookCalls(*values) for name, values in webhooks.items()}, policies)
 
 
+def histogram_totals(text: str, name: str) -> WebhookCalls:
+    """Observations and their sum of histogram `name` in a Prometheus text exposition, all labels summed
+    (the webhooks' own measure of their reviews: gpai_admission_duration_seconds, Kyverno's
+    kyverno_admission_review_duration_seconds)."""
+    calls = seconds = 0.0
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == f"{name}_count":
+                calls += sample.value
+            elif sample.name == f"{name}_sum":
+                seconds += sample.value
+    return WebhookCalls(calls, seconds)
+
+
 def admission_counts(api_client: Any) -> AdmissionCounts:
     """Reads kube-apiserver's /metrics (the admin may; the text format) through `api_client`."""
     method, url, headers, body, _ = api_client.param_serialize(

@@ -202,16 +202,21 @@ def config_maps() -> list[dict[str, Any]]:
 
 
 def cluster_policy(
-    namespace_selector: dict[str, Any], kinds: WorkloadKinds = DEFAULT_KINDS
+    namespace_selector: dict[str, Any],
+    kinds: WorkloadKinds = DEFAULT_KINDS,
+    *,
+    match_conditions: bool = False,
 ) -> dict[str, Any]:
     """Our gate as a Kyverno user writes it: in the namespaces `namespace_selector` picks, a workload
     must carry the gpai.dev/model label, and the GPAIModel it names must have Compliant=True, read by
-    an `apiCall` at admission time.
+    an `apiCall` at admission time. CREATE and UPDATE are judged; on an UPDATE of an object that
+    already violates, Kyverno lets it through (`allowExistingViolations`, on by default).
 
-    The webhook Kyverno registers for it gets our validating webhook's match conditions (the same CEL:
-    CREATE, or an UPDATE that changes what runs; a trusted controller's objects left out), so both
-    judge the same requests; without them Kyverno would also be called for every annotation patch
-    the operator makes.
+    Written plainly, Kyverno is also sent the operator's annotation patches (UPDATEs), which our
+    webhook's match conditions keep away from it. With `match_conditions` the policy carries the
+    same CEL as our validating webhook (CREATE, or an UPDATE that changes what runs; a trusted
+    controller's objects left out), so both are sent the same requests; Kyverno 1.19 then compiles
+    those expressions again for every request it judges (about half its CPU in a profile).
     """
     matched = {
         "kinds": [_kyverno_kind(kind) for kind in kinds],
@@ -219,6 +224,20 @@ def cluster_policy(
         "namespaceSelector": namespace_selector,
     }
     model = '{{request.object.metadata.labels."gpai.dev/model"}}'  # a Kyverno variable (JMESPath)
+    spec: dict[str, Any] = {"background": False}  # admission only: the rules read request.* variables
+    if match_conditions:
+        spec["webhookConfiguration"] = {
+            "matchConditions": [
+                {
+                    "name": "not-a-trusted-controllers-object",
+                    "expression": not_a_trusted_controllers_object(DEFAULT_TRUST),
+                },
+                {
+                    "name": "create-or-what-runs-changed",
+                    "expression": f'request.operation == "CREATE" || {what_runs_changed(kinds)}',
+                },
+            ]
+        }
     return {
         "apiVersion": "kyverno.io/v1",
         "kind": "ClusterPolicy",
@@ -228,19 +247,7 @@ def cluster_policy(
             "annotations": {"pod-policies.kyverno.io/autogen-controllers": "none"},
         },
         "spec": {
-            "background": False,  # admission only: the rules read request.* variables
-            "webhookConfiguration": {
-                "matchConditions": [
-                    {
-                        "name": "not-a-trusted-controllers-object",
-                        "expression": not_a_trusted_controllers_object(DEFAULT_TRUST),
-                    },
-                    {
-                        "name": "create-or-what-runs-changed",
-                        "expression": f'request.operation == "CREATE" || {what_runs_changed(kinds)}',
-                    },
-                ]
-            },
+            **spec,
             "rules": [
                 {
                     "name": "model-label-required",
@@ -354,6 +361,12 @@ class KyvernoProcess:
                     f"Kyverno was not ready within {timeout:.0f} s; its log:\n{tail(self.log_path, 40)}"
                 )
             time.sleep(0.5)
+
+    def metrics(self) -> str:
+        """Its Prometheus metrics (plain HTTP on loopback, as the chart serves them)."""
+        from bench.operator_process import http_get
+
+        return http_get(f"http://127.0.0.1:{self.ports.metrics}/metrics")[1]
 
     def stop(self) -> None:
         self.process.stop()

@@ -53,7 +53,7 @@ import yaml
 
 from bench.admission_e2e import NAMESPACE, example_deployment, timed_create  # prod-chat: enforced
 from bench.admission_latency import EXAMPLES
-from bench.apiserver import AdmissionCounts, admission_counts
+from bench.apiserver import AdmissionCounts, WebhookCalls, admission_counts, histogram_totals
 from bench.measure import latency_summary, machine
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,6 +81,7 @@ class AdmissionPath:
     owns: Callable[[str], bool] = lambda consulted: False  # a `webhook:`/`policy:` name from /metrics
     after_phase: Callable[[], None] = lambda: None
     webhook_names: Callable[[AdmissionCounts], list[str]] = lambda counts: []
+    reviews: Callable[[], WebhookCalls] | None = None  # the webhook's own count and time of its reviews
     skipped: str = ""  # why the path is not measured, if it is not
     refusal: str = ""  # what the API server said to the non-compliant Deployment
 
@@ -90,6 +91,7 @@ class Results:
     times: dict[str, list[float]] = field(default_factory=dict)
     rounds: list[dict[str, float]] = field(default_factory=list)  # median ms per path, per round
     calls: dict[str, AdmissionCounts] = field(default_factory=dict)  # consulted during the timed creations
+    reviews: dict[str, WebhookCalls] = field(default_factory=dict)  # by the webhook's own measure
     # per phase: seconds after its last creation until the operator had annotated all of them
     annotation_lag: dict[str, list[float]] = field(default_factory=dict)
 
@@ -210,11 +212,16 @@ def measure(api_client: Any, paths: list[AdmissionPath], count: int, rounds: int
                 for i in range(warmup):
                     timed_create(apps, body, f"warm-{round_}-{path.name}-{i}")
                 before = admission_counts(api_client)
+                reviews_before = path.reviews() if path.reviews else WebhookCalls()
                 for _ in range(count):
                     results.times[path.name].append(timed_create(apps, body, f"chat-{serial}"))
                     serial += 1
+                last = time.perf_counter()
                 spent = admission_counts(api_client) - before
-                results.annotation_lag[path.name].append(_annotated_after(apps, time.perf_counter()))
+                if path.reviews:
+                    reviewed = path.reviews() - reviews_before
+                    results.reviews[path.name] = results.reviews.get(path.name, WebhookCalls()) + reviewed
+                results.annotation_lag[path.name].append(_annotated_after(apps, last))
                 results.calls[path.name] = results.calls.get(path.name, AdmissionCounts()) + spent
             finally:
                 path.unregister()
@@ -229,7 +236,7 @@ def measure(api_client: Any, paths: list[AdmissionPath], count: int, rounds: int
 
 
 # ---- the admission paths ----------------------------------------------------------------------------
-def gpai_path(api_client: Any, url: str, ca_pem: bytes) -> AdmissionPath:
+def gpai_path(api_client: Any, url: str, ca_pem: bytes, metrics: Callable[[], str]) -> AdmissionPath:
     from kubernetes.client import AdmissionregistrationV1Api
 
     from bench.service_accounts import username
@@ -249,16 +256,17 @@ def gpai_path(api_client: Any, url: str, ca_pem: bytes) -> AdmissionPath:
         ),
         owns=lambda consulted: consulted in ours,
         webhook_names=lambda counts: [VALIDATE],
+        reviews=lambda: histogram_totals(metrics(), "gpai_admission_duration_seconds"),
     )
 
 
-def kyverno_path(api_client: Any) -> AdmissionPath:
+def kyverno_path(api_client: Any, metrics: Callable[[], str], *, match_conditions: bool) -> AdmissionPath:
     from kubernetes.client import CustomObjectsApi
 
     from bench.kyverno import POLICY, WEBHOOK_PREFIX, cluster_policy
 
     custom = CustomObjectsApi(api_client)
-    policy = cluster_policy(ENFORCED_NAMESPACES)
+    policy = cluster_policy(ENFORCED_NAMESPACES, match_conditions=match_conditions)
 
     def unregister() -> None:
         custom.delete_cluster_custom_object("kyverno.io", "v1", "clusterpolicies", POLICY)
@@ -270,12 +278,13 @@ def kyverno_path(api_client: Any) -> AdmissionPath:
 
     return AdmissionPath(
         "kyverno",
-        "Kyverno ClusterPolicy",
+        "Kyverno ClusterPolicy" + (" (match conditions)" if match_conditions else ""),
         register=lambda: custom.create_cluster_custom_object("kyverno.io", "v1", "clusterpolicies", policy),
         unregister=unregister,
         owns=lambda consulted: consulted.startswith(f"webhook:{WEBHOOK_PREFIX}"),
         after_phase=clear_admission_reports,
         webhook_names=lambda counts: [name for name in counts.webhooks if name.startswith(WEBHOOK_PREFIX)],
+        reviews=lambda: histogram_totals(metrics(), "kyverno_admission_review_duration_seconds"),
     )
 
 
@@ -436,6 +445,8 @@ def report(paths: list[AdmissionPath], results: Results, context: dict[str, Any]
         figures = latency_summary(results.times[path.name])
         calls = results.calls[path.name].webhook_calls(path.webhook_names(results.calls[path.name]))
         figures["webhook_call_mean_ms"] = 1000 * calls.mean_seconds if calls.calls else None
+        reviewed = results.reviews.get(path.name)
+        figures["review_mean_ms"] = 1000 * reviewed.mean_seconds if reviewed and reviewed.calls else None
         figures["refusal"] = path.refusal
         figures["annotations_complete_after_s"] = max(results.annotation_lag[path.name])
         summaries[path.name] = figures
@@ -461,9 +472,9 @@ def report(paths: list[AdmissionPath], results: Results, context: dict[str, Any]
     for path in paths:
         figures = summaries[path.name]
         if "skipped" in figures:
-            rows.append([path.label, "-", "skipped", "", "", "", "", ""])
+            rows.append([path.label, "-", "skipped", "", "", "", "", "", ""])
             continue
-        call = figures["webhook_call_mean_ms"]
+        call, review = figures["webhook_call_mean_ms"], figures["review_mean_ms"]
         rows.append(
             [
                 path.label,
@@ -474,13 +485,16 @@ def report(paths: list[AdmissionPath], results: Results, context: dict[str, Any]
                 f"{figures['median_ratio']:.2f}x",
                 f"{figures['p99_ratio']:.2f}x",
                 f"{call:.2f} ms" if call is not None else "-",
+                f"{review:.2f} ms" if review is not None else "-",
             ]
         )
-    headers = ["admission", "n", "median", "p90", "p99", "median/none", "p99/none", "webhook call"]
+    headers = ["admission", "n", "median", "p90", "p99", "median/none", "p99/none", "webhook call", "review"]
     print_table(headers, rows)
     print(
         "(webhook call: the mean as kube-apiserver measures it, "
-        "apiserver_admission_webhook_admission_duration_seconds)"
+        "apiserver_admission_webhook_admission_duration_seconds;\n"
+        " review: the mean inside the webhook by its own metric, "
+        "gpai_admission_duration_seconds or kyverno_admission_review_duration_seconds)"
     )
     lags = ", ".join(
         f"{path.name} {summaries[path.name]['annotations_complete_after_s']:.2f} s"
@@ -492,7 +506,7 @@ def report(paths: list[AdmissionPath], results: Results, context: dict[str, Any]
         if path.skipped:
             print(f"{path.label}: skipped: {path.skipped}")
         elif path.refusal:
-            print(f"{path.label} refused {REFUSED}: {path.refusal[:200]}")
+            print(f"{path.label} refused {REFUSED}: {' '.join(path.refusal.split())[:300]}")
     return {**context, "paths": summaries, "round_medians_ms": results.rounds}
 
 
@@ -521,6 +535,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help=f"admission paths to compare (default: {','.join(PATHS)}; none is always measured)",
     )
     parser.add_argument(
+        "--kyverno-policy",
+        choices=("plain", "match-conditions"),
+        default="plain",
+        help="the ClusterPolicy as Kyverno users commonly write it (default), or with our webhook's "
+        "match conditions so that Kyverno is sent exactly the requests our webhook is sent",
+    )
+    parser.add_argument(
         "--native-set",
         action="append",
         default=[],
@@ -528,6 +549,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="a chart value for rendering the native admission templates (repeatable)",
     )
     parser.add_argument("--json", type=Path, help="also write the results as JSON here")
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        help="keep the logs (operator, Kyverno, control plane) here (default: removed)",
+    )
     args = parser.parse_args(argv)
 
     from bench import kyverno
@@ -546,17 +572,29 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run(kyverno_folder: Path | None, args: argparse.Namespace) -> dict[str, Any]:
+    load_before = os.getloadavg()
+    with contextlib.ExitStack() as folders:
+        if args.workdir:  # a new folder per run: etcd must start empty
+            args.workdir.mkdir(parents=True, exist_ok=True)
+            workdir = Path(tempfile.mkdtemp(prefix="peer-", dir=args.workdir)).resolve()
+            print(f"logs in {workdir}", file=sys.stderr)
+        else:
+            workdir = Path(folders.enter_context(tempfile.TemporaryDirectory(prefix="gpai-bench-peer-")))
+        return _run_in(workdir, kyverno_folder, args, load_before)
+
+
+def _run_in(
+    workdir: Path, kyverno_folder: Path | None, args: argparse.Namespace, load_before: tuple[float, ...]
+) -> dict[str, Any]:
     from gpai_operator.testing.controlplane import ControlPlane
     from gpai_operator.testing.processes import tail
 
-    load_before = os.getloadavg()
+    control_plane_dir = workdir / "control-plane" if args.workdir else None
     with (
-        tempfile.TemporaryDirectory(prefix="gpai-bench-peer-") as tmp,
-        ControlPlane() as cluster,
+        ControlPlane(workdir=control_plane_dir) as cluster,
         cluster.api_client() as api_client,
         contextlib.ExitStack() as stack,
     ):
-        workdir = Path(tmp)
         control_plane = (
             "kube-apiserver, etcd and kube-controller-manager"
             if getattr(cluster, "runs_controllers", False)
@@ -575,6 +613,7 @@ def run(kyverno_folder: Path | None, args: argparse.Namespace) -> dict[str, Any]
             "count": args.count,
             "rounds": args.rounds,
             "warmup": args.warmup,
+            "kyverno_policy": args.kyverno_policy,
             "control_plane": control_plane,
             "versions": _versions(api_client, kyverno_folder),
             "machine": {**machine(), "load_before": load_before, "load_after": os.getloadavg()},
@@ -623,21 +662,22 @@ def _set_up(
     assert operator.webhook_url is not None
     paths = [AdmissionPath("none", "no admission")]
     if "gpai" in args.paths:
-        paths.append(gpai_path(api_client, operator.webhook_url, certs.ca_pem))
+        paths.append(gpai_path(api_client, operator.webhook_url, certs.ca_pem, operator.metrics))
     if kyverno_folder is not None:
         install_crds(api_client, sorted((kyverno_folder / "crds").glob("*.yaml")))
-        _apply_all(api_client, kyverno.config_maps())
-        account = service_account_kubeconfig(
+        account = service_account_kubeconfig(  # creates the namespace too
             api_client,
             admin_kubeconfig,
             kyverno.NAMESPACE,
             kyverno.SERVICE_ACCOUNT,
             workdir / "kyverno.kubeconfig",
         )
+        _apply_all(api_client, kyverno.config_maps())
         process = kyverno.KyvernoProcess(kyverno_folder, account, workdir)
         stack.callback(process.stop)
         print(f"Kyverno ready in {process.wait_ready():.1f} s", file=sys.stderr, flush=True)
-        paths.append(kyverno_path(api_client))
+        match_conditions = args.kyverno_policy == "match-conditions"
+        paths.append(kyverno_path(api_client, process.metrics, match_conditions=match_conditions))
     if "native" in args.paths:
         paths.append(native_path(api_client, args.native_set))
     return paths

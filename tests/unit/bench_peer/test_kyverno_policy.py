@@ -15,12 +15,10 @@ def _ours() -> dict:
     return next(w for w in configuration["webhooks"] if w["name"] == VALIDATE)
 
 
-def test_kyverno_is_sent_the_requests_our_gate_is_sent():
+def test_with_match_conditions_kyverno_is_sent_the_requests_our_gate_is_sent():
     ours = {c["name"]: c["expression"] for c in _ours()["matchConditions"]}
-    theirs = {
-        c["name"]: c["expression"]
-        for c in cluster_policy(SELECTOR)["spec"]["webhookConfiguration"]["matchConditions"]
-    }
+    policy = cluster_policy(SELECTOR, match_conditions=True)
+    theirs = {c["name"]: c["expression"] for c in policy["spec"]["webhookConfiguration"]["matchConditions"]}
     assert theirs["not-a-trusted-controllers-object"] == ours["not-a-trusted-controllers-object"]
     # Ours also gates pods/ephemeralcontainers (a subresource rule Kyverno's policy has no kind for).
     subresource_clause = ours["create-or-what-runs-changed"].split(" || ")[1]
@@ -28,6 +26,10 @@ def test_kyverno_is_sent_the_requests_our_gate_is_sent():
     assert theirs["create-or-what-runs-changed"] == ours["create-or-what-runs-changed"].replace(
         f" || {subresource_clause}", "", 1
     )
+
+
+def test_written_plainly_the_policy_has_no_match_conditions():
+    assert "webhookConfiguration" not in cluster_policy(SELECTOR)["spec"]
 
 
 def test_every_workload_kind_in_the_enforced_namespaces_is_matched_on_create_and_update():
