@@ -67,12 +67,15 @@ class AdmissionCounts:
         return sum((self.webhooks.get(name, WebhookCalls()) for name in names), WebhookCalls())
 
 
-def parse_admission_counts(text: str) -> AdmissionCounts:
-    """The admission series of a Prometheus text exposition (every operation and outcome summed)."""
+def parse_admission_counts(text: str, operation: str | None = None) -> AdmissionCounts:
+    """The admission series of a Prometheus text exposition, every outcome summed; the webhooks' for
+    one `operation` (CREATE, UPDATE, ...) if given, else for all."""
     webhooks: dict[str, list[float]] = {}
     policies: dict[str, float] = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
+            if operation and sample.labels.get("operation", operation) != operation:
+                continue
             if sample.name == f"{WEBHOOK_SECONDS}_count":
                 webhooks.setdefault(sample.labels["name"], [0.0, 0.0])[0] += sample.value
             elif sample.name == f"{WEBHOOK_SECONDS}_sum":
@@ -83,13 +86,15 @@ def parse_admission_counts(text: str) -> AdmissionCounts:
     return AdmissionCounts({name: WebhookCalls(*values) for name, values in webhooks.items()}, policies)
 
 
-def histogram_totals(text: str, name: str) -> WebhookCalls:
-    """Observations and their sum of histogram `name` in a Prometheus text exposition, all labels summed
-    (the webhooks' own measure of their reviews: gpai_admission_duration_seconds, Kyverno's
-    kyverno_admission_review_duration_seconds)."""
+def histogram_totals(text: str, name: str, **labels: str) -> WebhookCalls:
+    """Observations and their sum of histogram `name` in a Prometheus text exposition, over the series
+    with `labels` (the webhooks' own measure of their reviews: gpai_admission_duration_seconds,
+    Kyverno's kyverno_admission_review_duration_seconds)."""
     calls = seconds = 0.0
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
+            if any(sample.labels.get(key) != value for key, value in labels.items()):
+                continue
             if sample.name == f"{name}_count":
                 calls += sample.value
             elif sample.name == f"{name}_sum":
@@ -97,9 +102,13 @@ def histogram_totals(text: str, name: str) -> WebhookCalls:
     return WebhookCalls(calls, seconds)
 
 
-def admission_counts(api_client: Any) -> AdmissionCounts:
-    """Reads kube-apiserver's /metrics (the admin may; the text format) through `api_client`."""
+def metrics_text(api_client: Any) -> str:
+    """kube-apiserver's /metrics (the admin may read them) in the text format, through `api_client`."""
     method, url, headers, body, _ = api_client.param_serialize(
         "GET", "/metrics", header_params={"Accept": "text/plain"}, auth_settings=["BearerToken"]
     )
-    return parse_admission_counts(api_client.call_api(method, url, headers, body).read().decode())
+    return str(api_client.call_api(method, url, headers, body).read().decode())
+
+
+def admission_counts(api_client: Any, operation: str | None = None) -> AdmissionCounts:
+    return parse_admission_counts(metrics_text(api_client), operation)

@@ -1,35 +1,53 @@
-"""Admission beside a peer: creating Deployments with no admission, with our webhook (the operator
-serving it while it watches and annotates), with Kyverno's equivalent ClusterPolicy, and with native
-admission (a ValidatingAdmissionPolicy) once the operator ships one.
+"""Admission beside a peer: creating Deployments with no admission, with our webhook (served by the
+operator while it watches and annotates), with Kyverno's equivalent ClusterPolicy, and with native
+admission (a ValidatingAdmissionPolicy) once the operator ships one. Issue 15's measuring instrument.
 
-    python -m bench peer [--count 300] [--rounds 3] [--warmup 10] [--json out.json]
+    python -m bench peer [--count 300] [--rounds 3] [--warmup 10] [--paths none,gpai,kyverno,native]
+                         [--kyverno-policy plain|match-conditions] [--json out.json] [--workdir DIR]
 
-Set up once, on a local control plane (hack/control-plane.sh; with kube-controller-manager when the
-test control plane runs one, which the report says):
+Set up once, on a local control plane (hack/control-plane.sh; the report says whether it runs
+kube-controller-manager, which makes a ReplicaSet and Pods of every Deployment):
 - our CRDs, a stand-in for KServe's InferenceService CRD and Kyverno's CRDs; the example cluster's
   namespaces, CompliancePolicies and GPAIModels (examples/): aurora-2 is compliant, borealis-1 not;
-- the operator as in production: `gpai run` in its own process as its own ServiceAccount, with leader
-  election on a Lease, JSON logs, watching, annotating every new workload, and serving the webhook
-  on TLS (the ValidatingWebhookConfiguration is the chart's, from admission/configuration.py);
+- the operator as the chart runs it: `gpai run` in its own process, as its own ServiceAccount (bound
+  to cluster-admin rather than the chart's roles), leader election on a Lease, JSON logs, watching,
+  annotating every new workload and serving the webhook on TLS; the ValidatingWebhookConfiguration
+  is the chart's (admission/configuration.py), which keeps the operator's own patches away from it;
 - Kyverno's admission controller (hack/kyverno.sh builds the version pinned in hack/kyverno/go.mod
-  from its Go module) out of cluster with `--serverIP`, its own ServiceAccount and its own TLS, run
-  with the flags its Helm chart passes by default (bench/kyverno.py says which, and what differs).
-  Without a Go toolchain (and nothing cached) the benchmark is skipped with a message.
+  from its Go module, 15 minutes the first time on 2 cores) out of cluster: `--serverIP`, its own
+  ServiceAccount, its own TLS, the flags and ConfigMaps its Helm chart uses by default
+  (bench/kyverno.py lists them and what differs out of cluster). No Go and nothing cached: the
+  benchmark is skipped with a message.
 
-Then, in one run, phases rotate `--rounds` times (each round starts one phase later): in each, one
-admission path only is registered (none; our ValidatingWebhookConfiguration; Kyverno's ClusterPolicy,
-for which Kyverno registers its own webhooks; the operator's ValidatingAdmissionPolicy). A phase
-starts once a dry-run creation shows kube-apiserver consulting that path and no other (its /metrics),
-and once a Deployment of the non-compliant borealis-1 is seen refused (admitted, with no admission):
-a path that would let it through is not timed. Then `--warmup` untimed and `--count` timed creations
-of the example Deployment aurora-chat (compliant: admitted) under new names, one at a time, as a
-client would. After each phase its Deployments are deleted and the operator is let catch up (until
-aurora-2's status counts no workloads), so every phase starts from the same state; Kyverno's
-admission reports are removed, as its reports controller would consume them.
+Kyverno's policy (bench/kyverno.cluster_policy) is the gate as Kyverno users write cross-resource
+checks: in the namespaces eu-ai-act-enforce selects, the gpai.dev/model label is required and a
+validate rule's `context.apiCall` reads the named GPAIModel's Compliant condition and denies unless
+it is True; CREATE and UPDATE. Written plainly (the default), Kyverno is also sent the operator's
+annotation patches (the report counts them); `--kyverno-policy match-conditions` gives it our
+webhook's match conditions instead, so both are sent the same requests, at the price of Kyverno
+1.19 compiling those CEL expressions for every request.
 
-Reported, per path: creations, the create latency median, p90 and p99, their ratios to no admission,
-and the mean webhook call as kube-apiserver measures it; the machine (cores, load) and the versions
-(Kubernetes, Kyverno, gpai-operator). `--json` also writes everything, per-round medians included.
+One run, phases alternating: `--rounds` rounds, each registering one admission path at a time
+(none; ours; Kyverno's ClusterPolicy, for which Kyverno registers its webhooks; native), each round
+starting one phase later than the last. A phase starts only once kube-apiserver's /metrics show a
+dry-run creation judged by that path and by no other, and once a Deployment of borealis-1 has been
+refused by it (admitted with no admission): a gate that lets it through is not timed. Then
+`--warmup` untimed and `--count` timed creations of the example Deployment aurora-chat (compliant,
+admitted) under new names, one at a time as a client makes them. After each phase its Deployments
+are deleted and the operator is let catch up (aurora-2's status counting no workloads), so every
+phase starts from the same state; Kyverno's admission reports are removed, as its reports
+controller (not run) would consume them. The operator runs throughout.
+
+Reported per path: creations; the create latency median, p90 and p99 and their ratios to no
+admission in the same run; the mean webhook call as kube-apiserver measures it; the mean review
+inside the webhook by its own metric (ours: gpai_admission_duration_seconds; Kyverno's:
+kyverno_admission_review_duration_seconds), so that time spent waiting to be served shows as the
+difference; how long after a phase's last creation the operator had annotated them all. Then the
+machine (cores, load average before and after: the machine is shared) and the versions
+(Kubernetes, Kyverno, gpai-operator with its commit). `--json` writes it all, per-round medians
+included; `--workdir` keeps the logs.
+
+Native admission: see NATIVE ADMISSION below for where it is detected and wired in.
 """
 
 from __future__ import annotations
@@ -53,7 +71,14 @@ import yaml
 
 from bench.admission_e2e import NAMESPACE, example_deployment, timed_create  # prod-chat: enforced
 from bench.admission_latency import EXAMPLES
-from bench.apiserver import AdmissionCounts, WebhookCalls, admission_counts, histogram_totals
+from bench.apiserver import (
+    AdmissionCounts,
+    WebhookCalls,
+    admission_counts,
+    histogram_totals,
+    metrics_text,
+    parse_admission_counts,
+)
 from bench.measure import latency_summary, machine
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -90,7 +115,8 @@ class AdmissionPath:
 class Results:
     times: dict[str, list[float]] = field(default_factory=dict)
     rounds: list[dict[str, float]] = field(default_factory=list)  # median ms per path, per round
-    calls: dict[str, AdmissionCounts] = field(default_factory=dict)  # consulted during the timed creations
+    calls: dict[str, AdmissionCounts] = field(default_factory=dict)  # CREATEs sent during the timed phase
+    all_calls: dict[str, AdmissionCounts] = field(default_factory=dict)  # every request sent meanwhile
     reviews: dict[str, WebhookCalls] = field(default_factory=dict)  # by the webhook's own measure
     # per phase: seconds after its last creation until the operator had annotated all of them
     annotation_lag: dict[str, list[float]] = field(default_factory=dict)
@@ -113,9 +139,9 @@ def _api_message(error: Any) -> str:
 # ---- the phases -------------------------------------------------------------------------------------
 def _consulted(api_client: Any, apps: Any, probe: dict[str, Any]) -> set[str]:
     """Who kube-apiserver consulted for a dry-run creation of the compliant Deployment."""
-    before = admission_counts(api_client)
+    before = admission_counts(api_client, "CREATE")
     apps.create_namespaced_deployment(NAMESPACE, probe, dry_run="All")
-    return (admission_counts(api_client) - before).consulted()
+    return (admission_counts(api_client, "CREATE") - before).consulted()
 
 
 def _wait_until_only(api_client: Any, apps: Any, current: AdmissionPath, paths: list[AdmissionPath]) -> None:
@@ -211,13 +237,16 @@ def measure(api_client: Any, paths: list[AdmissionPath], count: int, rounds: int
                 _check_gate(apps, path)
                 for i in range(warmup):
                     timed_create(apps, body, f"warm-{round_}-{path.name}-{i}")
-                before = admission_counts(api_client)
+                before = metrics_text(api_client)
                 reviews_before = path.reviews() if path.reviews else WebhookCalls()
                 for _ in range(count):
                     results.times[path.name].append(timed_create(apps, body, f"chat-{serial}"))
                     serial += 1
                 last = time.perf_counter()
-                spent = admission_counts(api_client) - before
+                after = metrics_text(api_client)
+                spent = parse_admission_counts(after, "CREATE") - parse_admission_counts(before, "CREATE")
+                every = parse_admission_counts(after) - parse_admission_counts(before)
+                results.all_calls[path.name] = results.all_calls.get(path.name, AdmissionCounts()) + every
                 if path.reviews:
                     reviewed = path.reviews() - reviews_before
                     results.reviews[path.name] = results.reviews.get(path.name, WebhookCalls()) + reviewed
@@ -284,7 +313,9 @@ def kyverno_path(api_client: Any, metrics: Callable[[], str], *, match_condition
         owns=lambda consulted: consulted.startswith(f"webhook:{WEBHOOK_PREFIX}"),
         after_phase=clear_admission_reports,
         webhook_names=lambda counts: [name for name in counts.webhooks if name.startswith(WEBHOOK_PREFIX)],
-        reviews=lambda: histogram_totals(metrics(), "kyverno_admission_review_duration_seconds"),
+        reviews=lambda: histogram_totals(
+            metrics(), "kyverno_admission_review_duration_seconds", resource_request_operation="create"
+        ),
     )
 
 
@@ -444,6 +475,9 @@ def report(paths: list[AdmissionPath], results: Results, context: dict[str, Any]
             continue
         figures = latency_summary(results.times[path.name])
         calls = results.calls[path.name].webhook_calls(path.webhook_names(results.calls[path.name]))
+        every = results.all_calls[path.name].webhook_calls(path.webhook_names(results.all_calls[path.name]))
+        figures["webhook_calls_create"] = calls.calls
+        figures["webhook_calls_other"] = every.calls - calls.calls
         figures["webhook_call_mean_ms"] = 1000 * calls.mean_seconds if calls.calls else None
         reviewed = results.reviews.get(path.name)
         figures["review_mean_ms"] = 1000 * reviewed.mean_seconds if reviewed and reviewed.calls else None
@@ -503,6 +537,12 @@ def report(paths: list[AdmissionPath], results: Results, context: dict[str, Any]
     )
     print(f"the operator had annotated every Deployment of a phase at most this long after its last: {lags}")
     for path in paths:
+        if other := summaries[path.name].get("webhook_calls_other"):
+            print(
+                f"{path.label} was also sent {other:.0f} requests other than CREATE "
+                "(the operator's annotation patches)"
+            )
+    for path in paths:
         if path.skipped:
             print(f"{path.label}: skipped: {path.skipped}")
         elif path.refusal:
@@ -523,7 +563,11 @@ def _paths(text: str) -> tuple[str, ...]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench peer", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench peer",
+        description="Deployment creations with no admission, with our webhook in the running operator, "
+        "with Kyverno's equivalent ClusterPolicy and with native admission, in alternating phases.",
+    )
     parser.add_argument("--count", type=int, default=300, help="timed creations per phase (default 300)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of every phase (default 3)")
     parser.add_argument("--warmup", type=int, default=10, help="untimed creations per phase (default 10)")
@@ -552,7 +596,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--workdir",
         type=Path,
-        help="keep the logs (operator, Kyverno, control plane) here (default: removed)",
+        help="keep each run's logs (operator, Kyverno, control plane) in a new folder here",
     )
     args = parser.parse_args(argv)
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 import argparse
 
 import pytest
-from bench.apiserver import AdmissionCounts, WebhookCalls, parse_admission_counts
+from bench.apiserver import AdmissionCounts, WebhookCalls, histogram_totals, parse_admission_counts
 from bench.measure import latency_summary, percentile
 from bench.peer import AdmissionPath, _paths, _rotation
 
 WEBHOOK = "apiserver_admission_webhook_admission_duration_seconds"
 
 
-def _webhook(name: str, rejected: str, calls: int, seconds: float) -> str:
-    labels = f'name="{name}",operation="CREATE",rejected="{rejected}",type="validating"'
+def _webhook(name: str, rejected: str, calls: int, seconds: float, operation: str = "CREATE") -> str:
+    labels = f'name="{name}",operation="{operation}",rejected="{rejected}",type="validating"'
     return (
         f'{WEBHOOK}_bucket{{{labels},le="0.005"}} {calls}\n'
         f"{WEBHOOK}_sum{{{labels}}} {seconds}\n{WEBHOOK}_count{{{labels}}} {calls}\n"
@@ -25,6 +25,7 @@ METRICS = (
     + _webhook("validate.gpai.dev", "false", 10, 0.25)
     + _webhook("validate.gpai.dev", "true", 2, 0.05)
     + _webhook("validate.kyverno.svc-fail", "false", 0, 0.0)
+    + _webhook("validate.kyverno.svc-fail", "false", 5, 0.5, operation="UPDATE")
     + "# TYPE apiserver_validating_admission_policy_check_total counter\n"
     'apiserver_validating_admission_policy_check_total{enforcement_action="deny",error_type="no_error",'
     'policy="gpai-gate",policy_binding="gpai-gate"} 3\n'
@@ -55,7 +56,30 @@ def test_webhook_calls_and_policy_checks_are_summed_over_outcomes():
     assert counts.webhooks["validate.gpai.dev"] == WebhookCalls(12, pytest.approx(0.30))
     assert counts.webhook_calls(["validate.gpai.dev"]).mean_seconds == pytest.approx(0.025)
     assert counts.policies == {"gpai-gate": 3}
+    assert counts.consulted() == {
+        "webhook:validate.gpai.dev",
+        "policy:gpai-gate",
+        "webhook:validate.kyverno.svc-fail",
+    }
+
+
+def test_creations_alone_can_be_counted():
+    counts = parse_admission_counts(METRICS, operation="CREATE")
     assert counts.consulted() == {"webhook:validate.gpai.dev", "policy:gpai-gate"}  # not a 0-call webhook
+    assert counts.webhooks["validate.kyverno.svc-fail"] == WebhookCalls(0, 0.0)
+
+
+def test_a_webhooks_own_histogram_is_summed_over_the_chosen_series():
+    text = (
+        "# TYPE kyverno_admission_review_duration_seconds histogram\n"
+        'kyverno_admission_review_duration_seconds_sum{resource_request_operation="create"} 0.3\n'
+        'kyverno_admission_review_duration_seconds_count{resource_request_operation="create"} 3\n'
+        'kyverno_admission_review_duration_seconds_sum{resource_request_operation="update"} 9\n'
+        'kyverno_admission_review_duration_seconds_count{resource_request_operation="update"} 9\n'
+    )
+    name = "kyverno_admission_review_duration_seconds"
+    assert histogram_totals(text, name, resource_request_operation="create") == WebhookCalls(3, 0.3)
+    assert histogram_totals(text, name) == WebhookCalls(12, 9.3)
 
 
 def test_an_interval_is_the_difference_of_two_readings():
