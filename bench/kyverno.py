@@ -35,6 +35,7 @@ from typing import Any
 
 from gpai_operator.admission.configuration import not_a_trusted_controllers_object, what_runs_changed
 from gpai_operator.admission.identities import DEFAULT as DEFAULT_TRUST
+from gpai_operator.admission.identities import TrustedControllers
 from gpai_operator.engine.kinds import DEFAULT as DEFAULT_KINDS
 from gpai_operator.engine.kinds import WorkloadKind, WorkloadKinds
 from gpai_operator.testing.controlplane import free_ports
@@ -212,6 +213,10 @@ def cluster_policy(
     an `apiCall` at admission time. CREATE and UPDATE are judged; on an UPDATE of an object that
     already violates, Kyverno lets it through (`allowExistingViolations`, on by default).
 
+    Like our gate, it leaves alone what the trusted controllers (kube-controller-manager's) do: a
+    ReplicaSet's Pods, which carry no model label, were judged as their Deployment. Kyverno users
+    say that with an `exclude` of those subjects.
+
     Written plainly, Kyverno is also sent the operator's annotation patches (UPDATEs), which our
     webhook's match conditions keep away from it. With `match_conditions` the policy carries the
     same CEL as our validating webhook (CREATE, or an UPDATE that changes what runs; a trusted
@@ -223,6 +228,7 @@ def cluster_policy(
         "operations": ["CREATE", "UPDATE"],
         "namespaceSelector": namespace_selector,
     }
+    excluded = {"any": [{"subjects": _subjects(DEFAULT_TRUST)}]}
     model = '{{request.object.metadata.labels."gpai.dev/model"}}'  # a Kyverno variable (JMESPath)
     spec: dict[str, Any] = {"background": False}  # admission only: the rules read request.* variables
     if match_conditions:
@@ -252,6 +258,7 @@ def cluster_policy(
                 {
                     "name": "model-label-required",
                     "match": {"any": [{"resources": matched}]},
+                    "exclude": excluded,
                     "validate": {
                         "failureAction": "Enforce",
                         "message": "the label gpai.dev/model must name the GPAIModel this workload serves",
@@ -272,6 +279,7 @@ def cluster_policy(
                             }
                         ]
                     },
+                    "exclude": excluded,
                     "context": [
                         {
                             "name": "compliant",
@@ -296,6 +304,19 @@ def cluster_policy(
             ],
         },
     }
+
+
+def _subjects(trusted: TrustedControllers) -> list[dict[str, str]]:
+    """RBAC subjects for the trusted controllers' usernames (service accounts, or users)."""
+    subjects = []
+    for username in sorted(trusted.usernames):
+        prefix, _, rest = username.partition("system:serviceaccount:")
+        if not prefix and rest.count(":") == 1:
+            namespace, name = rest.split(":")
+            subjects.append({"kind": "ServiceAccount", "namespace": namespace, "name": name})
+        else:
+            subjects.append({"kind": "User", "name": username})
+    return subjects
 
 
 def _kyverno_kind(kind: WorkloadKind) -> str:

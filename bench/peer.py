@@ -197,19 +197,28 @@ def _annotated_after(apps: Any, started: float) -> float:
         time.sleep(0.1)
 
 
-def _settle(apps: Any, custom: Any) -> None:
-    """Deletes the phase's Deployments and waits until the operator has seen them go."""
+def _settle(api_client: Any) -> None:
+    """Deletes the phase's Deployments and waits until the operator has seen them go and, with
+    kube-controller-manager, until their ReplicaSets and Pods are collected too."""
+    from kubernetes.client import AppsV1Api, CoreV1Api, CustomObjectsApi
+
+    apps, core, custom = AppsV1Api(api_client), CoreV1Api(api_client), CustomObjectsApi(api_client)
     apps.delete_collection_namespaced_deployment(NAMESPACE)
     deadline = time.monotonic() + SWITCH_TIMEOUT
     while True:
         model = custom.get_namespaced_custom_object(
             "gpai.dev", "v1alpha1", NAMESPACE, "gpaimodels", COMPLIANT_MODEL
         )
-        if (model.get("status") or {}).get("workloads") == 0:
+        counted = (model.get("status") or {}).get("workloads")
+        children = len(apps.list_namespaced_replica_set(NAMESPACE, limit=1).items) + len(
+            core.list_namespaced_pod(NAMESPACE, limit=1).items
+        )
+        if counted == 0 and not children:
             return
         if time.monotonic() > deadline:
             raise TimeoutError(
-                f"the operator did not count {COMPLIANT_MODEL}'s workloads down to 0: {model.get('status')}"
+                f"{SWITCH_TIMEOUT:.0f} s after deleting the phase's Deployments, {COMPLIANT_MODEL} still "
+                f"counts {counted} workloads, or ReplicaSets or Pods remain in {NAMESPACE}"
             )
         time.sleep(0.2)
 
@@ -220,9 +229,9 @@ def _rotation(round_: int, paths: list[AdmissionPath]) -> list[AdmissionPath]:
 
 
 def measure(api_client: Any, paths: list[AdmissionPath], count: int, rounds: int, warmup: int) -> Results:
-    from kubernetes.client import AppsV1Api, CustomObjectsApi
+    from kubernetes.client import AppsV1Api
 
-    apps, custom = AppsV1Api(api_client), CustomObjectsApi(api_client)
+    apps = AppsV1Api(api_client)
     body = example_deployment(ADMITTED)
     measured = [path for path in paths if not path.skipped]
     results = Results(
@@ -255,7 +264,7 @@ def measure(api_client: Any, paths: list[AdmissionPath], count: int, rounds: int
             finally:
                 path.unregister()
             path.after_phase()
-            _settle(apps, custom)
+            _settle(api_client)
         medians = {name: latency_summary(times)["median_ms"] for name, times in results.times.items()}
         results.rounds.append(medians)
         shown = ", ".join(f"{name} {ms:.2f} ms" for name, ms in medians.items())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bench.kyverno import cluster_policy
 
 from gpai_operator.admission.configuration import VALIDATE, webhook_configuration
+from gpai_operator.admission.identities import DEFAULT as DEFAULT_TRUST
 from gpai_operator.engine.kinds import DEFAULT
 
 SELECTOR = {"matchLabels": {"gpai.dev/enforce": "true"}}
@@ -56,3 +57,16 @@ def test_the_compliance_rule_reads_the_named_models_condition_at_admission():
     assert rule["validate"]["deny"]["conditions"]["any"] == [
         {"key": "{{compliant}}", "operator": "NotEquals", "value": "True"}
     ]
+
+
+def test_the_trusted_controllers_are_left_alone_as_by_our_gate():
+    for rule in cluster_policy(SELECTOR)["spec"]["rules"]:
+        (excluded,) = rule["exclude"]["any"]
+        subjects = excluded["subjects"]
+        assert {
+            "kind": "ServiceAccount",
+            "namespace": "kube-system",
+            "name": "replicaset-controller",
+        } in subjects
+        assert {"kind": "User", "name": "system:kube-controller-manager"} in subjects
+        assert len(subjects) == len(DEFAULT_TRUST.usernames)
