@@ -3,10 +3,14 @@ operator while it watches and annotates), with Kyverno's equivalent ClusterPolic
 admission (a ValidatingAdmissionPolicy) once the operator ships one. Issue 15's measuring instrument.
 
     python -m bench peer [--count 300] [--rounds 3] [--warmup 10] [--paths none,gpai,kyverno,native]
-                         [--kyverno-policy plain|match-conditions] [--json out.json] [--workdir DIR]
+                         [--kyverno-policy plain|match-conditions] [--[no-]controllers]
+                         [--json out.json] [--workdir DIR]
 
-Set up once, on a local control plane (hack/control-plane.sh; the report says whether it runs
-kube-controller-manager, which makes a ReplicaSet and Pods of every Deployment):
+Set up once, on a local control plane (hack/control-plane.sh). The report says whether it runs
+kube-controller-manager (`--[no-]controllers` chooses, where the test control plane can): with it,
+every Deployment also becomes a ReplicaSet and three Pods, whose creation loads the same two cores
+in every phase and makes the figures noisier, as in a real cluster.
+Then:
 - our CRDs, a stand-in for KServe's InferenceService CRD and Kyverno's CRDs; the example cluster's
   namespaces, CompliancePolicies and GPAIModels (examples/): aurora-2 is compliant, borealis-1 not;
 - the operator as the chart runs it: `gpai run` in its own process, as its own ServiceAccount (bound
@@ -56,6 +60,7 @@ import argparse
 import contextlib
 import copy
 import importlib.util
+import inspect
 import json
 import os
 import subprocess
@@ -548,8 +553,8 @@ def report(paths: list[AdmissionPath], results: Results, context: dict[str, Any]
     for path in paths:
         if other := summaries[path.name].get("webhook_calls_other"):
             print(
-                f"{path.label} was also sent {other:.0f} requests other than CREATE "
-                "(the operator's annotation patches)"
+                f"{path.label} was also sent {other:.0f} requests other than CREATE (UPDATEs: the operator's "
+                "annotations and, with kube-controller-manager, the deployment controller's)"
             )
     for path in paths:
         if path.skipped:
@@ -601,6 +606,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="KEY=VALUE",
         help="a chart value for rendering the native admission templates (repeatable)",
     )
+    parser.add_argument(
+        "--controllers",
+        action=argparse.BooleanOptionalAction,
+        help="run kube-controller-manager, or not (default: as the test control plane does)",
+    )
     parser.add_argument("--json", type=Path, help="also write the results as JSON here")
     parser.add_argument(
         "--workdir",
@@ -642,9 +652,15 @@ def _run_in(
     from gpai_operator.testing.controlplane import ControlPlane
     from gpai_operator.testing.processes import tail
 
-    control_plane_dir = workdir / "control-plane" if args.workdir else None
+    options: dict[str, Any] = {"workdir": workdir / "control-plane" if args.workdir else None}
+    if args.controllers is not None:
+        if "controllers" not in inspect.signature(ControlPlane).parameters:
+            raise SystemExit(
+                "--controllers: this checkout's test control plane never runs kube-controller-manager"
+            )
+        options["controllers"] = args.controllers
     with (
-        ControlPlane(workdir=control_plane_dir) as cluster,
+        ControlPlane(**options) as cluster,
         cluster.api_client() as api_client,
         contextlib.ExitStack() as stack,
     ):
