@@ -35,9 +35,10 @@ from typing import Any
 import yaml
 
 from bench.admission_latency import EXAMPLES, ServerProcess
+from bench.apiserver import admission_counts
+from bench.measure import latency_summary
 
 NAMESPACE = "prod-chat"
-APISERVER_WEBHOOK_SECONDS = "apiserver_admission_webhook_admission_duration_seconds"
 
 
 def _durable_control_plane(controllers: bool) -> Any:
@@ -52,22 +53,20 @@ def _durable_control_plane(controllers: bool) -> Any:
     return DurableControlPlane(controllers=controllers)
 
 
-def _deployment() -> dict[str, Any]:
+def example_deployment(name: str = "aurora-chat") -> dict[str, Any]:
+    """A Deployment of examples/workloads/prod-chat.yaml (aurora-chat: of a compliant model)."""
     for document in yaml.safe_load_all((EXAMPLES / "workloads" / "prod-chat.yaml").read_text()):
-        if (
-            document
-            and document.get("kind") == "Deployment"
-            and document["metadata"]["name"] == "aurora-chat"
-        ):
+        if document and document.get("kind") == "Deployment" and document["metadata"]["name"] == name:
             return document  # type: ignore[no-any-return]
-    raise LookupError("examples/workloads/prod-chat.yaml has no Deployment aurora-chat")
+    raise LookupError(f"examples/workloads/prod-chat.yaml has no Deployment {name}")
 
 
 def _namespaces() -> list[dict[str, Any]]:
     return [d for d in yaml.safe_load_all((EXAMPLES / "namespaces.yaml").read_text()) if d]
 
 
-def _create(apps: Any, body: dict[str, Any], name: str) -> float:
+def timed_create(apps: Any, body: dict[str, Any], name: str) -> float:
+    """Seconds to create `body` under `name` in prod-chat, the answer read in full."""
     obj = copy.deepcopy(body)
     obj["metadata"]["name"] = name
     started = time.perf_counter()
@@ -76,23 +75,11 @@ def _create(apps: Any, body: dict[str, Any], name: str) -> float:
 
 
 def _webhook_calls(api_client: Any) -> tuple[float, float]:
-    """(count, seconds) of validate.gpai.dev calls, by kube-apiserver's own measure
-    (apiserver_admission_webhook_admission_duration_seconds)."""
-    method, url, headers, body, _ = api_client.param_serialize(
-        "GET", "/metrics", header_params={"Accept": "text/plain"}, auth_settings=["BearerToken"]
-    )
-    text = api_client.call_api(method, url, headers, body).read().decode()
-    count = total = 0.0
-    for line in text.splitlines():
-        if (
-            line.startswith("apiserver_admission_webhook_admission_duration_seconds_")
-            and 'name="validate.gpai.dev"' in line
-        ):
-            if line.startswith("apiserver_admission_webhook_admission_duration_seconds_count"):
-                count += float(line.rsplit(" ", 1)[1])
-            elif line.startswith("apiserver_admission_webhook_admission_duration_seconds_sum"):
-                total += float(line.rsplit(" ", 1)[1])
-    return count, total
+    """(count, seconds) of validate.gpai.dev calls, by kube-apiserver's own measure."""
+    from gpai_operator.admission.configuration import VALIDATE
+
+    calls = admission_counts(api_client).webhook_calls([VALIDATE])
+    return calls.calls, calls.seconds
 
 
 def _wait_for(api_client: Any, apps: Any, body: dict[str, Any], called: bool, timeout: float = 30.0) -> None:
@@ -107,16 +94,6 @@ def _wait_for(api_client: Any, apps: Any, body: dict[str, Any], called: bool, ti
             return
         time.sleep(0.05)
     raise TimeoutError(f"the API server did not {'start' if called else 'stop'} calling the webhook")
-
-
-def _summary(times: list[float]) -> dict[str, float]:
-    ordered = sorted(times)
-    return {
-        "count": len(ordered),
-        "median_ms": 1000 * statistics.median(ordered),
-        "p90_ms": 1000 * ordered[int(0.9 * (len(ordered) - 1))],
-        "mean_ms": 1000 * statistics.fmean(ordered),
-    }
 
 
 PHASES = ("none", "gpai", "baseline")
@@ -154,7 +131,7 @@ def run(count: int, rounds: int, fsync: bool, controllers: bool = False) -> dict
     from gpai_operator.admission.testing import WebhookCertificates
     from gpai_operator.testing.controlplane import ControlPlane
 
-    body = _deployment()
+    body = example_deployment()
     times: dict[str, list[float]] = {phase: [] for phase in PHASES}
     calls: dict[str, list[float]] = {phase: [0.0, 0.0] for phase in PHASES}  # count, seconds
     servers: dict[str, ServerProcess] = {}
@@ -170,7 +147,7 @@ def run(count: int, rounds: int, fsync: bool, controllers: bool = False) -> dict
                 for namespace in _namespaces():
                     core.create_namespace(namespace)
                 for i in range(20):  # warm-up: connections and caches on every side
-                    _create(apps, body, f"warm-{i}")
+                    timed_create(apps, body, f"warm-{i}")
                 created = 0
                 for round_ in range(rounds):
                     for phase in PHASES:
@@ -181,7 +158,7 @@ def run(count: int, rounds: int, fsync: bool, controllers: bool = False) -> dict
                         _wait_for(api_client, apps, body, called=phase != "none")
                         before = _webhook_calls(api_client)
                         for _ in range(count):
-                            times[phase].append(_create(apps, body, f"chat-{created}"))
+                            times[phase].append(timed_create(apps, body, f"chat-{created}"))
                             created += 1
                         after = _webhook_calls(api_client)
                         calls[phase][0] += after[0] - before[0]
@@ -197,7 +174,7 @@ def run(count: int, rounds: int, fsync: bool, controllers: bool = False) -> dict
             for server in servers.values():
                 server.stop()
 
-    result: dict[str, Any] = {phase: _summary(times[phase]) for phase in PHASES}
+    result: dict[str, Any] = {phase: latency_summary(times[phase]) for phase in PHASES}
     for phase in ("gpai", "baseline"):
         count_, seconds = calls[phase]
         result[phase]["webhook_call_mean_ms"] = 1000 * seconds / count_ if count_ else float("nan")

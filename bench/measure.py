@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import statistics
@@ -76,6 +77,28 @@ def run(command: Sequence[str], env: dict[str, str] | None = None, sample_memory
 
 def summary(values: Sequence[float]) -> dict[str, float]:
     return {"median": statistics.median(values), "min": min(values), "max": max(values), "runs": len(values)}
+
+
+def percentile(ordered: Sequence[float], fraction: float) -> float:
+    """Nearest rank: the smallest of the sorted values with at least `fraction` of them at or below it."""
+    if not ordered:
+        raise ValueError("no values")
+    if not 0 < fraction <= 1:
+        raise ValueError(f"fraction {fraction} is not in (0, 1]")
+    rank = math.ceil(round(fraction * len(ordered), 9))  # round: 0.29 * 100 is 28.999999999999996
+    return ordered[max(rank, 1) - 1]
+
+
+def latency_summary(seconds: Sequence[float]) -> dict[str, float]:
+    """Count, median, p90, p99 and mean of durations in seconds, the times in milliseconds."""
+    ordered = sorted(seconds)
+    return {
+        "count": len(ordered),
+        "median_ms": 1000 * statistics.median(ordered),
+        "p90_ms": 1000 * percentile(ordered, 0.90),
+        "p99_ms": 1000 * percentile(ordered, 0.99),
+        "mean_ms": 1000 * statistics.fmean(ordered),
+    }
 
 
 def machine() -> dict[str, Any]:

@@ -3,7 +3,7 @@
     python -m bench operator_convergence [--models 1000] [--workloads 5000] [--controllers] [--json out.json]
 
 Starts a local control plane (etcd + kube-apiserver, hack/control-plane.sh) with our CRDs and a
-minimal KServe InferenceService CRD, and `gpai run` in its own process (standalone, no webhook).
+minimal KServe InferenceService CRD, and `gpai run` in its own process (no webhook).
 Generates the benchmark corpus (bench/corpus.py: models with their documentation, copyright
 policies and risk evaluations, two CompliancePolicies, labelled and unlabelled workloads of every
 kind, Services), creates all of it at once through the API (many requests in flight), and polls
@@ -31,38 +31,13 @@ import os
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 CLUSTER_SCOPED = ("Namespace", "CompliancePolicy")
-
-
-def _free_ports(count: int) -> list[int]:
-    from gpai_operator.testing.controlplane import free_ports
-
-    return free_ports(count)
-
-
-def _get(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status, response.read().decode()
-    except OSError as error:
-        return getattr(error, "code", 0) or 0, str(error)
-
-
-def _wait_ready(url: str, operator: Any, timeout: float = 120.0) -> float:
-    started = time.monotonic()
-    while _get(url)[0] != 200:
-        if operator.exit_code() is not None:
-            raise RuntimeError(f"the operator exited with {operator.exit_code()}; see {operator.log_path}")
-        if time.monotonic() - started > timeout:
-            raise TimeoutError(f"the operator was not ready within {timeout:.0f} s; see {operator.log_path}")
-        time.sleep(0.1)
-    return time.monotonic() - started
+QUIET = ("--log-level=warning",)
 
 
 def _manifests(folder: Path) -> list[dict[str, Any]]:
@@ -181,28 +156,6 @@ def _reconciled(metrics: str) -> float:
     return sum(_series(metrics, "gpai_reconcile_total", result=r) for r in ("changed", "unchanged", "error"))
 
 
-class _Operator:
-    """`gpai run` in a child process (standalone, no webhook), on free loopback ports."""
-
-    def __init__(self, kubeconfig: Path, log: Path) -> None:
-        from gpai_operator.testing.processes import ManagedProcess
-
-        metrics_port, health_port = _free_ports(2)
-        self.metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
-        self.ready_url = f"http://127.0.0.1:{health_port}/readyz"
-        argv = [sys.executable, "-m", "gpai_operator.cli.main", "run", "--no-webhook", "--standalone"]
-        argv += ["--no-metrics-secure"]  # read by this benchmark over plain HTTP on loopback
-        argv += [f"--kubeconfig={kubeconfig}", "--bind-address=127.0.0.1", "--log-level=warning"]
-        argv += [f"--metrics-port={metrics_port}", f"--health-port={health_port}"]
-        self.process = ManagedProcess("gpai-run", argv, log)
-
-    def wait_ready(self) -> float:
-        return _wait_ready(self.ready_url, self.process)
-
-    def metrics(self) -> str:
-        return _get(self.metrics_url)[1]
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench operator_convergence", description=__doc__.split("\n")[0]
@@ -219,6 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from bench.corpus import write_corpus
+    from bench.operator_process import OperatorProcess
     from gpai_operator.admission.testing import install_kserve_crd
     from gpai_operator.controller.kube import load_credentials
     from gpai_operator.testing.controlplane import ControlPlane
@@ -236,7 +190,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             install_crds(api_client, sorted((ROOT / "crds").glob("*.yaml")))
             install_kserve_crd(api_client)
         try:
-            operator = _Operator(cluster.kubeconfig, folder / "operator.log")
+            operator = OperatorProcess(cluster.kubeconfig, folder / "operator.log", extra_args=QUIET)
             ready_s = operator.wait_ready()
             rss_empty = rss_bytes(operator.process.pid)
             now = dt.datetime.now(dt.UTC)
@@ -253,7 +207,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             # A restart with everything in place: how long until ready, and it must write nothing.
             operator.process.stop()
             started = time.monotonic()
-            operator = _Operator(cluster.kubeconfig, folder / "operator-restarted.log")
+            operator = OperatorProcess(
+                cluster.kubeconfig, folder / "operator-restarted.log", extra_args=QUIET
+            )
             restart_ready_s = operator.wait_ready()
             objects_to_check = len(expected_models) + sum(1 for v in expected_workloads.values() if v[0])
             while _reconciled(operator.metrics()) < objects_to_check:

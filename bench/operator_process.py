@@ -1,0 +1,73 @@
+"""`gpai run` in its own process for the benchmarks, on free loopback ports, as a user starts it."""
+
+from __future__ import annotations
+
+import sys
+import time
+import urllib.request
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from gpai_operator.admission.configuration import webhook_url
+from gpai_operator.testing.controlplane import free_ports
+from gpai_operator.testing.processes import ManagedProcess, tail
+
+if TYPE_CHECKING:
+    from gpai_operator.admission.testing import WebhookCertificates
+
+
+def http_get(url: str) -> tuple[int, str]:
+    """Status and body of a plain GET; status 0 when nothing answers."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read().decode()
+    except OSError as error:
+        return getattr(error, "code", 0) or 0, str(error)
+
+
+class OperatorProcess:
+    """`gpai run` in a child process: with `certs` it serves admission reviews on TLS (the webhook is
+    not registered here: see admission.configuration), without them it runs with --no-webhook."""
+
+    def __init__(
+        self,
+        kubeconfig: Path,
+        log: Path,
+        *,
+        certs: WebhookCertificates | None = None,
+        extra_args: Sequence[str] = (),
+    ) -> None:
+        webhook_port, metrics_port, health_port = free_ports(3)
+        self.log_path = log
+        self.metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
+        self.ready_url = f"http://127.0.0.1:{health_port}/readyz"
+        self.webhook_url = webhook_url("127.0.0.1", webhook_port) if certs else None
+        argv = [sys.executable, "-m", "gpai_operator.cli.main", "run", f"--kubeconfig={kubeconfig}"]
+        argv += ["--bind-address=127.0.0.1", f"--metrics-port={metrics_port}", f"--health-port={health_port}"]
+        argv.append("--no-metrics-secure")  # read by the benchmarks over plain HTTP on loopback
+        if certs is None:
+            argv.append("--no-webhook")
+        else:
+            argv += ["--webhook-address=127.0.0.1", f"--webhook-port={webhook_port}"]
+            argv += [f"--webhook-cert-file={certs.cert_file}", f"--webhook-key-file={certs.key_file}"]
+        self.process = ManagedProcess("gpai-run", [*argv, *extra_args], log)
+
+    def wait_ready(self, timeout: float = 120.0) -> float:
+        """Seconds until /readyz passed; raises with the log's tail when it exits or times out."""
+        started = time.monotonic()
+        while http_get(self.ready_url)[0] != 200:
+            if (code := self.process.exit_code()) is not None:
+                raise RuntimeError(f"the operator exited with {code}; its log:\n{tail(self.log_path, 30)}")
+            if time.monotonic() - started > timeout:
+                raise TimeoutError(
+                    f"the operator was not ready within {timeout:.0f} s; its log:\n{tail(self.log_path, 30)}"
+                )
+            time.sleep(0.1)
+        return time.monotonic() - started
+
+    def metrics(self) -> str:
+        return http_get(self.metrics_url)[1]
+
+    def stop(self) -> None:
+        self.process.stop()
