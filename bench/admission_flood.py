@@ -28,7 +28,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -54,20 +53,6 @@ def _apply_examples(api_client: Any) -> None:
         api_version, kind, namespace, name = objects.identity(obj)
         path = object_path(api_version, kind, "" if kind in CLUSTER_SCOPED else namespace, name)
         request_json(api_client, "POST", path.rpartition("/")[0], body=obj)
-
-
-def _wait_ready(url: str, process: Any, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        if process.exit_code() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"gpai run did not become ready; see {process.log_path}")
-        time.sleep(0.1)
 
 
 def _flood_run(webhook: str, health: str, ca: Path, reviews: Path, flood: bool) -> dict[str, Any]:
@@ -126,10 +111,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the results as JSON here")
     args = parser.parse_args(argv)
 
+    from bench.operator_process import OperatorProcess
     from gpai_operator.admission.testing import WebhookCertificates
-    from gpai_operator.testing.controlplane import ControlPlane, free_ports
+    from gpai_operator.testing.controlplane import ControlPlane
     from gpai_operator.testing.crds import install_crds
-    from gpai_operator.testing.processes import ManagedProcess
 
     costs = inline_parse_costs()
     runs: dict[bool, list[dict[str, Any]]] = {False: [], True: []}
@@ -139,19 +124,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             install_crds(api_client, sorted((ROOT / "crds").glob("*.yaml")))
             _apply_examples(api_client)
         certs = WebhookCertificates.create(folder / "certs")
-        webhook_port, metrics_port, health_port = free_ports(3)
-        argv = [sys.executable, "-m", "gpai_operator.cli.main", "run", f"--kubeconfig={cluster.kubeconfig}"]
-        argv += ["--standalone", "--log-level=warning", "--bind-address=127.0.0.1"]
-        argv += ["--webhook-address=127.0.0.1", f"--webhook-port={webhook_port}"]
-        argv += [f"--webhook-cert-file={certs.cert_file}", f"--webhook-key-file={certs.key_file}"]
-        argv += [f"--metrics-port={metrics_port}", f"--health-port={health_port}"]
-        operator = ManagedProcess("gpai-run", argv, folder / "operator.log")
+        operator = OperatorProcess(
+            cluster.kubeconfig, folder / "operator.log", certs=certs, extra_args=["--log-level=warning"]
+        )
         try:
-            health = f"http://127.0.0.1:{health_port}/healthz"
-            _wait_ready(f"http://127.0.0.1:{health_port}/readyz", operator)
+            health = operator.ready_url.replace("/readyz", "/healthz")
+            operator.wait_ready()
             reviews = folder / "reviews.ndjson"
             reviews.write_bytes(b"\n".join(review_mix()) + b"\n")
-            webhook = f"https://127.0.0.1:{webhook_port}/validate"
+            webhook = operator.webhook_url or ""
             _flood_run(webhook, health, certs.ca_file, reviews, False)  # warm-up
             for repetition in range(args.repeat):
                 for flood in (False, True) if repetition % 2 == 0 else (True, False):
