@@ -46,6 +46,7 @@ WORKLOAD_RIGHTS = {
             "resources": [
                 "pods",
                 "pods/ephemeralcontainers",
+                "deployments/scale",
                 "replicationcontrollers",
                 "configmaps",
                 "deployments",
