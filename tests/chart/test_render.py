@@ -13,7 +13,7 @@ import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from gpai_operator.api.kinds import KINDS
+from gpai_operator.api.kinds import CRD_KINDS
 from tests.chart.harness import (
     CHART,
     NAMESPACE,
@@ -240,8 +240,25 @@ def test_people_read_every_kind_through_view_edit_and_admin(helm: Helm) -> None:
     view = find(helm.template(), "ClusterRole", f"{FULLNAME}-view")
     assert aggregated_to(view) == {"view", "edit", "admin"}
     grants = granted(view)
-    assert set(grants) == {("gpai.dev", k.plural) for k in KINDS} | {("gpai.dev", "gpaimodels/status")}
+    assert set(grants) == {("gpai.dev", k.plural) for k in CRD_KINDS} | {
+        ("gpai.dev", "gpaimodels/status"),
+        ("gpai.dev", "admissionverdicts/status"),
+    }
     assert all(verbs == {"get", "list", "watch"} for verbs in grants.values())
+
+
+def test_only_the_operator_writes_admission_verdicts(helm: Helm) -> None:
+    manifests = helm.template(OPTIONS["admission-native"])
+    writers = {
+        role["metadata"]["name"]
+        for role in manifests
+        if role["kind"] in ("ClusterRole", "Role")
+        and any(
+            key == ("gpai.dev", "admissionverdicts") and verbs & {"create", "update", "patch"}
+            for key, verbs in granted(role).items()
+        )
+    }
+    assert writers == {FULLNAME}
 
 
 @pytest.mark.parametrize(
@@ -449,6 +466,104 @@ def test_without_the_webhook_nothing_is_registered_but_the_operator_still_serves
     assert "Secret" in kinds(manifests)
 
 
+# --- admission modes: webhook, native, both --------------------------------------------------------
+
+SERVES_VAP = ("--api-versions", "admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy")
+NATIVE_KINDS = {"ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"}
+ACTIONS = ("deny", "warn", "audit")
+
+
+def native(manifests: list[Manifest]) -> dict[str, Manifest]:
+    """The native policies and bindings, by kind and name without the release prefix."""
+    return {
+        f"{m['kind']}/{m['metadata']['name'].removeprefix(FULLNAME + '-')}": m
+        for m in manifests
+        if m["kind"] in NATIVE_KINDS
+    }
+
+
+def test_the_mode_follows_what_the_cluster_serves(helm: Helm) -> None:
+    # Without ValidatingAdmissionPolicy v1 (before Kubernetes 1.30): the webhook alone, failing closed.
+    older = helm.template()
+    assert native(older) == {}
+    assert gate(older)["failurePolicy"] == "Fail"
+    # With it: both, the native policies gating and the webhook failing open beside them.
+    newer = helm.template(extra=SERVES_VAP)
+    assert len(native(newer)) == 8
+    assert gate(newer)["failurePolicy"] == "Ignore"
+    assert advice(newer)["failurePolicy"] == "Ignore"
+    # An explicit mode wins over the detection either way.
+    assert native(helm.template(OPTIONS["admission-webhook"], extra=SERVES_VAP)) == {}
+    assert len(native(helm.template(OPTIONS["admission-native"]))) == 8
+
+
+def test_native_mode_registers_no_webhook_but_the_operator_still_serves_tls(helm: Helm) -> None:
+    manifests = helm.template(OPTIONS["admission-native"])
+    assert "ValidatingWebhookConfiguration" not in kinds(manifests)
+    assert "Secret" in kinds(manifests)
+    assert container(manifests)  # the operator runs: it writes the verdicts
+
+
+def test_both_mode_makes_the_native_policies_the_gate_whatever_the_failure_policy_value(helm: Helm) -> None:
+    manifests = helm.template({"admission": {"mode": "both"}, "webhook": {"failurePolicy": "Fail"}})
+    assert gate(manifests)["failurePolicy"] == "Ignore"
+    assert native(manifests)["ValidatingAdmissionPolicy/deny"]["spec"]["failurePolicy"] == "Fail"
+
+
+def test_each_action_has_its_policy_and_binding_and_a_missing_verdict_keeps_the_gate_closed(
+    helm: Helm,
+) -> None:
+    policies = native(helm.template(OPTIONS["admission-native"]))
+    for action in ACTIONS:
+        policy = policies[f"ValidatingAdmissionPolicy/{action}"]["spec"]
+        binding = policies[f"ValidatingAdmissionPolicyBinding/{action}"]["spec"]
+        assert binding["policyName"] == f"{FULLNAME}-{action}"
+        assert binding["validationActions"] == [action.title()]
+        assert binding["paramRef"] == {"name": "gpai-verdicts", "parameterNotFoundAction": "Allow"}
+        assert policy["paramKind"] == {"apiVersion": "gpai.dev/v1alpha1", "kind": "AdmissionVerdicts"}
+        assert policy["failurePolicy"] == ("Fail" if action == "deny" else "Ignore")
+        [validation] = policy["validations"]
+        assert (
+            f"params.spec.{action}." in {v["name"]: v["expression"] for v in policy["variables"]}["policies"]
+        )
+        assert "kubectl describe gpai" in validation["messageExpression"]
+    guard = policies["ValidatingAdmissionPolicyBinding/requires-verdicts"]["spec"]
+    assert guard["paramRef"] == {"name": "gpai-verdicts", "parameterNotFoundAction": "Deny"}
+    assert guard["validationActions"] == ["Deny"]
+    assert policies["ValidatingAdmissionPolicy/requires-verdicts"]["spec"]["failurePolicy"] == "Fail"
+
+
+def test_the_native_policies_see_what_the_webhooks_gate_sees(helm: Helm) -> None:
+    for option in ("admission-both", "workload-kinds", "everything", "only-labelled-workloads", "no-kserve"):
+        values = {**OPTIONS[option], "admission": {"mode": "both"}}
+        manifests = helm.template(values)
+        hook = gate(manifests)
+        for name, policy in native(manifests).items():
+            if not name.startswith("ValidatingAdmissionPolicy/"):
+                continue
+            constraints = policy["spec"]["matchConstraints"]
+            assert constraints["resourceRules"] == hook["rules"], (option, name)
+            assert constraints["namespaceSelector"] == hook["namespaceSelector"], (option, name)
+            assert constraints.get("objectSelector") == hook.get("objectSelector"), (option, name)
+            assert constraints["matchPolicy"] == "Equivalent"
+            if name != "ValidatingAdmissionPolicy/requires-verdicts":
+                assert policy["spec"]["matchConditions"] == hook["matchConditions"], (option, name)
+
+
+def test_failing_open_is_alerted_only_where_the_webhook_is_the_gate(helm: Helm) -> None:
+    def alerts(mode: str) -> set[str]:
+        rule = find(
+            helm.template({"prometheusRule": {"enabled": True}, "admission": {"mode": mode}}),
+            "PrometheusRule",
+        )
+        return {r["alert"] for group in rule["spec"]["groups"] for r in group["rules"]}
+
+    assert "GPAIWebhookFailingOpen" in alerts("webhook")
+    assert "GPAIWebhookFailingOpen" not in alerts("both")
+    assert "GPAIWebhookFailingOpen" not in alerts("native")
+    assert alerts("webhook") - alerts("both") == {"GPAIWebhookFailingOpen"}
+
+
 # --- TLS ------------------------------------------------------------------------------------------
 
 
@@ -632,6 +747,7 @@ def test_only_labelled_workloads_is_refused_with_a_pack_that_requires_the_label(
         ({"image": {"digest": "latest"}}, "digest"),
         ({"prometheusRule": {"alerts": {"GPAIOperatorDown": {"severity": "urgent"}}}}, "severity"),
         ({"replicaCount": "two"}, "replicaCount"),
+        ({"admission": {"mode": "cel"}}, "mode"),
     ],
 )
 def test_schema_refuses_wrong_values_naming_them(helm: Helm, values: dict[str, Any], message: str) -> None:

@@ -213,3 +213,47 @@ orphaning does, is not a change of what runs). Kept identical to admission/confi
    oldObject.metadata.ownerReferences.exists(o, has(o.controller) && o.controller == true &&
    o.uid == r.uid))))
 {{- end }}
+
+{{/* The admission mode: admission.mode, or when empty `both` where the cluster serves
+admissionregistration.k8s.io/v1 ValidatingAdmissionPolicy (Kubernetes 1.30+), else `webhook`. */}}
+{{- define "gpai-operator.admissionMode" -}}
+{{- if .Values.admission.mode }}
+{{- .Values.admission.mode }}
+{{- else if .Capabilities.APIVersions.Has "admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy" }}
+{{- "both" }}
+{{- else }}
+{{- "webhook" }}
+{{- end }}
+{{- end }}
+
+{{/* What the gate sees, webhook and native alike: CREATE and UPDATE of the workload kinds, and
+kubectl debug's ephemeral containers. The scale and status subresources never reach the gate, and
+neither does DELETE, so scaling down or removing a non-compliant model always works. */}}
+{{- define "gpai-operator.gateRules" -}}
+{{- include "gpai-operator.webhookRules" (dict "root" . "operations" (list "CREATE" "UPDATE")) }}
+- apiGroups: [""]
+  apiVersions: ["v1"]
+  resources: ["pods/ephemeralcontainers"]
+  operations: ["UPDATE"]
+  scope: Namespaced
+{{- end }}
+
+{{/* The gate's own matchCondition, webhook and native alike. */}}
+{{- define "gpai-operator.gateMatchCondition" -}}
+# CREATE and ephemeral containers always; UPDATE only when what runs changes. Metadata-only
+# updates, including hand-written gpai.dev/* annotations the operator corrects, are not judged.
+- name: create-or-what-runs-changed
+  expression: >-
+    request.operation == "CREATE" ||
+    (has(request.subResource) && request.subResource == "ephemeralcontainers") ||
+    {{ include "gpai-operator.whatRunsChanged" . | nindent 4 | trim }}
+{{- end }}
+
+{{/* What the native policies match, as the webhook's gate does: the same kinds, operations and
+namespaces (their matchConditions come from the same helpers). */}}
+{{- define "gpai-operator.nativeConstraints" -}}
+matchPolicy: Equivalent
+{{ include "gpai-operator.webhookSelectors" . }}
+resourceRules:
+  {{- include "gpai-operator.gateRules" . | nindent 2 }}
+{{- end }}

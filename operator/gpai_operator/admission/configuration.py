@@ -120,6 +120,57 @@ def not_a_trusted_controllers_object(trusted: TrustedControllers) -> str:
     )
 
 
+def selected_namespaces(
+    excluded_namespaces: Iterable[str], namespace_selector: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """The namespaceSelector: never the excluded namespaces (by their immutable name label), and
+    only those `namespace_selector` selects."""
+    selector = {key: value for key, value in (namespace_selector or {}).items() if key != "matchExpressions"}
+    selector["matchExpressions"] = [
+        {
+            "key": "kubernetes.io/metadata.name",
+            "operator": "NotIn",
+            "values": list(dict.fromkeys(excluded_namespaces)),
+        },
+        *(namespace_selector or {}).get("matchExpressions", []),
+    ]
+    return selector
+
+
+def trusted_controllers_condition(trusted: TrustedControllers) -> dict[str, str]:
+    return {
+        "name": "not-a-trusted-controllers-object",
+        "expression": not_a_trusted_controllers_object(trusted),
+    }
+
+
+def gate_condition(kinds: WorkloadKinds) -> dict[str, str]:
+    """The gate's matchCondition: CREATE, ephemeral containers, or an UPDATE changing what runs."""
+    return {
+        "name": "create-or-what-runs-changed",
+        "expression": (
+            f'request.operation == "CREATE" || {subresource_is(EPHEMERAL_CONTAINERS)} || '
+            f"{what_runs_changed(kinds)}"
+        ),
+    }
+
+
+def served_kinds(kinds: WorkloadKinds, kserve: bool) -> list[WorkloadKind]:
+    return [k for k in kinds if kserve or k.key != ("serving.kserve.io", "InferenceService")]
+
+
+def gate_rules(served: Iterable[WorkloadKind]) -> list[dict[str, Any]]:
+    """What the gate sees: CREATE and UPDATE of the workload kinds, and ephemeral containers."""
+    ephemeral = {
+        "apiGroups": [""],
+        "apiVersions": ["v1"],
+        "resources": [f"pods/{EPHEMERAL_CONTAINERS}"],
+        "operations": ["UPDATE"],
+        "scope": "Namespaced",
+    }
+    return [*rules(served, ("CREATE", "UPDATE")), ephemeral]
+
+
 def webhook_configuration(
     url: str,
     ca_bundle: bytes,
@@ -139,20 +190,9 @@ def webhook_configuration(
     (the demo's admin).
     """
     client_config = {"url": url, "caBundle": base64.b64encode(ca_bundle).decode()}
-    selector = {key: value for key, value in (namespace_selector or {}).items() if key != "matchExpressions"}
-    selector["matchExpressions"] = [
-        {
-            "key": "kubernetes.io/metadata.name",
-            "operator": "NotIn",
-            "values": list(dict.fromkeys(excluded_namespaces)),
-        },
-        *(namespace_selector or {}).get("matchExpressions", []),
-    ]
-    trusted_condition = {
-        "name": "not-a-trusted-controllers-object",
-        "expression": not_a_trusted_controllers_object(trusted),
-    }
-    served = [k for k in kinds if kserve or k.key != ("serving.kserve.io", "InferenceService")]
+    selector = selected_namespaces(excluded_namespaces, namespace_selector)
+    trusted_condition = trusted_controllers_condition(trusted)
+    served = served_kinds(kinds, kserve)
 
     def webhook(
         webhook_name: str, rules: list[dict[str, Any]], failure_policy: str, conditions: list[dict[str, str]]
@@ -171,12 +211,7 @@ def webhook_configuration(
         }
 
     changed = what_runs_changed(kinds)
-    gate = {
-        "name": "create-or-what-runs-changed",
-        "expression": (
-            f'request.operation == "CREATE" || {subresource_is(EPHEMERAL_CONTAINERS)} || {changed}'
-        ),
-    }
+    gate = gate_condition(kinds)
     not_gated = {
         "name": "not-judged-by-the-gate",
         "expression": f'request.operation == "DELETE" || {subresource_is("scale")} || !({changed})',
@@ -188,13 +223,6 @@ def webhook_configuration(
             "expression": f'request.userInfo.username != "{operator_username}"',
         }
         advice_conditions.insert(0, not_operator)
-    ephemeral = {
-        "apiGroups": [""],
-        "apiVersions": ["v1"],
-        "resources": [f"pods/{EPHEMERAL_CONTAINERS}"],
-        "operations": ["UPDATE"],
-        "scope": "Namespaced",
-    }
     return {
         "apiVersion": "admissionregistration.k8s.io/v1",
         "kind": "ValidatingWebhookConfiguration",
@@ -202,7 +230,7 @@ def webhook_configuration(
         "webhooks": [
             webhook(
                 VALIDATE,
-                [*rules(served, ("CREATE", "UPDATE")), ephemeral],
+                gate_rules(served),
                 "Fail",
                 [trusted_condition, gate],
             ),
