@@ -66,7 +66,9 @@ class NamespaceVerdicts:
         )
 
     def manifest(self) -> dict[str, Any]:
-        """The AdmissionVerdicts object to write (its status is a separate write: `status()`)."""
+        """The AdmissionVerdicts object to write whole: by an update or a server-side apply, never a
+        merge patch (which would keep the models that left a section). Its status is a separate
+        write (`status()`)."""
         return {
             "apiVersion": API_VERSION,
             "kind": ADMISSION_VERDICTS.kind,

@@ -437,7 +437,7 @@ def test_the_gate_judges_what_runs_changing_and_advice_takes_the_other_updates(h
         'request.operation == "CREATE"',
         '(has(request.subResource) && request.subResource == "ephemeralcontainers")',
         "object.spec.template != oldObject.spec.template",
-        "object.spec.jobTemplate != oldObject.spec.jobTemplate",
+        "object.spec.jobTemplate.spec.template != oldObject.spec.jobTemplate.spec.template",
         '"gpai.dev/model"',
         "o.uid == r.uid",
     ):

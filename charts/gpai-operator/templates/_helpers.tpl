@@ -186,16 +186,16 @@ objectSelector:
 {{- end }}
 
 {{/* CEL, for an UPDATE of a main resource: did what runs change? The pod template (the spec, for
-Pods and InferenceServices; guarded where the schema does not require it), the gpai.dev/model
+Pods and InferenceServices; a CronJob's job template's pod template; guarded where the schema does
+not require it), the gpai.dev/model
 label, or the controller reference (one added or pointing at another object; removing one, as
 orphaning does, is not a change of what runs). Kept identical to admission/configuration.py. */}}
 {{- define "gpai-operator.whatRunsChanged" -}}
-{{- $guarded := list (list "apps" "ReplicaSet" (list "spec.template")) (list "" "ReplicationController" (list "spec.template")) }}
+{{- $guarded := list (list "apps" "ReplicaSet" (list "spec.template")) (list "" "ReplicationController" (list "spec.template")) (list "batch" "CronJob" (list "spec.jobTemplate.spec.template")) }}
 {{- range .Values.workloadKinds }}
 {{- $guarded = append $guarded (list .group .kind .podTemplatePaths) }}
 {{- end }}
-(request.kind.kind == "CronJob" ? object.spec.jobTemplate != oldObject.spec.jobTemplate :
- request.kind.kind in ["Pod", "InferenceService"] ? object.spec != oldObject.spec :
+(request.kind.kind in ["Pod", "InferenceService"] ? object.spec != oldObject.spec :
 {{- range $guarded }}
 {{- $tests := list }}
 {{- range index . 2 }}

@@ -30,6 +30,10 @@ NAME = "gpai-verdicts"
 # Bounds: a namespace's models, and what one finding can hold (the catalogue has 16 ids).
 MODELS_MAX = 5000
 
+# Written whole by one writer: server-side apply replaces a map rather than merging it, so a model
+# that left a section is gone (a granular map applied empty would become null, which the schema refuses).
+ATOMIC = {"x-kubernetes-map-type": "atomic"}
+
 PolicyName = Annotated[str, Field(max_length=NAME_MAX)]  # "" is the built-in default policy
 ObligationId = Annotated[str, Field(min_length=1, max_length=64)]
 PolicyNames = Annotated[list[PolicyName], Field(max_length=LIST_MAX)]
@@ -45,13 +49,16 @@ class Finding(ApiModel):
 class ActionVerdicts(ApiModel):
     """Which workloads get one action (Deny, Warn or Audit), and by which policies."""
 
-    models: Annotated[dict[str, Finding], Field(max_length=MODELS_MAX)]  # model name -> finding
+    models: Annotated[
+        dict[str, Finding], Field(max_length=MODELS_MAX, json_schema_extra=ATOMIC)
+    ]  # name -> finding
     unlabelled: PolicyNames  # policies with requireModelLabel: workload/model-declared
     unknown_model: PolicyNames  # every selecting policy: workload/model-exists
 
 
 class AdmissionVerdictsSpec(ApiModel):
-    models: Annotated[dict[str, Contact], Field(max_length=MODELS_MAX)]  # every model -> its version
+    # every model of the namespace -> its version
+    models: Annotated[dict[str, Contact], Field(max_length=MODELS_MAX, json_schema_extra=ATOMIC)]
     deny: ActionVerdicts
     warn: ActionVerdicts
     audit: ActionVerdicts
