@@ -36,7 +36,7 @@ NAMESPACE = "prod-chat"
 APISERVER_WEBHOOK_SECONDS = "apiserver_admission_webhook_admission_duration_seconds"
 
 
-def _durable_control_plane() -> Any:
+def durable_control_plane() -> Any:
     from gpai_operator.testing.controlplane import ControlPlane
 
     class DurableControlPlane(ControlPlane):
@@ -48,7 +48,7 @@ def _durable_control_plane() -> Any:
     return DurableControlPlane()
 
 
-def _deployment() -> dict[str, Any]:
+def example_deployment() -> dict[str, Any]:
     for document in yaml.safe_load_all((EXAMPLES / "workloads" / "prod-chat.yaml").read_text()):
         if (
             document
@@ -105,7 +105,7 @@ def _wait_for(api_client: Any, apps: Any, body: dict[str, Any], called: bool, ti
     raise TimeoutError(f"the API server did not {'start' if called else 'stop'} calling the webhook")
 
 
-def _summary(times: list[float]) -> dict[str, float]:
+def summary(times: list[float]) -> dict[str, float]:
     ordered = sorted(times)
     return {
         "count": len(ordered),
@@ -147,11 +147,11 @@ def run(count: int, rounds: int, fsync: bool) -> dict[str, Any]:
     from gpai_operator.admission.testing import WebhookCertificates
     from gpai_operator.testing.controlplane import ControlPlane
 
-    body = _deployment()
+    body = example_deployment()
     times: dict[str, list[float]] = {phase: [] for phase in PHASES}
     calls: dict[str, list[float]] = {phase: [0.0, 0.0] for phase in PHASES}  # count, seconds
     servers: dict[str, ServerProcess] = {}
-    plane = _durable_control_plane() if fsync else ControlPlane()
+    plane = durable_control_plane() if fsync else ControlPlane()
     with tempfile.TemporaryDirectory(prefix="gpai-bench-e2e-") as tmp, plane as cluster:
         certs = WebhookCertificates.create(Path(tmp))
         try:
@@ -190,7 +190,7 @@ def run(count: int, rounds: int, fsync: bool) -> dict[str, Any]:
             for server in servers.values():
                 server.stop()
 
-    result: dict[str, Any] = {phase: _summary(times[phase]) for phase in PHASES}
+    result: dict[str, Any] = {phase: summary(times[phase]) for phase in PHASES}
     for phase in ("gpai", "baseline"):
         count_, seconds = calls[phase]
         result[phase]["webhook_call_mean_ms"] = 1000 * seconds / count_ if count_ else float("nan")

@@ -470,7 +470,6 @@ def test_without_the_webhook_nothing_is_registered_but_the_operator_still_serves
 
 SERVES_VAP = ("--api-versions", "admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy")
 NATIVE_KINDS = {"ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"}
-ACTIONS = ("deny", "warn", "audit")
 
 
 def native(manifests: list[Manifest]) -> dict[str, Manifest]:
@@ -489,12 +488,12 @@ def test_the_mode_follows_what_the_cluster_serves(helm: Helm) -> None:
     assert gate(older)["failurePolicy"] == "Fail"
     # With it: both, the native policies gating and the webhook failing open beside them.
     newer = helm.template(extra=SERVES_VAP)
-    assert len(native(newer)) == 8
+    assert len(native(newer)) == 4
     assert gate(newer)["failurePolicy"] == "Ignore"
     assert advice(newer)["failurePolicy"] == "Ignore"
     # An explicit mode wins over the detection either way.
     assert native(helm.template(OPTIONS["admission-webhook"], extra=SERVES_VAP)) == {}
-    assert len(native(helm.template(OPTIONS["admission-native"]))) == 8
+    assert len(native(helm.template(OPTIONS["admission-native"]))) == 4
 
 
 def test_native_mode_registers_no_webhook_but_the_operator_still_serves_tls(helm: Helm) -> None:
@@ -510,27 +509,44 @@ def test_both_mode_makes_the_native_policies_the_gate_whatever_the_failure_polic
     assert native(manifests)["ValidatingAdmissionPolicy/deny"]["spec"]["failurePolicy"] == "Fail"
 
 
-def test_each_action_has_its_policy_and_binding_and_a_missing_verdict_keeps_the_gate_closed(
-    helm: Helm,
-) -> None:
+def test_deny_and_warn_have_their_policies_and_audit_is_recorded_by_the_deny_policy(helm: Helm) -> None:
     policies = native(helm.template(OPTIONS["admission-native"]))
-    for action in ACTIONS:
+    assert set(policies) == {
+        f"{kind}/{action}"
+        for kind in ("ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding")
+        for action in ("deny", "warn")
+    }
+    for action in ("deny", "warn"):
         policy = policies[f"ValidatingAdmissionPolicy/{action}"]["spec"]
         binding = policies[f"ValidatingAdmissionPolicyBinding/{action}"]["spec"]
         assert binding["policyName"] == f"{FULLNAME}-{action}"
         assert binding["validationActions"] == [action.title()]
-        assert binding["paramRef"] == {"name": "gpai-verdicts", "parameterNotFoundAction": "Allow"}
         assert policy["paramKind"] == {"apiVersion": "gpai.dev/v1alpha1", "kind": "AdmissionVerdicts"}
-        assert policy["failurePolicy"] == ("Fail" if action == "deny" else "Ignore")
         [validation] = policy["validations"]
-        assert (
-            f"params.spec.{action}." in {v["name"]: v["expression"] for v in policy["variables"]}["policies"]
-        )
+        assert validation["expression"] == f"size(variables.{action}) == 0"
         assert "kubectl describe gpai" in validation["messageExpression"]
-    guard = policies["ValidatingAdmissionPolicyBinding/requires-verdicts"]["spec"]
-    assert guard["paramRef"] == {"name": "gpai-verdicts", "parameterNotFoundAction": "Deny"}
-    assert guard["validationActions"] == ["Deny"]
-    assert policies["ValidatingAdmissionPolicy/requires-verdicts"]["spec"]["failurePolicy"] == "Fail"
+    deny, warn = (
+        policies["ValidatingAdmissionPolicy/deny"]["spec"],
+        policies["ValidatingAdmissionPolicy/warn"]["spec"],
+    )
+    assert deny["failurePolicy"] == "Fail"  # a CEL error refuses
+    assert warn["failurePolicy"] == "Ignore"  # a warning never does
+    [audit] = deny["auditAnnotations"]
+    assert audit["key"] == "audit"
+    assert "params.spec.audit." in {v["name"]: v["expression"] for v in deny["variables"]}["audit"]
+    assert "auditAnnotations" not in warn
+
+
+def test_without_its_verdicts_a_namespace_stays_closed(helm: Helm) -> None:
+    policies = native(helm.template(OPTIONS["admission-native"]))
+    assert policies["ValidatingAdmissionPolicyBinding/deny"]["spec"]["paramRef"] == {
+        "name": "gpai-verdicts",
+        "parameterNotFoundAction": "Deny",
+    }
+    assert policies["ValidatingAdmissionPolicyBinding/warn"]["spec"]["paramRef"] == {
+        "name": "gpai-verdicts",
+        "parameterNotFoundAction": "Allow",
+    }
 
 
 def test_the_native_policies_see_what_the_webhooks_gate_sees(helm: Helm) -> None:
@@ -546,8 +562,7 @@ def test_the_native_policies_see_what_the_webhooks_gate_sees(helm: Helm) -> None
             assert constraints["namespaceSelector"] == hook["namespaceSelector"], (option, name)
             assert constraints.get("objectSelector") == hook.get("objectSelector"), (option, name)
             assert constraints["matchPolicy"] == "Equivalent"
-            if name != "ValidatingAdmissionPolicy/requires-verdicts":
-                assert policy["spec"]["matchConditions"] == hook["matchConditions"], (option, name)
+            assert policy["spec"]["matchConditions"] == hook["matchConditions"], (option, name)
 
 
 def test_failing_open_is_alerted_only_where_the_webhook_is_the_gate(helm: Helm) -> None:

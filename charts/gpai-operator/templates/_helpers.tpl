@@ -257,3 +257,23 @@ matchPolicy: Equivalent
 resourceRules:
   {{- include "gpai-operator.gateRules" . | nindent 2 }}
 {{- end }}
+
+{{/* CEL for a native policy's message: the engine's header for the decision of .section (deny,
+warn, audit) worded with .verb, the unmet ids, and where the details are. */}}
+{{- define "gpai-operator.nativeMessage" -}}
+{{- $unmet := printf "params.spec.%s.models[variables.model].unmet" .section -}}
+request.kind.kind + " " + request.namespace + "/" +
+(has(object.metadata.name) ? object.metadata.name : request.name) +
+" {{ .verb }} by " +
+variables.{{ .section }}.map(p, p == "" ? "the built-in default policy" : "policy " + p).join(", ") +
+": " + (variables.model == "" ?
+"it has no gpai.dev/model label, which leaves 1 obligation unmet: workload/model-declared. To fix: add the label gpai.dev/model: <GPAIModel name>" :
+!variables.known ?
+"GPAIModel " + request.namespace + "/" + variables.model + " does not exist, which leaves 1 obligation unmet: workload/model-exists. To fix: create it or fix the gpai.dev/model label" :
+"it serves GPAIModel " + request.namespace + "/" + variables.model +
+" version " + params.spec.models[variables.model] +
+", which leaves " + string(size({{ $unmet }})) +
+(size({{ $unmet }}) == 1 ? " obligation" : " obligations") +
+" unmet: " + {{ $unmet }}.join(", ") +
+". In full: kubectl describe gpai " + variables.model + " -n " + request.namespace)
+{{- end }}

@@ -2,20 +2,25 @@
 
 The chart (charts/gpai-operator/templates/validating-admission-policy.yaml) renders them in the
 `native` and `both` admission modes; tests, the demo and the benchmarks create these, the same ones;
-tests/integration/native/test_chart_policies.py fails when the two drift apart.
+tests/integration/admission/test_chart_native.py fails when the two drift apart.
 
 They decide from one parameter object per namespace, the AdmissionVerdicts `gpai-verdicts` the
 operator writes (admission_verdicts.py): no call to the operator, so the gate holds while it is down,
 on the last verdicts it wrote. A binding's validationActions apply to every validation of its policy,
-so each action has its policy and binding:
+and Deny and Warn cannot share a binding, hence two policies, each with its binding:
 
-- `<name>-deny` (Deny): the workloads the engine denies; the API server refuses them (403, Forbidden);
-- `<name>-warn` (Warn): those it allows with a warning, which the API server returns to the client;
-- `<name>-audit` (Audit): those an Audit policy finds in violation, recorded in the audit log;
-- `<name>-requires-verdicts` (Deny): keeps the gate closed in a namespace without its verdicts
-  (`parameterNotFoundAction: Deny`): the API server refuses with "failed to configure binding: no
-  params found", naming this policy. The three above let such a request pass
-  (`parameterNotFoundAction: Allow`), so the refusal comes with this one name only.
+- `<name>-deny`, validationActions [Deny]: refuses (403, Forbidden) what the engine denies. Its
+  `auditAnnotations` record, under the key `<name>-deny/audit`, what an Audit policy finds (the
+  audit log is where ValidatingAdmissionPolicy's own Audit action writes too; a third policy would
+  cost every request another evaluation). Its binding's `parameterNotFoundAction: Deny` keeps the
+  gate closed in a namespace without its verdicts: the API server refuses with "failed to configure
+  binding: no params found for policy binding with `Deny` parameterNotFoundAction".
+- `<name>-warn`, validationActions [Warn]: what the engine allows with a warning, returned to the
+  client as a warning. Without verdicts it stays silent (`parameterNotFoundAction: Allow`).
+
+Each policy costs every request it matches an evaluation (kube-apiserver v1.34 converts the object
+for each of a policy's matchConditions, validations, messages and audit annotations), whatever the
+size of the parameter: hence as few as the actions need.
 
 They see what the webhook's gate sees (configuration.py): CREATE and the UPDATEs that change what
 runs of every workload kind, and ephemeral containers, in the same namespaces, with the same
@@ -48,53 +53,61 @@ from gpai_operator.engine.kinds import WorkloadKinds
 from gpai_operator.engine.state import MODEL_LABEL
 
 ADMISSIONREGISTRATION = "admissionregistration.k8s.io/v1"
-GATE_ACTIONS: tuple[Literal["Deny", "Warn", "Audit"], ...] = ("Deny", "Warn", "Audit")
-REQUIRES_VERDICTS = "requires-verdicts"
-# How the engine words each decision (engine/workloads.py).
-_VERB = {"Deny": "is denied", "Warn": "is allowed with a warning", "Audit": "is allowed (audited)"}
+Section = Literal["deny", "warn", "audit"]  # the sections of an AdmissionVerdicts spec
+AUDIT_KEY = "audit"
+# How the engine words each decision (engine/workloads.py); an audit record is not a decision.
+_VERB: dict[Section, str] = {
+    "deny": "is denied",
+    "warn": "is allowed with a warning",
+    "audit": "is audited",
+}
 
 
-def policy_name(name: str, action: str) -> str:
-    """`<name>-deny`, `<name>-warn`, `<name>-audit` or `<name>-requires-verdicts`."""
+def policy_name(name: str, action: Literal["Deny", "Warn"]) -> str:
+    """`<name>-deny` or `<name>-warn`."""
     return f"{name}-{action.lower()}"
 
 
-def variables(action: str) -> list[dict[str, str]]:
-    """CEL shared by the validation and its message: the model label, whether the model exists, and
-    the policies behind this action's decision (empty: the workload passes)."""
-    section = f"params.spec.{action.lower()}"
-    return [
-        {
-            "name": "model",
-            "expression": (
-                f'has(object.metadata.labels) && "{MODEL_LABEL}" in object.metadata.labels ? '
-                f'object.metadata.labels["{MODEL_LABEL}"] : ""'
-            ),
-        },
+def variables(*sections: Section) -> list[dict[str, str]]:
+    """CEL shared by validations, messages and audit annotations: the model label, whether the model
+    exists, and per section the policies behind its decision for the workload (none: it passes)."""
+    found = [
+        {"name": "model", "expression": _label("object")},
         {"name": "known", "expression": "variables.model in params.spec.models"},
-        {
-            "name": "policies",
-            "expression": (
-                f'variables.model == "" ? {section}.unlabelled : '
-                f"!variables.known ? {section}.unknownModel : "
-                f"variables.model in {section}.models ? {section}.models[variables.model].policies : []"
-            ),
-        },
     ]
+    for section in sections:
+        at = f"params.spec.{section}"
+        found.append(
+            {
+                "name": section,
+                "expression": (
+                    f'variables.model == "" ? {at}.unlabelled : '
+                    f"!variables.known ? {at}.unknownModel : "
+                    f"variables.model in {at}.models ? {at}.models[variables.model].policies : []"
+                ),
+            }
+        )
+    return found
 
 
-def message(action: str) -> str:
+def _label(root: str) -> str:
+    return (
+        f'has({root}.metadata.labels) && "{MODEL_LABEL}" in {root}.metadata.labels ? '
+        f'{root}.metadata.labels["{MODEL_LABEL}"] : ""'
+    )
+
+
+def message(section: Section) -> str:
     """CEL: the engine's header for the decision, the unmet ids, and where the details are."""
-    section = f"params.spec.{action.lower()}"
-    unmet = f"{section}.models[variables.model].unmet"
+    unmet = f"params.spec.{section}.models[variables.model].unmet"
     workload = (
         'request.kind.kind + " " + request.namespace + "/" + '
         "(has(object.metadata.name) ? object.metadata.name : request.name)"
     )
     model = 'request.namespace + "/" + variables.model'
     return (
-        f'{workload} + " {_VERB[action]} by " + '
-        'variables.policies.map(p, p == "" ? "the built-in default policy" : "policy " + p).join(", ") + '
+        f'{workload} + " {_VERB[section]} by " + '
+        f'variables.{section}.map(p, p == "" ? "the built-in default policy" : "policy " + p).join(", ") + '
         '": " + (variables.model == "" ? '
         f'"it has no {MODEL_LABEL} label, which leaves 1 obligation unmet: {WORKLOAD_MODEL_DECLARED}. '
         f'To fix: add the label {MODEL_LABEL}: <GPAIModel name>" : '
@@ -116,56 +129,54 @@ def native_policies(
     trusted: TrustedControllers = DEFAULT_TRUST,
     kserve: bool = True,
 ) -> list[dict[str, Any]]:
-    """The four ValidatingAdmissionPolicies, each followed by its binding, as the chart renders them
+    """The two ValidatingAdmissionPolicies, each followed by its binding, as the chart renders them
     for a release named `name` (`excluded_namespaces`: kube-system and the operator's namespace)."""
-    constraints = {
-        "matchPolicy": "Equivalent",
-        "namespaceSelector": selected_namespaces(excluded_namespaces, namespace_selector),
-        "resourceRules": gate_rules(served_kinds(kinds, kserve)),
+    spec: dict[str, Any] = {
+        "paramKind": {"apiVersion": API_VERSION, "kind": ADMISSION_VERDICTS.kind},
+        "matchConstraints": {
+            "matchPolicy": "Equivalent",
+            "namespaceSelector": selected_namespaces(excluded_namespaces, namespace_selector),
+            "resourceRules": gate_rules(served_kinds(kinds, kserve)),
+        },
+        "matchConditions": [trusted_controllers_condition(trusted), gate_condition(kinds)],
     }
-    conditions = [trusted_controllers_condition(trusted), gate_condition(kinds)]
-    objects: list[dict[str, Any]] = []
-    guard = policy_name(name, REQUIRES_VERDICTS)
-    objects += [
-        _policy(guard, "Fail", constraints, [], [], [{"expression": "true"}]),
-        _binding(guard, "Deny", "Deny"),
+    deny = {
+        **spec,
+        "failurePolicy": "Fail",
+        "variables": variables("deny", "audit"),
+        "validations": [
+            {
+                "expression": "size(variables.deny) == 0",
+                "messageExpression": message("deny"),
+                "reason": "Forbidden",
+            }
+        ],
+        "auditAnnotations": [
+            {  # an empty value publishes no annotation
+                "key": AUDIT_KEY,
+                "valueExpression": f'size(variables.audit) == 0 ? "" : {message("audit")}',
+            }
+        ],
+    }
+    warn = {  # warnings never refuse, not even on a CEL error
+        **spec,
+        "failurePolicy": "Ignore",
+        "variables": variables("warn"),
+        "validations": [{"expression": "size(variables.warn) == 0", "messageExpression": message("warn")}],
+    }
+    return [
+        _policy(policy_name(name, "Deny"), deny),
+        _binding(policy_name(name, "Deny"), "Deny", parameter_not_found="Deny"),
+        _policy(policy_name(name, "Warn"), warn),
+        _binding(policy_name(name, "Warn"), "Warn", parameter_not_found="Allow"),
     ]
-    for action in GATE_ACTIONS:
-        validation = {"expression": "size(variables.policies) == 0", "messageExpression": message(action)}
-        if action == "Deny":
-            validation["reason"] = "Forbidden"
-        named = policy_name(name, action)
-        # Only the deny policy refuses on a CEL error; warnings and audit records never do.
-        failure = "Fail" if action == "Deny" else "Ignore"
-        objects += [
-            _policy(named, failure, constraints, conditions, variables(action), [validation]),
-            _binding(named, action, "Allow"),
-        ]
-    return objects
 
 
 def _metadata(name: str) -> dict[str, Any]:
     return {"name": name, "labels": {"app.kubernetes.io/name": "gpai-operator"}}
 
 
-def _policy(
-    name: str,
-    failure_policy: str,
-    constraints: dict[str, Any],
-    conditions: list[dict[str, str]],
-    cel_variables: list[dict[str, str]],
-    validations: list[dict[str, str]],
-) -> dict[str, Any]:
-    spec: dict[str, Any] = {
-        "failurePolicy": failure_policy,
-        "paramKind": {"apiVersion": API_VERSION, "kind": ADMISSION_VERDICTS.kind},
-        "matchConstraints": constraints,
-    }
-    if conditions:
-        spec["matchConditions"] = conditions
-    if cel_variables:
-        spec["variables"] = cel_variables
-    spec["validations"] = validations
+def _policy(name: str, spec: dict[str, Any]) -> dict[str, Any]:
     return {
         "apiVersion": ADMISSIONREGISTRATION,
         "kind": "ValidatingAdmissionPolicy",
@@ -174,7 +185,7 @@ def _policy(
     }
 
 
-def _binding(name: str, action: str, parameter_not_found: str) -> dict[str, Any]:
+def _binding(name: str, action: str, *, parameter_not_found: str) -> dict[str, Any]:
     return {
         "apiVersion": ADMISSIONREGISTRATION,
         "kind": "ValidatingAdmissionPolicyBinding",

@@ -153,14 +153,13 @@ def gate(cluster: Cluster, api_client: ApiClient) -> Iterator[Gate]:
 
 
 def _wait_until_enforced(cluster: Cluster, api_client: ApiClient, gate: Gate) -> None:
-    """Until the API server applies the policies: the guard refuses without verdicts, then the deny
-    and the warn policy decide by them (the audit policy is loaded with them; its records go to the
-    audit log, which a client cannot read)."""
+    """Until the API server applies the policies: the deny policy refuses without verdicts, then it
+    and the warn policy decide by them."""
     namespace = create_namespace(api_client, "native-readiness", labels={SELECT_LABEL: gate.selector_value})
     try:
         scene = Scene(namespace, api_client, gate)
         unlabelled = Attempt.create(_pod(namespace, None))
-        wait_for(lambda: "requires-verdicts" in scene.send(unlabelled, user=None).message, "the native guard")
+        wait_for(lambda: "no params found" in scene.send(unlabelled, user=None).message, "the native gate")
         for actions in (["Deny"], ["Warn"]):
             scene.add(_policy("readiness", actions, requireModelLabel=True))
             scene.publish()

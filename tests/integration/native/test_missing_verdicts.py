@@ -13,10 +13,10 @@ REPLICASET_CONTROLLER = "system:serviceaccount:kube-system:replicaset-controller
 
 
 def refused_for_want_of_verdicts(scene: Scene, reply: Reply) -> None:
-    guard = f"{scene.gate.prefix}-requires-verdicts"
+    deny = f"{scene.gate.prefix}-deny"
     assert reply.status == 422, reply.body  # the API server's code for a binding it cannot configure
     assert (
-        f"ValidatingAdmissionPolicy '{guard}' with binding '{guard}' denied request: failed to configure "
+        f"ValidatingAdmissionPolicy '{deny}' with binding '{deny}' denied request: failed to configure "
         "binding: no params found for policy binding with `Deny` parameterNotFoundAction"
     ) in reply.message
 
@@ -38,8 +38,8 @@ def test_a_namespace_without_verdicts_refuses_workloads_until_the_operator_write
         }
     ]
 
-    # Closed to everyone, a compliant model and a trusted controller included: the guard is
-    # evaluated before any matchCondition.
+    # Closed to everyone, a compliant model and a trusted controller included: the API server looks
+    # for the parameter before it evaluates any matchCondition.
     refused_for_want_of_verdicts(scene, scene.send(Attempt.create(deployment)))
     refused_for_want_of_verdicts(scene, scene.send(Attempt.create(pod), user=REPLICASET_CONTROLLER))
 
