@@ -488,7 +488,7 @@ def test_the_mode_follows_what_the_cluster_serves(helm: Helm) -> None:
     assert gate(older)["failurePolicy"] == "Fail"
     # With it: both, the native policies gating and the webhook failing open beside them.
     newer = helm.template(extra=SERVES_VAP)
-    assert len(native(newer)) == 4
+    assert set(native(newer)) == {"ValidatingAdmissionPolicy/deny", "ValidatingAdmissionPolicyBinding/deny"}
     assert gate(newer)["failurePolicy"] == "Ignore"
     assert advice(newer)["failurePolicy"] == "Ignore"
     # An explicit mode wins over the detection either way.
@@ -503,10 +503,12 @@ def test_native_mode_registers_no_webhook_but_the_operator_still_serves_tls(helm
     assert container(manifests)  # the operator runs: it writes the verdicts
 
 
-def test_both_mode_makes_the_native_policies_the_gate_whatever_the_failure_policy_value(helm: Helm) -> None:
+def test_both_mode_makes_the_native_policy_the_gate_and_leaves_warnings_to_the_webhook(helm: Helm) -> None:
     manifests = helm.template({"admission": {"mode": "both"}, "webhook": {"failurePolicy": "Fail"}})
     assert gate(manifests)["failurePolicy"] == "Ignore"
-    assert native(manifests)["ValidatingAdmissionPolicy/deny"]["spec"]["failurePolicy"] == "Fail"
+    policies = native(manifests)
+    assert policies["ValidatingAdmissionPolicy/deny"]["spec"]["failurePolicy"] == "Fail"
+    assert "ValidatingAdmissionPolicy/warn" not in policies
 
 
 def test_deny_and_warn_have_their_policies_and_audit_is_recorded_by_the_deny_policy(helm: Helm) -> None:

@@ -16,7 +16,9 @@ and Deny and Warn cannot share a binding, hence two policies, each with its bind
   gate closed in a namespace without its verdicts: the API server refuses with "failed to configure
   binding: no params found for policy binding with `Deny` parameterNotFoundAction".
 - `<name>-warn`, validationActions [Warn]: what the engine allows with a warning, returned to the
-  client as a warning. Without verdicts it stays silent (`parameterNotFoundAction: Allow`).
+  client as a warning. Without verdicts it stays silent (`parameterNotFoundAction: Allow`). Only in
+  the `native` mode: in `both` the webhook gives the warnings (with every obligation spelt out), and
+  the request is spared an evaluation.
 
 Each policy costs every request it matches an evaluation (kube-apiserver v1.34 converts the object
 for each of a policy's matchConditions, validations, messages and audit annotations), whatever the
@@ -128,9 +130,11 @@ def native_policies(
     kinds: WorkloadKinds = DEFAULT_KINDS,
     trusted: TrustedControllers = DEFAULT_TRUST,
     kserve: bool = True,
+    warnings: bool = True,
 ) -> list[dict[str, Any]]:
-    """The two ValidatingAdmissionPolicies, each followed by its binding, as the chart renders them
-    for a release named `name` (`excluded_namespaces`: kube-system and the operator's namespace)."""
+    """The ValidatingAdmissionPolicies, each followed by its binding, as the chart renders them for a
+    release named `name` (`excluded_namespaces`: kube-system and the operator's namespace). Without
+    `warnings` (admission mode `both`, where the webhook gives them) only the deny policy."""
     spec: dict[str, Any] = {
         "paramKind": {"apiVersion": API_VERSION, "kind": ADMISSION_VERDICTS.kind},
         "matchConstraints": {
@@ -164,9 +168,14 @@ def native_policies(
         "variables": variables("warn"),
         "validations": [{"expression": "size(variables.warn) == 0", "messageExpression": message("warn")}],
     }
-    return [
+    gate = [
         _policy(policy_name(name, "Deny"), deny),
         _binding(policy_name(name, "Deny"), "Deny", parameter_not_found="Deny"),
+    ]
+    if not warnings:
+        return gate
+    return [
+        *gate,
         _policy(policy_name(name, "Warn"), warn),
         _binding(policy_name(name, "Warn"), "Warn", parameter_not_found="Allow"),
     ]

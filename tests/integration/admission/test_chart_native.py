@@ -16,9 +16,8 @@ NATIVE_KINDS = ("ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding")
 
 
 @pytest.fixture(scope="module")
-def chart_policies() -> list[dict[str, Any]]:
-    helm = Helm(find_tool("HELM", "helm.sh"))
-    return [m for m in helm.template({"admission": {"mode": "native"}}) if m["kind"] in NATIVE_KINDS]
+def helm() -> Helm:
+    return Helm(find_tool("HELM", "helm.sh"))
 
 
 def normalised(value: Any) -> Any:
@@ -32,8 +31,13 @@ def normalised(value: Any) -> Any:
     return value
 
 
-def test_the_native_policies_are_the_charts(chart_policies: list[dict[str, Any]]) -> None:
-    ours = native_policies(name=FULLNAME, excluded_namespaces=("kube-system", NAMESPACE))
+@pytest.mark.parametrize("mode", ["native", "both"])
+def test_the_native_policies_are_the_charts(helm: Helm, mode: str) -> None:
+    rendered = helm.template({"admission": {"mode": mode}})
+    chart_policies = [m for m in rendered if m["kind"] in NATIVE_KINDS]
+    ours = native_policies(
+        name=FULLNAME, excluded_namespaces=("kube-system", NAMESPACE), warnings=mode == "native"
+    )
 
     def by_name(objects: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
         return {(o["kind"], o["metadata"]["name"]): o for o in objects}
