@@ -15,7 +15,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, get_args
 
@@ -36,15 +36,21 @@ from gpai_operator.engine.verdicts import Decision
 from gpai_operator.testing.controlplane import Cluster
 from gpai_operator.testing.namespaces import TEST_LABEL, create_namespace, delete_namespace
 from gpai_operator.testing.rest import request_json
-from tests.integration.admission.kube import Reply, call, collection, path_of
+from tests.integration.admission.kube import MERGE_PATCH, Reply, call, collection, example_evidence, path_of
+from tests.integration.admission.workloads import policy
 from tests.integration.operator.helpers import wait_for
-from tests.integration.security.conftest import WORKLOAD_RIGHTS
+from tests.integration.security.conftest import (
+    MALLORY,
+    WORKLOAD_RIGHTS,
+    grant_workload_rights,
+    rogue_model,
+)
 from tests.unit.admission.builders import KINDS as REVIEW_KINDS
 
 NOW = dt.datetime(2026, 11, 28, 12, tzinfo=dt.UTC)  # the examples' evidence is current on this day
 SELECT_LABEL = "gpai.dev/native-test"
-MALLORY = "mallory"
-OPERATOR = "system:serviceaccount:gpai-system:gpai-operator"  # as the chart names the operator
+COMPLIANT = "aurora-2"  # examples/models/aurora-2.yaml with all its evidence: compliant on NOW
+ROGUE = "rogue"  # systemic risk, no evidence at all
 ADMISSION = "/apis/admissionregistration.k8s.io/v1"
 RBAC = "/apis/rbac.authorization.k8s.io/v1"
 PLURALS = {
@@ -161,7 +167,7 @@ def _wait_until_enforced(cluster: Cluster, api_client: ApiClient, gate: Gate) ->
         unlabelled = Attempt.create(_pod(namespace, None))
         wait_for(lambda: "no params found" in scene.send(unlabelled, user=None).message, "the native gate")
         for actions in (["Deny"], ["Warn"]):
-            scene.add(_policy("readiness", actions, requireModelLabel=True))
+            scene.add(policy("readiness", actions, requireModelLabel=True))
             scene.publish()
             decided = actions[0]
             wait_for(
@@ -179,15 +185,6 @@ def _pod(namespace: str, model: str | None) -> dict[str, Any]:
         "kind": "Pod",
         "metadata": {"name": "probe", "namespace": namespace, "labels": labels},
         "spec": {"containers": [{"name": "c", "image": "busybox"}]},
-    }
-
-
-def _policy(name: str, actions: list[str], **spec: Any) -> dict[str, Any]:
-    return {
-        "apiVersion": "gpai.dev/v1alpha1",
-        "kind": "CompliancePolicy",
-        "metadata": {"name": name},
-        "spec": {"validationActions": actions, **spec},
     }
 
 
@@ -235,10 +232,9 @@ class Scene:
     api_client: ApiClient
     gate: Gate
     state: ClusterState = field(default_factory=ClusterState)
-    labels: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        labels = {TEST_LABEL: "true", SELECT_LABEL: self.gate.selector_value, **self.labels}
+        labels = {TEST_LABEL: "true", SELECT_LABEL: self.gate.selector_value}
         self.state.put_namespace(self.namespace, {**labels, "kubernetes.io/metadata.name": self.namespace})
 
     # ---- the state and the verdicts the operator would write ---------------------------------------
@@ -387,34 +383,57 @@ def _admission_review(
 @pytest.fixture
 def new_scene(
     cluster: Cluster, api_client: ApiClient, gate: Gate, request: pytest.FixtureRequest
-) -> Iterator[Any]:
-    """Makes scenes: fresh namespaces behind the native gate (with `labels`), where mallory and the
-    operator's identity may work on workloads; each deleted afterwards."""
+) -> Iterator[Callable[[], Scene]]:
+    """Makes scenes: fresh namespaces behind the native gate, where mallory and the operator's
+    identity may work on workloads; each deleted afterwards."""
     made: list[str] = []
 
-    def scene(labels: dict[str, str] | None = None) -> Scene:
-        labels = labels or {}
+    def scene() -> Scene:
         namespace = create_namespace(
-            api_client, request.node.name, labels={SELECT_LABEL: gate.selector_value, **labels}
+            api_client, request.node.name, labels={SELECT_LABEL: gate.selector_value}
         )
         made.append(namespace)
-        binding = {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "RoleBinding",
-            "metadata": {"name": "workloads", "namespace": namespace},
-            "roleRef": {
-                "apiGroup": "rbac.authorization.k8s.io",
-                "kind": "ClusterRole",
-                "name": f"{gate.prefix}-workloads",
-            },
-            "subjects": [
-                {"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": MALLORY},
-                {"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": OPERATOR},
-            ],
-        }
-        request_json(api_client, "POST", f"{RBAC}/namespaces/{namespace}/rolebindings", body=binding)
-        return Scene(namespace, api_client, gate, labels=labels)
+        grant_workload_rights(api_client, namespace, f"{gate.prefix}-workloads")
+        return Scene(namespace, api_client, gate)
 
     yield scene
     for namespace in made:
         delete_namespace(api_client, namespace, purge=not cluster.runs_controllers)
+
+
+@pytest.fixture
+def scene(new_scene: Callable[[], Scene]) -> Scene:
+    """A scene under a Deny policy that requires the model label, with aurora-2 (compliant, all its
+    evidence) and rogue (systemic risk, no evidence at all), its verdicts written."""
+    made = new_scene()
+    made.add(
+        policy("gate", ["Deny"], requireModelLabel=True),
+        *example_evidence(COMPLIANT, made.namespace),
+        rogue_model(made.namespace),
+    )
+    made.publish()
+    return made
+
+
+def no_longer_compliant(scene: Scene) -> None:
+    """aurora-2's version moves on without its evidence, and the operator's verdicts say so."""
+    [model] = [m for m in example_evidence(COMPLIANT, scene.namespace) if m["kind"] == "GPAIModel"]
+    model["spec"]["version"] = "2.1"
+    scene.add(model)
+    scene.publish()
+
+
+def scale(scene: Scene, obj: dict[str, Any], replicas: int) -> Reply:
+    """Scales `obj` through its `scale` subresource, as kubectl scale and autoscalers do."""
+    body = {"spec": {"replicas": replicas}}
+    return call(scene.api_client, "PATCH", path_of(obj) + "/scale", body, content_type=MERGE_PATCH)
+
+
+def pinned_exception(namespace: str, model: str = "legacy", version: str = "2.3") -> dict[str, Any]:
+    return {
+        "namespace": namespace,
+        "model": model,
+        "version": version,
+        "reason": f"granted for {version} while its evaluation is redone",
+        "expires": "2026-12-31",
+    }

@@ -13,27 +13,20 @@ from typing import Any
 
 import pytest
 
-from tests.integration.admission.kube import Reply, example_evidence
+from tests.integration.admission.kube import Reply
 from tests.integration.admission.workloads import manifest, policy
-from tests.integration.native.conftest import MALLORY, OPERATOR, Attempt, Scene
-from tests.integration.security.conftest import rogue_model
+from tests.integration.native.conftest import (
+    COMPLIANT,
+    ROGUE,
+    Attempt,
+    Scene,
+    no_longer_compliant,
+    pinned_exception,
+)
+from tests.integration.security.conftest import MALLORY, OPERATOR, rogue_model
 
-COMPLIANT = "aurora-2"
-ROGUE = "rogue"
 REPLICASET_CONTROLLER = "system:serviceaccount:kube-system:replicaset-controller"
 CRONJOB_CONTROLLER = "system:serviceaccount:kube-system:cronjob-controller"
-
-
-@pytest.fixture
-def scene(new_scene: Any) -> Scene:
-    made: Scene = new_scene()
-    made.add(
-        policy("gate", ["Deny"], requireModelLabel=True),
-        *example_evidence(COMPLIANT, made.namespace),
-        rogue_model(made.namespace),
-    )
-    made.publish()
-    return made
 
 
 def denied(
@@ -126,17 +119,9 @@ def test_one_patch_adding_a_forged_controller_and_switching_the_model(scene: Sce
     denied(scene, Attempt.update(deployment, switch))
 
 
-def _no_longer_compliant(scene: Scene) -> None:
-    """aurora-2's version moves on without its evidence: the operator's last verdicts say so."""
-    [model] = [m for m in example_evidence(COMPLIANT, scene.namespace) if m["kind"] == "GPAIModel"]
-    model["spec"]["version"] = "2.1"
-    scene.add(model)
-    scene.publish()
-
-
 def test_an_ephemeral_container_on_a_pod_of_a_model_no_longer_compliant(scene: Scene) -> None:
     pod = scene.make(manifest("Pod", scene.namespace, COMPLIANT, name="server"))
-    _no_longer_compliant(scene)
+    no_longer_compliant(scene)
     debug = [{"name": "debugger", "image": "busybox", "stdin": True}]
 
     denied(
@@ -149,7 +134,7 @@ def test_an_ephemeral_container_on_a_pod_of_a_model_no_longer_compliant(scene: S
 
 def test_a_kserve_transformer_change_on_a_model_no_longer_compliant(scene: Scene) -> None:
     service = scene.make(manifest("InferenceService", scene.namespace, COMPLIANT))
-    _no_longer_compliant(scene)
+    no_longer_compliant(scene)
     transformer = {"containers": [{"name": "t", "image": "acme/transformer:1"}]}
 
     denied(scene, Attempt.update(service, {"spec.transformer": transformer}), model=COMPLIANT)
@@ -166,7 +151,7 @@ def test_the_operators_service_account_creating_a_non_compliant_deployment(scene
 
 def test_the_operators_annotation_patch_on_a_non_compliant_workload_passes(scene: Scene) -> None:
     deployment = scene.make(manifest("Deployment", scene.namespace, COMPLIANT))
-    _no_longer_compliant(scene)
+    no_longer_compliant(scene)
     marks = {"gpai.dev/compliance": "NonCompliant", "gpai.dev/unmet": "systemic-risk/evaluation"}
 
     assert scene.judge(Attempt.update(deployment, {"metadata.annotations": marks}), OPERATOR)[0] == "Allow"
@@ -196,15 +181,10 @@ def test_what_a_trusted_controller_makes_passes_and_the_same_from_mallory_does_n
 
 
 def test_an_exception_pinned_to_another_version(scene: Scene) -> None:
-    scene.add(rogue_model(scene.namespace, "legacy", version="2.4"))
-    exception = {
-        "namespace": scene.namespace,
-        "model": "legacy",
-        "version": "2.3",
-        "reason": "granted for 2.3 while its evaluation is redone",
-        "expires": "2026-12-31",
-    }
-    scene.add(policy("gate", ["Deny"], requireModelLabel=True, exceptions=[exception]))
+    scene.add(
+        rogue_model(scene.namespace, "legacy", version="2.4"),
+        policy("gate", ["Deny"], requireModelLabel=True, exceptions=[pinned_exception(scene.namespace)]),
+    )
     scene.publish()
 
     denied(scene, Attempt.create(manifest("Deployment", scene.namespace, "legacy")), model="legacy")

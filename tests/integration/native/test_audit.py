@@ -14,14 +14,12 @@ from typing import Any
 import pytest
 from kubernetes.client import ApiClient
 
-from gpai_operator.admission.testing import install_kserve_crd
 from gpai_operator.engine.evaluate import decide_workload
 from gpai_operator.objects import workload_from
 from gpai_operator.testing.controlplane import BinariesUnavailable, ControlPlane
-from gpai_operator.testing.crds import install_crds
 from tests.integration.admission.kube import example_evidence
 from tests.integration.admission.workloads import manifest, policy
-from tests.integration.conftest import CRD_DIR
+from tests.integration.conftest import install_test_crds
 from tests.integration.native.conftest import NOW, Attempt, Scene
 from tests.integration.operator.helpers import wait_for
 from tests.integration.security.conftest import rogue_model
@@ -57,8 +55,7 @@ def cluster(audit_log: Path) -> Iterator[ControlPlane]:
         unavailable(f"no Kubernetes control plane for the audit test: {error}")
     try:
         with plane.api_client() as client:
-            install_crds(client, sorted(CRD_DIR.glob("*.yaml")))
-            install_kserve_crd(client)
+            install_test_crds(client)
         yield plane
     finally:
         plane.stop()

@@ -10,11 +10,9 @@ import pytest
 from gpai_operator.engine.verdicts import Decision
 from tests.integration.admission.kube import example_evidence
 from tests.integration.admission.workloads import KINDS, manifest, policy
-from tests.integration.native.conftest import Attempt, Scene
+from tests.integration.native.conftest import COMPLIANT, ROGUE, Attempt, Scene, pinned_exception
 from tests.integration.security.conftest import rogue_model
 
-COMPLIANT = "aurora-2"  # examples/models/aurora-2.yaml with all its evidence: compliant on NOW
-ROGUE = "rogue"  # systemic risk, no evidence at all
 KESTREL = "kestrel-7b"  # no EU representative: fails governance/authorised-representative only
 UNKNOWN = "no-such-model"
 LABELS: tuple[str | None, ...] = (COMPLIANT, ROGUE, KESTREL, UNKNOWN, None)
@@ -120,15 +118,8 @@ def test_warnings_and_denials_say_what_the_engine_says_and_where_the_details_are
 
 def test_an_exception_holds_only_for_the_version_it_names(new_scene: Any) -> None:
     scene: Scene = new_scene()
-    exception = {
-        "namespace": scene.namespace,
-        "model": "legacy",
-        "version": "2.3",
-        "reason": "granted for 2.3 while its evaluation is redone",
-        "expires": "2026-12-31",
-    }
     legacy = rogue_model(scene.namespace, "legacy", "2.4")
-    scene.add(policy("enforce", ["Deny"], exceptions=[exception]), legacy)
+    scene.add(policy("enforce", ["Deny"], exceptions=[pinned_exception(scene.namespace)]), legacy)
     scene.publish()
     deployment = Attempt.create(manifest("Deployment", scene.namespace, "legacy"))
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.integration.admission.kube import MERGE_PATCH, Reply, call, example_evidence, path_of
+from tests.integration.admission.kube import Reply, call, example_evidence, path_of
 from tests.integration.admission.workloads import manifest, policy
-from tests.integration.native.conftest import Attempt, Scene
+from tests.integration.native.conftest import COMPLIANT, Attempt, Scene, scale
 
-COMPLIANT = "aurora-2"
 REPLICASET_CONTROLLER = "system:serviceaccount:kube-system:replicaset-controller"
 
 
@@ -58,13 +57,7 @@ def test_verdicts_that_go_away_close_the_namespace_but_never_scaling_or_deleting
     scene.withdraw()
 
     refused_for_want_of_verdicts(scene, scene.send(annotate, user=None))
-    scaled = call(
-        scene.api_client,
-        "PATCH",
-        path_of(deployment) + "/scale",
-        {"spec": {"replicas": 0}},
-        content_type=MERGE_PATCH,
-    )
+    scaled = scale(scene, deployment, 0)
     assert scaled.status == 200, scaled.body
 
     scene.publish()

@@ -8,40 +8,15 @@ from typing import Any
 
 import pytest
 
-from tests.integration.admission.kube import MERGE_PATCH, call, example_evidence, path_of
-from tests.integration.admission.workloads import manifest, policy
-from tests.integration.native.conftest import Attempt, Scene
-from tests.integration.security.conftest import rogue_model
+from tests.integration.admission.workloads import manifest
+from tests.integration.native.conftest import COMPLIANT, ROGUE, Attempt, Scene, no_longer_compliant, scale
 
-COMPLIANT = "aurora-2"
-ROGUE = "rogue"
 IMAGE = "registry.example.com/acme/server:2.0"
 FORGED = [
     {"apiVersion": "apps/v1", "kind": "Deployment", "name": "parent", "uid": "5a1f", "controller": True}
 ]
 DEBUGGER = [{"name": "debugger", "image": "busybox", "stdin": True}]
 TRANSFORMER = {"containers": [{"name": "t", "image": "acme/transformer:1"}]}
-
-
-@pytest.fixture
-def scene(new_scene: Any) -> Scene:
-    """Deny, every workload must name its model; aurora-2 compliant, rogue not."""
-    made: Scene = new_scene()
-    made.add(
-        policy("enforce", ["Deny"], requireModelLabel=True),
-        *example_evidence(COMPLIANT, made.namespace),
-        rogue_model(made.namespace),
-    )
-    made.publish()
-    return made
-
-
-def no_longer_compliant(scene: Scene) -> None:
-    """aurora-2's version moves on without its evidence: the operator's new verdicts say so."""
-    [model] = [m for m in example_evidence(COMPLIANT, scene.namespace) if m["kind"] == "GPAIModel"]
-    model["spec"]["version"] = "2.1"
-    scene.add(model)
-    scene.publish()
 
 
 UPDATES: dict[str, tuple[str, dict[str | tuple[str, ...], Any], str]] = {  # kind, changes, subresource
@@ -116,13 +91,7 @@ def test_the_scale_subresource_never_reaches_the_gate(scene: Scene) -> None:
     deployment = scene.make(manifest("Deployment", scene.namespace, COMPLIANT))
     no_longer_compliant(scene)
 
-    scaled = call(
-        scene.api_client,
-        "PATCH",
-        path_of(deployment) + "/scale",
-        {"spec": {"replicas": 0}},
-        content_type=MERGE_PATCH,
-    )
+    scaled = scale(scene, deployment, 0)
 
     assert scaled.status == 200, scaled.body
     assert scaled.warnings == []

@@ -156,21 +156,7 @@ def arena(
     and mallory's workload rights there."""
     namespace = create_namespace(api_client, request.node.name, labels={SELECT_LABEL: selector_value})
     kube = Kube(api_client)
-    binding = {
-        "apiVersion": "rbac.authorization.k8s.io/v1",
-        "kind": "RoleBinding",
-        "metadata": {"name": "workloads", "namespace": namespace},
-        "roleRef": {
-            "apiGroup": "rbac.authorization.k8s.io",
-            "kind": "ClusterRole",
-            "name": "gpai-security-test-workloads",
-        },
-        "subjects": [
-            {"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": MALLORY},
-            {"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": OPERATOR},
-        ],
-    }
-    request_json(api_client, "POST", f"{RBAC}/namespaces/{namespace}/rolebindings", body=binding)
+    grant_workload_rights(api_client, namespace, WORKLOAD_RIGHTS["metadata"]["name"])
     for obj in [*example_evidence(COMPLIANT, namespace), rogue_model(namespace)]:
         kube.create(obj)
     wait_for(
@@ -182,6 +168,21 @@ def arena(
     _wait_until_gated(arena)
     yield arena
     delete_namespace(api_client, namespace, purge=not cluster.runs_controllers)
+
+
+def grant_workload_rights(api_client: ApiClient, namespace: str, cluster_role: str) -> None:
+    """mallory, and the identity the chart gives the operator, get `cluster_role` in `namespace`."""
+    binding = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": {"name": "workloads", "namespace": namespace},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": cluster_role},
+        "subjects": [
+            {"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": MALLORY},
+            {"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": OPERATOR},
+        ],
+    }
+    request_json(api_client, "POST", f"{RBAC}/namespaces/{namespace}/rolebindings", body=binding)
 
 
 def model_ref(name: str, namespace: str) -> dict[str, Any]:
