@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
 from pathlib import Path
 from typing import Any
 
@@ -247,3 +248,15 @@ def example_state() -> ClusterState:
     for manifest in load([str(EXAMPLES)]).manifests:
         objects.apply(state, manifest.obj)
     return state
+
+
+def test_gpai_check_ignores_admission_verdicts_among_its_inputs(tmp_path: Path) -> None:
+    verdicts = verdicts_for(example_state(), "prod-chat", NOW).manifest()
+    (tmp_path / "verdicts.json").write_text(json.dumps(verdicts))
+
+    alone = build_report([str(EXAMPLES)], [], now=NOW, jobs=1)
+    beside = build_report([str(EXAMPLES), str(tmp_path)], [], now=NOW, jobs=1)
+
+    assert beside.errors == []
+    assert beside.workloads == alone.workloads
+    assert beside.models == alone.models
