@@ -183,6 +183,32 @@ def grant_workload_rights(api_client: ApiClient, namespace: str, cluster_role: s
         ],
     }
     request_json(api_client, "POST", f"{RBAC}/namespaces/{namespace}/rolebindings", body=binding)
+    for user in (MALLORY, OPERATOR):
+        wait_until_allowed(api_client, user, "create", "apps", "deployments", namespace)
+
+
+def wait_until_allowed(
+    api_client: ApiClient, user: str, verb: str, group: str, resource: str, namespace: str
+) -> None:
+    """Until the API server's authorizer lets `user` do it: its RBAC cache takes a moment to see a new
+    binding, longer under load, and a request sent before is refused (403, like a gate's denial)."""
+    review = {
+        "apiVersion": "authorization.k8s.io/v1",
+        "kind": "SubjectAccessReview",
+        "spec": {
+            "user": user,
+            "resourceAttributes": {
+                "verb": verb,
+                "group": group,
+                "resource": resource,
+                "namespace": namespace,
+            },
+        },
+    }
+    path = "/apis/authorization.k8s.io/v1/subjectaccessreviews"
+    wait_for(
+        lambda: request_json(api_client, "POST", path, body=review)["status"]["allowed"], f"{user} to {verb}"
+    )
 
 
 def model_ref(name: str, namespace: str) -> dict[str, Any]:
