@@ -2,7 +2,7 @@
 and with the native ValidatingAdmissionPolicies deciding from a namespace's AdmissionVerdicts that
 hold 20 models, or 200.
 
-    python -m bench native [--count 100] [--rounds 3] [--mode native|both] [--etcd-fsync off|on]
+    python -m bench native [--count 100] [--rounds 3] [--mode native|both|floor] [--etcd-fsync off|on]
                            [--json out.json]
 
 Starts a local control plane (etcd + kube-apiserver, hack/control-plane.sh) with the CRDs, writes the
@@ -12,7 +12,9 @@ creates the example Deployment `aurora-chat` (compliant: admitted after every po
 again and again under new names, one at a time, as a client would. Each round has two blocks, in
 alternating order: with no policy registered at all (`none`), and with the policies of
 admission/native.py registered as the chart renders them for `--mode` (native: the deny and the warn
-policy; both: the deny policy alone, the webhook beside it not measured here), creating in turn in a
+policy; both: the deny policy alone, the webhook beside it not measured here; floor: instead of ours,
+one policy with the same match and a validation as trivial as can be, no parameter, no condition: what
+any ValidatingAdmissionPolicy costs), creating in turn in a
 namespace they exclude (`excluded`, as kube-system is), in the namespace of 20 models and in that of
 200. Each block
 starts once the API server is seen to apply the change; inside a block the namespaces take turns, so
@@ -111,17 +113,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench native", description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=100, help="creations per phase (default 100)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of the phases (default 3)")
-    parser.add_argument("--mode", choices=("native", "both"), default="native", help="admission mode")
+    parser.add_argument(
+        "--mode", choices=("native", "both", "floor"), default="native", help="what to register"
+    )
     parser.add_argument("--etcd-fsync", choices=("off", "on"), default="off", help="etcd durability")
     parser.add_argument("--json", type=Path, help="also write the results as JSON here")
     args = parser.parse_args(argv)
-    result = run(args.count, args.rounds, args.etcd_fsync == "on", warnings=args.mode == "native")
+    result = run(args.count, args.rounds, args.etcd_fsync == "on", args.mode)
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n")
     return 0
 
 
-def run(count: int, rounds: int, fsync: bool, warnings: bool = True) -> dict[str, Any]:
+def _floor(policies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The deny policy and binding reduced to what any policy costs: the same match, a trivial
+    validation (it refuses only the readiness probe), no parameter, no condition, no message."""
+    policy, binding = copy.deepcopy(policies[:2])
+    policy["spec"] = {
+        "failurePolicy": "Fail",
+        "matchConstraints": policy["spec"]["matchConstraints"],
+        "validations": [{"expression": 'object.metadata.name != "probe"', "reason": "Forbidden"}],
+    }
+    del binding["spec"]["paramRef"]
+    return [policy, binding]
+
+
+def run(count: int, rounds: int, fsync: bool, mode: str = "native") -> dict[str, Any]:
     from kubernetes.client import AppsV1Api, CoreV1Api
 
     from gpai_operator.admission.native import native_policies
@@ -133,7 +150,11 @@ def run(count: int, rounds: int, fsync: bool, warnings: bool = True) -> dict[str
     body = example_deployment()
     times: dict[str, list[float]] = {phase: [] for phase in PHASES}
     sizes: dict[str, int] = {}
-    policies = native_policies(excluded_namespaces=("kube-system", NAMESPACES["excluded"]), warnings=warnings)
+    policies = native_policies(
+        excluded_namespaces=("kube-system", NAMESPACES["excluded"]), warnings=mode == "native"
+    )
+    if mode == "floor":
+        policies = _floor(policies)
     plane = durable_control_plane() if fsync else ControlPlane()
     with plane as cluster, cluster.api_client() as api_client:
         core, apps = CoreV1Api(api_client), AppsV1Api(api_client)
