@@ -322,9 +322,12 @@ class Scene:
     def judge(self, attempt: Attempt, user: str = MALLORY) -> tuple[Decision, Reply]:
         """The native gate's decision on the request, required to be the engine's (through the
         webhook's decision function on the same state); both returned with the API server's reply."""
-        new, old = self._objects(attempt)
-        reference = self.reference(attempt, new, old, user)
-        reply = self._send(attempt, new, user, dry_run=True)
+        for _ in range(5):  # a controller may update the object between reading and sending
+            new, old = self._objects(attempt)
+            reference = self.reference(attempt, new, old, user)
+            reply = self._send(attempt, new, user, dry_run=True)
+            if reply.status != 409:
+                break
         native = self.native_decision(reply)
         assert native == reference, f"native {native}, engine {reference}: {reply.message or reply.warnings}"
         return native, reply
