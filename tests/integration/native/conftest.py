@@ -301,7 +301,19 @@ class Scene:
         return reply.body
 
     def send(self, attempt: Attempt, user: str | None = MALLORY, dry_run: bool = True) -> Reply:
-        return self._send(attempt, self._objects(attempt)[0], user, dry_run)
+        return self._sent(attempt, user, dry_run)[2]
+
+    def _sent(
+        self, attempt: Attempt, user: str | None, dry_run: bool
+    ) -> tuple[dict[str, Any], dict[str, Any] | None, Reply]:
+        """(the object sent, the stored one it replaces, the reply); an UPDATE that meets a
+        controller's concurrent write (409) is read and sent again."""
+        for _ in range(5):
+            new, old = self._objects(attempt)
+            reply = self._send(attempt, new, user, dry_run)
+            if reply.status != 409:
+                break
+        return new, old, reply
 
     def _objects(self, attempt: Attempt) -> tuple[dict[str, Any], dict[str, Any] | None]:
         """(the object under review, the stored one for an UPDATE)."""
@@ -322,12 +334,8 @@ class Scene:
     def judge(self, attempt: Attempt, user: str = MALLORY) -> tuple[Decision, Reply]:
         """The native gate's decision on the request, required to be the engine's (through the
         webhook's decision function on the same state); both returned with the API server's reply."""
-        for _ in range(5):  # a controller may update the object between reading and sending
-            new, old = self._objects(attempt)
-            reference = self.reference(attempt, new, old, user)
-            reply = self._send(attempt, new, user, dry_run=True)
-            if reply.status != 409:
-                break
+        new, old, reply = self._sent(attempt, user, dry_run=True)
+        reference = self.reference(attempt, new, old, user)
         native = self.native_decision(reply)
         assert native == reference, f"native {native}, engine {reference}: {reply.message or reply.warnings}"
         return native, reply
