@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 
 from gpai_operator.api.base import GROUP, VERSION
-from gpai_operator.api.kinds import CATEGORY, KINDS, Kind
+from gpai_operator.api.kinds import CATEGORY, CRD_KINDS, Kind
 
 # JSON-schema keywords pydantic emits that a structural CRD schema must not carry. Defaults are
 # dropped on purpose: the engine applies the law's values, so stored objects never freeze them.
@@ -120,7 +120,7 @@ def render(kind: Kind) -> str:
 def write_all(folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for kind in KINDS:
+    for kind in CRD_KINDS:
         path = folder / file_name(kind)
         path.write_text(render(kind))
         written.append(path)

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from gpai_operator.api.base import GROUP
-from gpai_operator.api.kinds import KINDS_BY_NAME, Kind
+from gpai_operator.api.kinds import KINDS_BY_NAME, OPERATOR_OUTPUT_NAMES, Kind
 from gpai_operator.api.status import VersionSeen
 from gpai_operator.engine.kinds import DEFAULT as DEFAULT_KINDS
 from gpai_operator.engine.kinds import WorkloadKinds
@@ -189,7 +189,10 @@ def versions_from(obj: Mapping[str, Any], default_namespace: str = "default") ->
 
 def apply(state: ClusterState, obj: Mapping[str, Any], default_namespace: str = "default") -> set[ModelKey]:
     """Put any object into the state; returns the models it affects (with the models made from
-    them, whose classification reads theirs). Other kinds are ignored."""
+    them, whose classification reads theirs). Other kinds are ignored, and so is the operator's own
+    output (AdmissionVerdicts): it is never engine input."""
+    if is_ours(obj) and str(obj.get("kind") or "") in OPERATOR_OUTPUT_NAMES:
+        return set()
     if is_ours(obj):
         kind, resource = resource_from(obj, default_namespace)
         if kind.kind != "GPAIModel":

@@ -19,7 +19,7 @@ from typing import Any
 import trustme
 import yaml
 
-from gpai_operator.api.kinds import KINDS
+from gpai_operator.api.kinds import ADMISSION_VERDICTS, KINDS
 from tests.unavailable import unavailable
 
 REPO = Path(__file__).resolve().parents[2]
@@ -202,6 +202,9 @@ OPTIONS: dict[str, dict[str, Any]] = {
     "only-labelled-workloads": {"webhook": {"onlyLabelledWorkloads": True}},
     "no-kserve": {"webhook": {"kserve": False}},
     "no-webhook": {"webhook": {"enabled": False}},
+    "admission-webhook": {"admission": {"mode": "webhook"}},
+    "admission-native": {"admission": {"mode": "native"}},
+    "admission-both": {"admission": {"mode": "both"}},
     "single-replica": {"replicaCount": 1, "leaderElection": {"enabled": False}},
     "existing-service-account": {"serviceAccount": {"create": False, "name": "platform-operator"}},
     "workload-kinds": {
@@ -303,6 +306,8 @@ WORKLOAD_RESOURCES = {
 NEEDED = {
     **{("gpai.dev", kind.plural): {"get", "list", "watch"} for kind in KINDS},
     ("gpai.dev", "gpaimodels/status"): {"patch"},
+    ("gpai.dev", ADMISSION_VERDICTS.plural): {"get", "list", "watch", "create", "update", "patch"},
+    ("gpai.dev", f"{ADMISSION_VERDICTS.plural}/status"): {"update", "patch"},
     ("gpai.dev", "seriousincidents/status"): {"patch"},
     ("", "namespaces"): {"get", "list", "watch"},
     **{resource: {"get", "list", "watch", "patch"} for resource in WORKLOAD_RESOURCES},

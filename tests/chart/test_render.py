@@ -13,7 +13,7 @@ import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from gpai_operator.api.kinds import KINDS
+from gpai_operator.api.kinds import CRD_KINDS
 from tests.chart.harness import (
     CHART,
     NAMESPACE,
@@ -240,9 +240,27 @@ def test_people_read_every_kind_through_view_edit_and_admin(helm: Helm) -> None:
     view = find(helm.template(), "ClusterRole", f"{FULLNAME}-view")
     assert aggregated_to(view) == {"view", "edit", "admin"}
     grants = granted(view)
-    statuses = {("gpai.dev", "gpaimodels/status"), ("gpai.dev", "seriousincidents/status")}
-    assert set(grants) == {("gpai.dev", k.plural) for k in KINDS} | statuses
+    statuses = {
+        ("gpai.dev", "gpaimodels/status"),
+        ("gpai.dev", "seriousincidents/status"),
+        ("gpai.dev", "admissionverdicts/status"),
+    }
+    assert set(grants) == {("gpai.dev", k.plural) for k in CRD_KINDS} | statuses
     assert all(verbs == {"get", "list", "watch"} for verbs in grants.values())
+
+
+def test_only_the_operator_writes_admission_verdicts(helm: Helm) -> None:
+    manifests = helm.template(OPTIONS["admission-native"])
+    writers = {
+        role["metadata"]["name"]
+        for role in manifests
+        if role["kind"] in ("ClusterRole", "Role")
+        for rule in role["rules"]
+        if "gpai.dev" in rule.get("apiGroups", [])
+        and "admissionverdicts" in rule.get("resources", [])
+        and {"create", "update", "patch", "*"} & set(rule["verbs"])
+    }
+    assert writers == {FULLNAME}
 
 
 @pytest.mark.parametrize(
@@ -431,7 +449,7 @@ def test_the_gate_judges_what_runs_changing_and_advice_takes_the_other_updates(h
         'request.operation == "CREATE"',
         '(has(request.subResource) && request.subResource == "ephemeralcontainers")',
         "object.spec.template != oldObject.spec.template",
-        "object.spec.jobTemplate != oldObject.spec.jobTemplate",
+        "object.spec.jobTemplate.spec.template != oldObject.spec.jobTemplate.spec.template",
         '"gpai.dev/model"',
         "o.uid == r.uid",
     ):
@@ -458,6 +476,121 @@ def test_without_the_webhook_nothing_is_registered_but_the_operator_still_serves
     manifests = helm.template(OPTIONS["no-webhook"])
     assert "ValidatingWebhookConfiguration" not in kinds(manifests)
     assert "Secret" in kinds(manifests)
+
+
+# --- admission modes: webhook, native, both --------------------------------------------------------
+
+SERVES_VAP = ("--api-versions", "admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy")
+NATIVE_KINDS = {"ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"}
+
+
+def native(manifests: list[Manifest]) -> dict[str, Manifest]:
+    """The native policies and bindings, by kind and name without the release prefix."""
+    return {
+        f"{m['kind']}/{m['metadata']['name'].removeprefix(FULLNAME + '-')}": m
+        for m in manifests
+        if m["kind"] in NATIVE_KINDS
+    }
+
+
+def test_the_mode_follows_what_the_cluster_serves(helm: Helm) -> None:
+    # Without ValidatingAdmissionPolicy v1 (before Kubernetes 1.30): the webhook alone, failing closed.
+    older = helm.template()
+    assert native(older) == {}
+    assert gate(older)["failurePolicy"] == "Fail"
+    # With it: both, the native policies gating and the webhook failing open beside them.
+    newer = helm.template(extra=SERVES_VAP)
+    assert set(native(newer)) == {"ValidatingAdmissionPolicy/deny", "ValidatingAdmissionPolicyBinding/deny"}
+    assert gate(newer)["failurePolicy"] == "Ignore"
+    assert advice(newer)["failurePolicy"] == "Ignore"
+    # An explicit mode wins over the detection either way.
+    assert native(helm.template(OPTIONS["admission-webhook"], extra=SERVES_VAP)) == {}
+    assert len(native(helm.template(OPTIONS["admission-native"]))) == 4
+
+
+def test_native_mode_registers_no_webhook_but_the_operator_still_serves_tls(helm: Helm) -> None:
+    manifests = helm.template(OPTIONS["admission-native"])
+    assert "ValidatingWebhookConfiguration" not in kinds(manifests)
+    assert "Secret" in kinds(manifests)
+    assert container(manifests)  # the operator runs: it writes the verdicts
+
+
+def test_both_mode_makes_the_native_policy_the_gate_and_leaves_warnings_to_the_webhook(helm: Helm) -> None:
+    manifests = helm.template({"admission": {"mode": "both"}, "webhook": {"failurePolicy": "Fail"}})
+    assert gate(manifests)["failurePolicy"] == "Ignore"
+    policies = native(manifests)
+    assert policies["ValidatingAdmissionPolicy/deny"]["spec"]["failurePolicy"] == "Fail"
+    assert "ValidatingAdmissionPolicy/warn" not in policies
+
+
+def test_deny_and_warn_have_their_policies_and_audit_is_recorded_by_the_deny_policy(helm: Helm) -> None:
+    policies = native(helm.template(OPTIONS["admission-native"]))
+    assert set(policies) == {
+        f"{kind}/{action}"
+        for kind in ("ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding")
+        for action in ("deny", "warn")
+    }
+    for action in ("deny", "warn"):
+        policy = policies[f"ValidatingAdmissionPolicy/{action}"]["spec"]
+        binding = policies[f"ValidatingAdmissionPolicyBinding/{action}"]["spec"]
+        assert binding["policyName"] == f"{FULLNAME}-{action}"
+        assert binding["validationActions"] == [action.title()]
+        assert policy["paramKind"] == {"apiVersion": "gpai.dev/v1alpha1", "kind": "AdmissionVerdicts"}
+        [validation] = policy["validations"]
+        assert validation["expression"] == f"size(variables.{action}) == 0"
+        assert "kubectl describe gpai" in validation["messageExpression"]
+    deny, warn = (
+        policies["ValidatingAdmissionPolicy/deny"]["spec"],
+        policies["ValidatingAdmissionPolicy/warn"]["spec"],
+    )
+    assert deny["failurePolicy"] == "Fail"  # a CEL error refuses
+    assert warn["failurePolicy"] == "Ignore"  # a warning never does
+    [audit] = deny["auditAnnotations"]
+    assert audit["key"] == "audit"
+    assert "params.spec.audit." in {v["name"]: v["expression"] for v in deny["variables"]}["audit"]
+    assert "auditAnnotations" not in warn
+
+
+def test_without_its_verdicts_a_namespace_stays_closed(helm: Helm) -> None:
+    policies = native(helm.template(OPTIONS["admission-native"]))
+    assert policies["ValidatingAdmissionPolicyBinding/deny"]["spec"]["paramRef"] == {
+        "name": "gpai-verdicts",
+        "parameterNotFoundAction": "Deny",
+    }
+    assert policies["ValidatingAdmissionPolicyBinding/warn"]["spec"]["paramRef"] == {
+        "name": "gpai-verdicts",
+        "parameterNotFoundAction": "Allow",
+    }
+
+
+def test_the_native_policies_see_what_the_webhooks_gate_sees(helm: Helm) -> None:
+    for option in ("admission-both", "workload-kinds", "everything", "only-labelled-workloads", "no-kserve"):
+        values = {**OPTIONS[option], "admission": {"mode": "both"}}
+        manifests = helm.template(values)
+        hook = gate(manifests)
+        for name, policy in native(manifests).items():
+            if not name.startswith("ValidatingAdmissionPolicy/"):
+                continue
+            constraints = policy["spec"]["matchConstraints"]
+            assert constraints["resourceRules"] == hook["rules"], (option, name)
+            assert constraints["namespaceSelector"] == hook["namespaceSelector"], (option, name)
+            assert constraints.get("objectSelector") == hook.get("objectSelector"), (option, name)
+            assert constraints["matchPolicy"] == "Equivalent"
+            assert policy["spec"]["matchConditions"] == hook["matchConditions"], (option, name)
+
+
+def test_failing_open_is_alerted_only_where_the_webhook_is_the_gate(helm: Helm) -> None:
+    def alerts(mode: str) -> set[str]:
+        rule = find(
+            helm.template({"prometheusRule": {"enabled": True}, "admission": {"mode": mode}}),
+            "PrometheusRule",
+        )
+        return {r["alert"] for group in rule["spec"]["groups"] for r in group["rules"]}
+
+    assert "GPAIWebhookFailingOpen" in alerts("webhook")
+    assert "GPAIWebhookFailingOpen" not in alerts("both")
+    assert "GPAIWebhookFailingOpen" not in alerts("native")
+    assert alerts("webhook") - alerts("both") == {"GPAIWebhookFailingOpen"}
 
 
 # --- TLS ------------------------------------------------------------------------------------------
@@ -757,6 +890,7 @@ def test_only_labelled_workloads_is_refused_with_a_pack_that_requires_the_label(
         ({"image": {"digest": "latest"}}, "digest"),
         ({"prometheusRule": {"alerts": {"GPAIOperatorDown": {"severity": "urgent"}}}}, "severity"),
         ({"replicaCount": "two"}, "replicaCount"),
+        ({"admission": {"mode": "cel"}}, "mode"),
     ],
 )
 def test_schema_refuses_wrong_values_naming_them(helm: Helm, values: dict[str, Any], message: str) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gpai_operator.api.kinds import KINDS
+from gpai_operator.api.kinds import CRD_KINDS
 from tests.chart.harness import CHART, REPO
 
 FIX = "run hack/sync-chart.sh"
@@ -48,4 +48,4 @@ def test_chart_installs_the_crd_of_every_kind_and_nothing_else() -> None:
         for document in yaml.safe_load_all(path.read_text())
         if document and document["kind"] == "CustomResourceDefinition"
     }
-    assert names == {kind.crd_name for kind in KINDS}  # no kopf peering CRDs: the writer holds a Lease
+    assert names == {kind.crd_name for kind in CRD_KINDS}  # no kopf peering CRDs: the writer holds a Lease

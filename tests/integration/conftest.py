@@ -42,16 +42,21 @@ def cluster() -> Iterator[Cluster]:
     except BinariesUnavailable as error:
         unavailable(f"no Kubernetes control plane for the integration tests: {error}")
     try:
-        crd_files = sorted(CRD_DIR.glob("*.yaml"))
-        if not crd_files:
-            pytest.fail(f"no CustomResourceDefinitions in {CRD_DIR}; `make crds` writes them", pytrace=False)
         with started.api_client() as api_client:
-            third_party = find_tool("GPAI_THIRD_PARTY_CRDS", "third-party-crds.sh")  # a folder
-            install_crds(api_client, [*crd_files, *sorted(third_party.glob("*.yaml"))])
-            install_kserve_crd(api_client)
+            install_test_crds(api_client)
         yield started
     finally:
         started.stop()
+
+
+def install_test_crds(api_client: ApiClient) -> None:
+    """Our CRDs, the chart's third-party kinds and a KServe InferenceService stand-in."""
+    crd_files = sorted(CRD_DIR.glob("*.yaml"))
+    if not crd_files:
+        pytest.fail(f"no CustomResourceDefinitions in {CRD_DIR}; `make crds` writes them", pytrace=False)
+    third_party = find_tool("GPAI_THIRD_PARTY_CRDS", "third-party-crds.sh")  # a folder
+    install_crds(api_client, [*crd_files, *sorted(third_party.glob("*.yaml"))])
+    install_kserve_crd(api_client)
 
 
 @pytest.fixture(scope="session")

@@ -38,9 +38,12 @@ SHORT_NAMES = {  # SPEC section 2
     "RiskEvaluation": "reval",
     "CompliancePolicy": "gpaipol",
     "SeriousIncident": "sinc",  # issue 10
+    "AdmissionVerdicts": "gpaiv",  # the operator's own output, the native gate's parameter
 }
 # The smallest spec of each kind that the SPEC's required fields allow.
+NO_FINDINGS = {"models": {}, "unlabelled": [], "unknownModel": []}
 MINIMAL_SPECS: dict[str, dict[str, Any]] = {
+    "AdmissionVerdicts": {"models": {}, "deny": NO_FINDINGS, "warn": NO_FINDINGS, "audit": NO_FINDINGS},
     "GPAIModel": {
         "modelName": "Acme-LLM",
         "version": "3.1",
@@ -127,7 +130,7 @@ def create(api_client: ApiClient, namespace: str) -> Iterator[Callable[[dict[str
         request_json(api_client, "DELETE", path)
 
 
-def test_the_crds_define_the_six_kinds_of_the_spec():
+def test_the_crds_define_the_six_kinds_of_the_spec_and_the_operators_verdicts():
     assert set(KINDS) == set(SHORT_NAMES)
 
 

@@ -47,7 +47,17 @@ from kubernetes.client.exceptions import ApiException
 from gpai_operator.testing.controlplane import Cluster, free_ports
 from gpai_operator.testing.namespaces import create_namespace, delete_namespace
 from gpai_operator.testing.rest import request_json
-from tests.chart.harness import CHART, CONTRACT_METRICS, NEEDED, OPTIONS, Helm, Manifest, find_tool, granted
+from tests.chart.harness import (
+    CHART,
+    CONTRACT_METRICS,
+    NEEDED,
+    OPTIONS,
+    Helm,
+    Manifest,
+    find_tool,
+    granted,
+    load_all,
+)
 from tests.integration.admission.kube import call
 from tests.integration.children import run_missed_schedule, wait_for_children
 from tests.integration.operator.helpers import wait_for
@@ -170,15 +180,27 @@ class Release:
 
 @pytest.fixture(scope="module")
 def release(cluster: Cluster, api_client: ApiClient, helm: Helm) -> Iterator[Release]:
-    """The chart installed with its defaults into a fresh namespace; uninstalled afterwards.
+    """The chart installed with its defaults into a fresh namespace, in admission mode webhook;
+    uninstalled afterwards.
 
-    Its webhook fails closed: whatever happens, it must not outlive this module, or every later
-    test creating a workload would be refused.
+    The mode is set because this API server serves ValidatingAdmissionPolicy v1, where the default
+    is `both`: its native policies would refuse every workload in namespaces whose verdicts no
+    operator writes here (tests/integration/native/ covers them). Its webhook fails closed:
+    whatever happens, it must not outlive this module, or every later test creating a workload
+    would be refused.
     """
     installed = Release(create_namespace(api_client, "gpai-chart"), ["--kubeconfig", str(cluster.kubeconfig)])
     try:
         helm.run(
-            "install", RELEASE, CHART, "--namespace", installed.namespace, *installed.kubeconfig, timeout=300
+            "install",
+            RELEASE,
+            CHART,
+            "--namespace",
+            installed.namespace,
+            "--set",
+            "admission.mode=webhook",
+            *installed.kubeconfig,
+            timeout=300,
         )
         yield installed
     finally:
@@ -190,6 +212,29 @@ def release(cluster: Cluster, api_client: ApiClient, helm: Helm) -> Iterator[Rel
             query=[("labelSelector", f"app.kubernetes.io/instance={RELEASE}")],
         )
         delete_namespace(api_client, installed.namespace, purge=not cluster.runs_controllers)
+
+
+def test_on_a_cluster_serving_validating_admission_policies_the_default_mode_is_both(
+    cluster: Cluster, helm: Helm, namespace: str
+) -> None:
+    rendered = helm.run(
+        "template",
+        RELEASE,
+        CHART,
+        "--namespace",
+        namespace,
+        "--validate",
+        "--kubeconfig",
+        str(cluster.kubeconfig),
+    ).stdout
+    manifests = load_all(rendered)
+    policies = {m["metadata"]["name"] for m in manifests if m["kind"] == "ValidatingAdmissionPolicy"}
+    assert policies == {f"{FULLNAME}-deny"}  # the webhook beside it gives the warnings
+    [configuration] = [m for m in manifests if m["kind"] == "ValidatingWebhookConfiguration"]
+    assert {hook["name"]: hook["failurePolicy"] for hook in configuration["webhooks"]} == {
+        GATE: "Ignore",
+        ADVICE: "Ignore",
+    }
 
 
 def read(api_client: ApiClient, path: str) -> dict[str, Any]:

@@ -8,20 +8,20 @@ import pytest
 import yaml
 
 from gpai_operator import crdgen
-from gpai_operator.api.kinds import KINDS
+from gpai_operator.api.kinds import ADMISSION_VERDICTS, CRD_KINDS, KINDS
 
 REPO = Path(__file__).resolve().parents[2]
 CRDS = REPO / "crds"
 
 
-@pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.kind)
+@pytest.mark.parametrize("kind", CRD_KINDS, ids=lambda k: k.kind)
 def test_committed_crd_matches_the_models(kind):
     committed = (CRDS / crdgen.file_name(kind)).read_text()
     assert committed == crdgen.render(kind), f"crds/ is stale: run `make crds` ({kind.kind})"
 
 
 def test_no_stray_files_in_crds():
-    assert sorted(p.name for p in CRDS.glob("*.yaml")) == sorted(crdgen.file_name(k) for k in KINDS)
+    assert sorted(p.name for p in CRDS.glob("*.yaml")) == sorted(crdgen.file_name(k) for k in CRD_KINDS)
 
 
 def _walk(schema, path="spec"):
@@ -34,7 +34,7 @@ def _walk(schema, path="spec"):
         yield from _walk(schema["additionalProperties"], f"{path}{{}}")
 
 
-@pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.kind)
+@pytest.mark.parametrize("kind", CRD_KINDS, ids=lambda k: k.kind)
 def test_schema_is_structural_and_bounded(kind):
     crd = yaml.safe_load(crdgen.render(kind))
     version = crd["spec"]["versions"][0]
@@ -47,6 +47,8 @@ def test_schema_is_structural_and_bounded(kind):
                 assert "maxLength" in schema or "pattern" in schema, f"{path} is an unbounded string"
             if schema["type"] == "array":
                 assert "maxItems" in schema, f"{path} is an unbounded list"
+            if isinstance(schema.get("additionalProperties"), dict):
+                assert "maxProperties" in schema, f"{path} is an unbounded map"
     names = crd["spec"]["names"]
     assert names["categories"] == ["gpai"]
     assert names["shortNames"]
@@ -85,3 +87,23 @@ def test_required_fields_follow_the_spec():
         "exceptions"
     ]["items"]
     assert set(exception["required"]) == {"namespace", "model", "reason", "expires"}
+
+
+def test_the_native_gates_parameter_has_every_field_its_policies_read() -> None:
+    """The policies' CEL reads these without has(): the API server must refuse an object without them."""
+    crd = yaml.safe_load(crdgen.render(ADMISSION_VERDICTS))
+    spec = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
+    assert set(spec["required"]) == {"models", "deny", "warn", "audit"}
+    for action in ("deny", "warn", "audit"):
+        section = spec["properties"][action]
+        assert set(section["required"]) == {"models", "unlabelled", "unknownModel"}
+        assert set(section["properties"]["models"]["additionalProperties"]["required"]) == {
+            "policies",
+            "unmet",
+        }
+
+
+def test_the_operators_output_is_not_a_kind_the_engine_reads() -> None:
+    assert ADMISSION_VERDICTS in CRD_KINDS
+    assert ADMISSION_VERDICTS not in KINDS
+    assert crdgen.file_name(ADMISSION_VERDICTS) == "gpai.dev_admissionverdicts.yaml"

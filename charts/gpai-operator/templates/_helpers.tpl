@@ -186,16 +186,16 @@ objectSelector:
 {{- end }}
 
 {{/* CEL, for an UPDATE of a main resource: did what runs change? The pod template (the spec, for
-Pods and InferenceServices; guarded where the schema does not require it), the gpai.dev/model
+Pods and InferenceServices; a CronJob's job template's pod template; guarded where the schema does
+not require it), the gpai.dev/model
 label, or the controller reference (one added or pointing at another object; removing one, as
 orphaning does, is not a change of what runs). Kept identical to admission/configuration.py. */}}
 {{- define "gpai-operator.whatRunsChanged" -}}
-{{- $guarded := list (list "apps" "ReplicaSet" (list "spec.template")) (list "" "ReplicationController" (list "spec.template")) }}
+{{- $guarded := list (list "apps" "ReplicaSet" (list "spec.template")) (list "" "ReplicationController" (list "spec.template")) (list "batch" "CronJob" (list "spec.jobTemplate.spec.template")) }}
 {{- range .Values.workloadKinds }}
 {{- $guarded = append $guarded (list .group .kind .podTemplatePaths) }}
 {{- end }}
-(request.kind.kind == "CronJob" ? object.spec.jobTemplate != oldObject.spec.jobTemplate :
- request.kind.kind in ["Pod", "InferenceService"] ? object.spec != oldObject.spec :
+(request.kind.kind in ["Pod", "InferenceService"] ? object.spec != oldObject.spec :
 {{- range $guarded }}
 {{- $tests := list }}
 {{- range index . 2 }}
@@ -212,4 +212,68 @@ orphaning does, is not a change of what runs). Kept identical to admission/confi
    has(r.controller) && r.controller == true && !(has(oldObject.metadata.ownerReferences) &&
    oldObject.metadata.ownerReferences.exists(o, has(o.controller) && o.controller == true &&
    o.uid == r.uid))))
+{{- end }}
+
+{{/* The admission mode: admission.mode, or when empty `both` where the cluster serves
+admissionregistration.k8s.io/v1 ValidatingAdmissionPolicy (Kubernetes 1.30+), else `webhook`. */}}
+{{- define "gpai-operator.admissionMode" -}}
+{{- if .Values.admission.mode }}
+{{- .Values.admission.mode }}
+{{- else if .Capabilities.APIVersions.Has "admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy" }}
+{{- "both" }}
+{{- else }}
+{{- "webhook" }}
+{{- end }}
+{{- end }}
+
+{{/* What the gate sees, webhook and native alike: CREATE and UPDATE of the workload kinds, and
+kubectl debug's ephemeral containers. The scale and status subresources never reach the gate, and
+neither does DELETE, so scaling down or removing a non-compliant model always works. */}}
+{{- define "gpai-operator.gateRules" -}}
+{{- include "gpai-operator.webhookRules" (dict "root" . "operations" (list "CREATE" "UPDATE")) }}
+- apiGroups: [""]
+  apiVersions: ["v1"]
+  resources: ["pods/ephemeralcontainers"]
+  operations: ["UPDATE"]
+  scope: Namespaced
+{{- end }}
+
+{{/* The gate's own matchCondition, webhook and native alike. */}}
+{{- define "gpai-operator.gateMatchCondition" -}}
+# CREATE and ephemeral containers always; UPDATE only when what runs changes. Metadata-only
+# updates, including hand-written gpai.dev/* annotations the operator corrects, are not judged.
+- name: create-or-what-runs-changed
+  expression: >-
+    request.operation == "CREATE" ||
+    (has(request.subResource) && request.subResource == "ephemeralcontainers") ||
+    {{ include "gpai-operator.whatRunsChanged" . | nindent 4 | trim }}
+{{- end }}
+
+{{/* What the native policies match, as the webhook's gate does: the same kinds, operations and
+namespaces (their matchConditions come from the same helpers). */}}
+{{- define "gpai-operator.nativeConstraints" -}}
+matchPolicy: Equivalent
+{{ include "gpai-operator.webhookSelectors" . }}
+resourceRules:
+  {{- include "gpai-operator.gateRules" . | nindent 2 }}
+{{- end }}
+
+{{/* CEL for a native policy's message: the engine's header for the decision of .section (deny,
+warn, audit) worded with .verb, the unmet ids, and where the details are. */}}
+{{- define "gpai-operator.nativeMessage" -}}
+{{- $unmet := printf "params.spec.%s.models[variables.model].unmet" .section -}}
+request.kind.kind + " " + request.namespace + "/" +
+(has(object.metadata.name) ? object.metadata.name : request.name) +
+" {{ .verb }} by " +
+variables.{{ .section }}.map(p, p == "" ? "the built-in default policy" : "policy " + p).join(", ") +
+": " + (variables.model == "" ?
+"it has no gpai.dev/model label, which leaves 1 obligation unmet: workload/model-declared. To fix: add the label gpai.dev/model: <GPAIModel name>" :
+!variables.known ?
+"GPAIModel " + request.namespace + "/" + variables.model + " does not exist, which leaves 1 obligation unmet: workload/model-exists. To fix: create it or fix the gpai.dev/model label" :
+"it serves GPAIModel " + request.namespace + "/" + variables.model +
+" version " + params.spec.models[variables.model] +
+", which leaves " + string(size({{ $unmet }})) +
+(size({{ $unmet }}) == 1 ? " obligation" : " obligations") +
+" unmet: " + {{ $unmet }}.join(", ") +
+". In full: kubectl describe gpai " + variables.model + " -n " + request.namespace)
 {{- end }}

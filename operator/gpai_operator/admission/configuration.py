@@ -72,14 +72,13 @@ def template_changed(kinds: WorkloadKinds) -> str:
     """CEL: the pod template (the spec, for Pods and InferenceServices) of the kind under review changed.
 
     A template the kind's schema does not require (ReplicaSet, ReplicationController, configured
-    kinds) is compared with guards: a CEL error in a matchCondition would refuse the request.
+    kinds) is compared with guards: a CEL error in a matchCondition would refuse the request. A
+    CronJob's is its job template's pod template, as the engine compares (engine/kinds.py): the
+    native policies decide by this condition, so it must not judge more (a new backoffLimit).
     """
-    branches = [
-        'request.kind.kind == "CronJob" ? object.spec.jobTemplate != oldObject.spec.jobTemplate :',
-        'request.kind.kind in ["Pod", "InferenceService"] ? object.spec != oldObject.spec :',
-    ]
+    branches = ['request.kind.kind in ["Pod", "InferenceService"] ? object.spec != oldObject.spec :']
     for kind in kinds:
-        if kind.key in _TEMPLATE_REQUIRED or kind.kind in ("CronJob", "Pod", "InferenceService"):
+        if kind.key in _TEMPLATE_REQUIRED or kind.kind in ("Pod", "InferenceService"):
             continue
         test = " || ".join(f"({_cel_changed(path)})" for path in kind.templates)
         branches.append(
@@ -124,6 +123,57 @@ def not_a_trusted_controllers_object(trusted: TrustedControllers) -> str:
     )
 
 
+def selected_namespaces(
+    excluded_namespaces: Iterable[str], namespace_selector: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """The namespaceSelector: never the excluded namespaces (by their immutable name label), and
+    only those `namespace_selector` selects."""
+    selector = {key: value for key, value in (namespace_selector or {}).items() if key != "matchExpressions"}
+    selector["matchExpressions"] = [
+        {
+            "key": "kubernetes.io/metadata.name",
+            "operator": "NotIn",
+            "values": list(dict.fromkeys(excluded_namespaces)),
+        },
+        *(namespace_selector or {}).get("matchExpressions", []),
+    ]
+    return selector
+
+
+def trusted_controllers_condition(trusted: TrustedControllers) -> dict[str, str]:
+    return {
+        "name": "not-a-trusted-controllers-object",
+        "expression": not_a_trusted_controllers_object(trusted),
+    }
+
+
+def gate_condition(kinds: WorkloadKinds) -> dict[str, str]:
+    """The gate's matchCondition: CREATE, ephemeral containers, or an UPDATE changing what runs."""
+    return {
+        "name": "create-or-what-runs-changed",
+        "expression": (
+            f'request.operation == "CREATE" || {subresource_is(EPHEMERAL_CONTAINERS)} || '
+            f"{what_runs_changed(kinds)}"
+        ),
+    }
+
+
+def served_kinds(kinds: WorkloadKinds, kserve: bool) -> list[WorkloadKind]:
+    return [k for k in kinds if kserve or k.key != ("serving.kserve.io", "InferenceService")]
+
+
+def gate_rules(served: Iterable[WorkloadKind]) -> list[dict[str, Any]]:
+    """What the gate sees: CREATE and UPDATE of the workload kinds, and ephemeral containers."""
+    ephemeral = {
+        "apiGroups": [""],
+        "apiVersions": ["v1"],
+        "resources": [f"pods/{EPHEMERAL_CONTAINERS}"],
+        "operations": ["UPDATE"],
+        "scope": "Namespaced",
+    }
+    return [*rules(served, ("CREATE", "UPDATE")), ephemeral]
+
+
 def not_a_controller(trusted: TrustedControllers) -> str:
     """CEL: the request is not a controller's (trusted, or any kube-system service account)."""
     return (
@@ -151,20 +201,9 @@ def webhook_configuration(
     (the demo's admin).
     """
     client_config = {"url": url, "caBundle": base64.b64encode(ca_bundle).decode()}
-    selector = {key: value for key, value in (namespace_selector or {}).items() if key != "matchExpressions"}
-    selector["matchExpressions"] = [
-        {
-            "key": "kubernetes.io/metadata.name",
-            "operator": "NotIn",
-            "values": list(dict.fromkeys(excluded_namespaces)),
-        },
-        *(namespace_selector or {}).get("matchExpressions", []),
-    ]
-    trusted_condition = {
-        "name": "not-a-trusted-controllers-object",
-        "expression": not_a_trusted_controllers_object(trusted),
-    }
-    served = [k for k in kinds if kserve or k.key != ("serving.kserve.io", "InferenceService")]
+    selector = selected_namespaces(excluded_namespaces, namespace_selector)
+    trusted_condition = trusted_controllers_condition(trusted)
+    served = served_kinds(kinds, kserve)
 
     def webhook(
         webhook_name: str, rules: list[dict[str, Any]], failure_policy: str, conditions: list[dict[str, str]]
@@ -183,12 +222,7 @@ def webhook_configuration(
         }
 
     changed = what_runs_changed(kinds)
-    gate = {
-        "name": "create-or-what-runs-changed",
-        "expression": (
-            f'request.operation == "CREATE" || {subresource_is(EPHEMERAL_CONTAINERS)} || {changed}'
-        ),
-    }
+    gate = gate_condition(kinds)
     not_gated = {
         "name": "not-judged-by-the-gate",
         "expression": f'request.operation == "DELETE" || {subresource_is("scale")} || !({changed})',
@@ -200,13 +234,6 @@ def webhook_configuration(
             "expression": f'request.userInfo.username != "{operator_username}"',
         }
         advice_conditions.insert(0, not_operator)
-    ephemeral = {
-        "apiGroups": [""],
-        "apiVersions": ["v1"],
-        "resources": [f"pods/{EPHEMERAL_CONTAINERS}"],
-        "operations": ["UPDATE"],
-        "scope": "Namespaced",
-    }
     return {
         "apiVersion": "admissionregistration.k8s.io/v1",
         "kind": "ValidatingWebhookConfiguration",
@@ -214,7 +241,7 @@ def webhook_configuration(
         "webhooks": [
             webhook(
                 VALIDATE,
-                [*rules(served, ("CREATE", "UPDATE")), ephemeral],
+                gate_rules(served),
                 "Fail",
                 [trusted_condition, gate],
             ),

@@ -1,4 +1,9 @@
-"""The six kinds of the API: names, scope, spec/status models and printer columns."""
+"""The kinds of the API: names, scope, spec/status models and printer columns.
+
+KINDS are the six kinds people write and the engine reads. AdmissionVerdicts is the operator's own
+output for the native admission gate: it has a CRD like the others (CRD_KINDS) but is never engine
+input, so it is kept out of KINDS (which the operator watches into its state and `gpai check` reads).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from gpai_operator.api.gpaimodel import GPAIModelSpec
 from gpai_operator.api.incident import SeriousIncidentSpec
 from gpai_operator.api.policy import CompliancePolicySpec
 from gpai_operator.api.status import ArtifactStatus, GPAIModelStatus, SeriousIncidentStatus
+from gpai_operator.api.verdicts import AdmissionVerdictsSpec, AdmissionVerdictsStatus
 
 CATEGORY = "gpai"
 
@@ -195,4 +201,47 @@ KINDS: tuple[Kind, ...] = (
 )
 KINDS_BY_NAME: dict[str, Kind] = {k.kind: k for k in KINDS}
 
-__all__ = ["API_VERSION", "GROUP", "KINDS", "KINDS_BY_NAME", "VERSION", "Kind", "PrinterColumn"]
+ADMISSION_VERDICTS = Kind(
+    kind="AdmissionVerdicts",
+    plural="admissionverdicts",
+    short_names=("gpaiv",),
+    spec=AdmissionVerdictsSpec,
+    status=AdmissionVerdictsStatus,
+    description=(
+        "The operator's admission verdicts for one namespace, read by the native admission gate "
+        "(ValidatingAdmissionPolicy). Written only by the operator."
+    ),
+    columns=(
+        PrinterColumn("Models", "integer", ".status.models", "GPAIModels in the namespace"),
+        PrinterColumn("Denied", "integer", ".status.denied", "Models whose workloads are denied"),
+        PrinterColumn("Warned", "integer", ".status.warned", "Models whose workloads get a warning"),
+        PrinterColumn("Evaluated", "date", ".status.evaluated", "When the verdicts were computed"),
+        PrinterColumn(
+            "Next Review",
+            "string",
+            ".status.nextReview",
+            "When the clock alone may change a verdict: stale after it unless rewritten",
+            priority=1,
+        ),
+        AGE,
+    ),
+)
+# Kinds the operator writes and never reads as engine input.
+OPERATOR_OUTPUT: tuple[Kind, ...] = (ADMISSION_VERDICTS,)
+OPERATOR_OUTPUT_NAMES: frozenset[str] = frozenset(k.kind for k in OPERATOR_OUTPUT)
+# Every kind with a CRD in crds/ and in the chart.
+CRD_KINDS: tuple[Kind, ...] = (*KINDS, *OPERATOR_OUTPUT)
+
+__all__ = [
+    "ADMISSION_VERDICTS",
+    "API_VERSION",
+    "CRD_KINDS",
+    "GROUP",
+    "KINDS",
+    "KINDS_BY_NAME",
+    "OPERATOR_OUTPUT",
+    "OPERATOR_OUTPUT_NAMES",
+    "VERSION",
+    "Kind",
+    "PrinterColumn",
+]

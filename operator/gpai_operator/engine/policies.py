@@ -54,11 +54,13 @@ class CompiledPolicy:
         extra: dict[str, list[str]] = defaultdict(list)
         for additional in spec.additional_required_fields:
             extra[additional.obligation] += additional.fields
+        # Field lists for every obligation, not only the policy's own: a downstream model's check of
+        # its original judges transparency/downstream-information under this policy's lists.
         fields = {
             (o.id, systemic): _unique(
                 o.required_fields + (o.systemic_risk_fields if systemic else ()) + tuple(extra[o.id])
             )
-            for o in obligations
+            for o in CATALOGUE
             for systemic in (False, True)
         }
         exceptions: dict[ModelKey, list[PolicyException]] = defaultdict(list)

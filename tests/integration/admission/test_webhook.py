@@ -8,6 +8,7 @@ import pytest
 from tests.integration.admission.conftest import OPERATOR, Gate
 from tests.integration.admission.kube import call, collection, create, delete, example_evidence, feed, patch
 from tests.integration.admission.workloads import KINDS, bare_model, manifest, policy
+from tests.integration.security.conftest import wait_until_allowed
 
 DENIED_BY = 'admission webhook "validate.gpai.dev" denied the request: '
 
@@ -237,6 +238,7 @@ def test_the_operators_own_template_change_is_judged_like_anyones(gate: Gate) ->
     }
     path = f"/apis/rbac.authorization.k8s.io/v1/namespaces/{gate.namespace}/rolebindings"
     assert call(gate.api_client, "POST", path, grant).ok
+    wait_until_allowed(gate.api_client, OPERATOR, "patch", "apps", "deployments", gate.namespace)
     image = {"spec": {"template": {"spec": {"containers": [{"name": "server", "image": "acme/server:2.0"}]}}}}
     annotations = {"metadata": {"annotations": {"gpai.dev/compliance": "NonCompliant"}}}
 

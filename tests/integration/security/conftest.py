@@ -157,21 +157,7 @@ def arena(
     and mallory's workload rights there."""
     namespace = create_namespace(api_client, request.node.name, labels={SELECT_LABEL: selector_value})
     kube = Kube(api_client)
-    binding = {
-        "apiVersion": "rbac.authorization.k8s.io/v1",
-        "kind": "RoleBinding",
-        "metadata": {"name": "workloads", "namespace": namespace},
-        "roleRef": {
-            "apiGroup": "rbac.authorization.k8s.io",
-            "kind": "ClusterRole",
-            "name": "gpai-security-test-workloads",
-        },
-        "subjects": [
-            {"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": MALLORY},
-            {"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": OPERATOR},
-        ],
-    }
-    request_json(api_client, "POST", f"{RBAC}/namespaces/{namespace}/rolebindings", body=binding)
+    grant_workload_rights(api_client, namespace, WORKLOAD_RIGHTS["metadata"]["name"])
     for obj in [*example_evidence(COMPLIANT, namespace), rogue_model(namespace)]:
         kube.create(obj)
     wait_for(
@@ -183,6 +169,47 @@ def arena(
     _wait_until_gated(arena)
     yield arena
     delete_namespace(api_client, namespace, purge=not cluster.runs_controllers)
+
+
+def grant_workload_rights(api_client: ApiClient, namespace: str, cluster_role: str) -> None:
+    """mallory, and the identity the chart gives the operator, get `cluster_role` in `namespace`."""
+    binding = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": {"name": "workloads", "namespace": namespace},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": cluster_role},
+        "subjects": [
+            {"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": MALLORY},
+            {"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": OPERATOR},
+        ],
+    }
+    request_json(api_client, "POST", f"{RBAC}/namespaces/{namespace}/rolebindings", body=binding)
+    for user in (MALLORY, OPERATOR):
+        wait_until_allowed(api_client, user, "create", "apps", "deployments", namespace)
+
+
+def wait_until_allowed(
+    api_client: ApiClient, user: str, verb: str, group: str, resource: str, namespace: str
+) -> None:
+    """Until the API server's authorizer lets `user` do it: its RBAC cache takes a moment to see a new
+    binding, longer under load, and a request sent before is refused (403, like a gate's denial)."""
+    review = {
+        "apiVersion": "authorization.k8s.io/v1",
+        "kind": "SubjectAccessReview",
+        "spec": {
+            "user": user,
+            "resourceAttributes": {
+                "verb": verb,
+                "group": group,
+                "resource": resource,
+                "namespace": namespace,
+            },
+        },
+    }
+    path = "/apis/authorization.k8s.io/v1/subjectaccessreviews"
+    wait_for(
+        lambda: request_json(api_client, "POST", path, body=review)["status"]["allowed"], f"{user} to {verb}"
+    )
 
 
 def model_ref(name: str, namespace: str) -> dict[str, Any]:

@@ -149,6 +149,8 @@ def test_the_operators_service_account_creating_a_non_compliant_deployment(arena
 
 def test_an_exception_pinned_to_another_version(arena: Arena, selector_value: str) -> None:
     arena.kube.create(rogue_model(arena.namespace, "legacy", version="2.4"))
+    legacy = model_ref("legacy", arena.namespace)
+    wait_for(lambda: compliant(arena.kube.get(legacy)) == "False", "the operator to judge version 2.4")
     exception = {
         "namespace": arena.namespace,
         "model": "legacy",
@@ -167,7 +169,6 @@ def test_an_exception_pinned_to_another_version(arena: Arena, selector_value: st
             "legacy",
         )
         arena.kube.patch(rogue_model(arena.namespace, "legacy"), {"spec": {"version": "2.3"}})
-        legacy = model_ref("legacy", arena.namespace)
         wait_for(lambda: compliant(arena.kube.get(legacy)) == "True", "version 2.3 waived")
         assert arena.create(manifest("Deployment", arena.namespace, "legacy", name="waived")).status == 201
     finally:

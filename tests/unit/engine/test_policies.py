@@ -7,14 +7,16 @@ import pytest
 from gpai_operator import objects
 from gpai_operator.api.obligations import POLICY_OBLIGATION_IDS
 from gpai_operator.api.policy import CompliancePolicySpec
-from gpai_operator.engine.evaluate import selecting_policies, selects
+from gpai_operator.engine.evaluate import evaluate_model, selecting_policies, selects
 from gpai_operator.engine.state import Resource
 
 from .builders import (
+    NOW,
     cluster,
     copyright_policy,
     exception,
     excluding,
+    fine_tune,
     frontier,
     model,
     namespace,
@@ -148,3 +150,13 @@ def test_put_policy_affects_exactly_the_models_the_old_or_new_policy_selects():
     assert state.remove_policy("never-existed") == set()
     everywhere = Resource(namespace="", name="all", spec=spec())
     assert state.put_policy(everywhere) == {("prod", "a"), ("dev", "b"), ("other", "c")}
+
+
+def test_a_downstream_model_under_a_policy_without_the_upstream_obligation_is_still_judged():
+    """The original's downstream information is judged with the policy's field lists even when the
+    policy does not list that obligation (it raised KeyError once)."""
+    base = model("base")
+    tuned = fine_tune("tuned", modification=1e21, model_ref="base")
+    state = cluster(base, tuned, policy("docs-only", obligations=["transparency/technical-documentation"]))
+    result = evaluate_model(state, ("ml", "tuned"), NOW)
+    assert result.classification.role == "Downstream"
