@@ -63,9 +63,8 @@ def example_runtime() -> Any:
     import datetime as dt
 
     from gpai_operator import objects
-    from gpai_operator.controller.clock import ManualClock
-    from gpai_operator.controller.runtime import Runtime
     from gpai_operator.loader import load
+    from gpai_operator.runtime import ManualClock, Runtime
 
     loaded = load([str(EXAMPLES)])
     runtime = Runtime(clock=ManualClock(dt.datetime.fromisoformat(NOW)))

@@ -32,13 +32,13 @@ from gpai_operator.admission.memo import VerdictMemo
 from gpai_operator.admission.operations import pass_reason
 from gpai_operator.admission.outcome import AdmissionDecision, Answer, Outcome
 from gpai_operator.admission.retention import deleting_documentation, retention_warning
-from gpai_operator.controller.runtime import Runtime
 from gpai_operator.engine.evaluate import decide_workload, evaluate_model
 from gpai_operator.engine.kinds import WorkloadKind, WorkloadKinds
 from gpai_operator.engine.state import Workload
 from gpai_operator.engine.verdicts import ModelVerdict, WorkloadDecision
 from gpai_operator.engine.workloads import decide
 from gpai_operator.objects import workload_from
+from gpai_operator.runtime import Runtime
 
 logger = logging.getLogger("gpai_operator.admission")
 

@@ -5,7 +5,7 @@ change (certificate rotation), and running as one of the operator's root tasks, 
 `settings.admission.server`, after kopf has scanned the cluster's resources. What we replace:
 
 - the TLS context (`_build_ssl`, kopf's documented hook): TLS 1.2+ with modern ciphers only, and
-  the API server's client certificate required when a client CA is given (controller/tls.py);
+  the API server's client certificate required when a client CA is given (runtime/tls.py);
 - the per-request step (`_serve`), because kopf's own path cannot give SPEC section 4's answers:
   - a body that is not JSON becomes a plain-text 400, and one without `request` or `uid` raises
     inside kopf and becomes a plain-text 500; we answer both with a metav1.Status JSON body;
@@ -39,7 +39,7 @@ from gpai_operator.admission import large
 from gpai_operator.admission.intake import Busy, Intake, Limits
 from gpai_operator.admission.metrics import record, record_refusal
 from gpai_operator.admission.outcome import Answer, Outcome
-from gpai_operator.controller.tls import server_context
+from gpai_operator.runtime import server_context
 
 logger = logging.getLogger("gpai_operator.admission")
 

@@ -227,10 +227,10 @@ def run(args: argparse.Namespace) -> int:
     import logging
     import signal
 
-    from gpai_operator.controller.app import Operator, OperatorThread, Options, default_bind_address
+    from gpai_operator.app import Operator, OperatorThread, Options, default_bind_address
     from gpai_operator.controller.kube import ApiError, ConfigurationError
-    from gpai_operator.controller.logs import configure
     from gpai_operator.controller.preflight import PreflightError
+    from gpai_operator.runtime import configure
 
     level = getattr(logging, args.log_level.upper())
     configure(args.log_format, level, kopf_level=level if args.verbose else None)

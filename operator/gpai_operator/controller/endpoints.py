@@ -24,7 +24,7 @@ from prometheus_client import REGISTRY
 from prometheus_client.exposition import choose_encoder
 
 from gpai_operator.controller.access import DelegatedAccess
-from gpai_operator.controller.tls import ReloadingContext
+from gpai_operator.runtime import ReloadingContext
 
 Probe = Callable[[], tuple[bool, str]]  # (passing, explanation)
 

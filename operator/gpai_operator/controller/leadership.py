@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gpai_operator.controller.kube import ApiError, KubeClient
-from gpai_operator.controller.logs import audit
+from gpai_operator.runtime import audit
 
 logger = logging.getLogger("gpai_operator.leadership")
 

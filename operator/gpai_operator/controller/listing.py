@@ -17,9 +17,9 @@ from typing import Any
 
 from gpai_operator import objects
 from gpai_operator.controller.kube import ApiError, KubeClient
-from gpai_operator.controller.logs import audit
 from gpai_operator.controller.resources import Watched, object_path
 from gpai_operator.controller.sync import StateSync
+from gpai_operator.runtime import audit
 
 logger = logging.getLogger("gpai_operator.listing")
 

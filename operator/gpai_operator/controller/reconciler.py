@@ -24,10 +24,8 @@ from gpai_operator.controller import events
 from gpai_operator.controller.annotations import Marks, desired_marks, marks_patch, observed_marks
 from gpai_operator.controller.incidents import IncidentStatusPlan, plan_incident_statuses
 from gpai_operator.controller.kube import ApiError, KubeClient
-from gpai_operator.controller.logs import audit
 from gpai_operator.controller.metrics import RECONCILES, ModelFacts, Snapshot
 from gpai_operator.controller.resources import events_path, object_path
-from gpai_operator.controller.runtime import Runtime
 from gpai_operator.controller.status import (
     COMPLIANT,
     compliant_status,
@@ -38,6 +36,7 @@ from gpai_operator.controller.status import (
 from gpai_operator.controller.sync import Observed, WorkloadKey
 from gpai_operator.engine.evaluate import decide_workload, evaluate_model
 from gpai_operator.engine.state import ModelKey, ObjectKey, Workload
+from gpai_operator.runtime import Runtime, audit
 
 logger = logging.getLogger("gpai_operator.reconciler")
 

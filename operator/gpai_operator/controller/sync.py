@@ -23,9 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from gpai_operator import objects
 from gpai_operator.controller.annotations import Marks, observed_marks
-from gpai_operator.controller.logs import audit
-from gpai_operator.controller.runtime import Runtime
 from gpai_operator.engine.state import ClusterState, ModelKey, ObjectKey, WorkloadKey
+from gpai_operator.runtime import Runtime, audit
 
 if TYPE_CHECKING:
     from gpai_operator.controller.reconciler import Reconciler

@@ -37,7 +37,7 @@ from kubernetes.client.exceptions import ApiException
 
 from gpai_operator.admission.configuration import webhook_configuration, webhook_url
 from gpai_operator.admission.testing import WebhookCertificates
-from gpai_operator.controller.app import OperatorThread
+from gpai_operator.app import OperatorThread
 from gpai_operator.testing.controlplane import free_ports
 from gpai_operator.testing.rest import request_json
 from tests.chart.harness import CHART, find_tool

@@ -20,7 +20,7 @@ from kubernetes.client import AdmissionregistrationV1Api, ApiClient
 
 from gpai_operator.admission.configuration import webhook_configuration, webhook_url
 from gpai_operator.admission.testing import WebhookCertificates
-from gpai_operator.controller.app import OperatorThread
+from gpai_operator.app import OperatorThread
 from gpai_operator.testing.controlplane import Cluster, free_ports
 from gpai_operator.testing.namespaces import create_namespace, delete_namespace
 from gpai_operator.testing.rest import request_json

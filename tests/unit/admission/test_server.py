@@ -17,7 +17,7 @@ from prometheus_client import REGISTRY
 
 from gpai_operator.admission.handlers import build_server, register
 from gpai_operator.admission.testing import ServedWebhook, WebhookCertificates
-from gpai_operator.controller.logs import TextFormatter
+from gpai_operator.runtime.logs import TextFormatter
 from tests.unit.admission.builders import review as admission_review
 from tests.unit.admission.builders import runtime, workload
 

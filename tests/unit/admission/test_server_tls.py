@@ -17,7 +17,7 @@ import pytest
 import trustme
 
 from gpai_operator.admission.testing import ServedWebhook, WebhookCertificates
-from gpai_operator.controller.tls import TLS12_CIPHERS
+from gpai_operator.runtime.tls import TLS12_CIPHERS
 from tests.unit.admission.builders import review as admission_review
 from tests.unit.admission.builders import workload
 

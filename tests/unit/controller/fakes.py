@@ -14,11 +14,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from gpai_operator import objects
-from gpai_operator.controller.clock import ManualClock
 from gpai_operator.controller.reconciler import Reconciler
-from gpai_operator.controller.runtime import Runtime
 from gpai_operator.controller.sync import Observed, StateSync
 from gpai_operator.engine.state import Workload
+from gpai_operator.runtime import ManualClock, Runtime
 
 Obj = dict[str, Any]
 

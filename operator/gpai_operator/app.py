@@ -29,14 +29,12 @@ from gpai_operator.controller.endpoints import Endpoints, Listen
 from gpai_operator.controller.kube import ConfigurationError, Credentials, KubeClient, load_credentials
 from gpai_operator.controller.leadership import Leadership, LeaseSettings, own_identity
 from gpai_operator.controller.listing import Sweeper, initial_listing
-from gpai_operator.controller.logs import audit
 from gpai_operator.controller.preflight import Discovery, preflight
 from gpai_operator.controller.reconciler import ApiWriter, Reconciler
 from gpai_operator.controller.resources import NAMESPACES, OUR_KINDS, Watched, workload_watches
-from gpai_operator.controller.runtime import Runtime
 from gpai_operator.controller.sync import Observed, StateSync
-from gpai_operator.controller.tls import ReloadingContext
 from gpai_operator.engine.kinds import WorkloadKinds
+from gpai_operator.runtime import ReloadingContext, Runtime, audit
 
 logger = logging.getLogger("gpai_operator.operator")
 
