@@ -32,7 +32,8 @@ from gpai_operator.controller.listing import Sweeper, initial_listing
 from gpai_operator.controller.preflight import Discovery, preflight
 from gpai_operator.controller.reconciler import ApiWriter, Reconciler
 from gpai_operator.controller.resources import NAMESPACES, OUR_KINDS, Watched, workload_watches
-from gpai_operator.controller.sync import Observed, StateSync
+from gpai_operator.controller.sync import StateSync
+from gpai_operator.controller.wiring import build_loop
 from gpai_operator.engine.kinds import WorkloadKinds
 from gpai_operator.runtime import ReloadingContext, Runtime, audit
 
@@ -81,7 +82,6 @@ class Operator:
         self.runtime = runtime or Runtime()
         self.runtime.state.kinds = WorkloadKinds.with_extra(options.workload_kinds)
         self.identity = options.identity or own_identity()
-        self.observed = Observed()
         self.reconciler: Reconciler | None = None
         self.leadership: Leadership | None = None
         self.endpoints: Endpoints | None = None
@@ -173,23 +173,22 @@ class Operator:
         options, runtime = self.options, self.runtime
         watched = (*OUR_KINDS, NAMESPACES, *workload_watches(runtime.state.kinds))
         plurals = {w.kind: w.plural for w in watched}
-        reconciler = self.reconciler = Reconciler(
+        loop = build_loop(
             runtime,
-            self.observed,
             ApiWriter(client, plurals),
             leading=lambda: self.leading,
             instance=self.identity,
             concurrency=options.write_concurrency,
             retry_delay=options.retry_delay,
         )
+        reconciler = self.reconciler = loop.reconciler
+        sync = loop.sync
         self.leadership = Leadership(
             client if options.leader_election else None,
             options.leader_election,
             self.identity,
             on_change=reconciler.leadership_changed,
         )
-        sync = StateSync(runtime, self.observed, reconciler)
-        sync.on_synced = reconciler.synced
         sweeper = Sweeper(client, sync, set(), plurals)
 
         registry = kopf.OperatorRegistry()

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 from gpai_operator.controller import events
 from gpai_operator.controller.annotations import Marks, desired_marks, marks_patch, observed_marks
+from gpai_operator.controller.bookkeeping import Desired, Observed
 from gpai_operator.controller.incidents import IncidentStatusPlan, plan_incident_statuses
 from gpai_operator.controller.kube import ApiError, KubeClient
 from gpai_operator.controller.metrics import RECONCILES, ModelFacts, Snapshot
@@ -33,9 +34,8 @@ from gpai_operator.controller.status import (
     model_status,
     status_patch,
 )
-from gpai_operator.controller.sync import Observed, WorkloadKey
 from gpai_operator.engine.evaluate import decide_workload, evaluate_model
-from gpai_operator.engine.state import ModelKey, ObjectKey, Workload
+from gpai_operator.engine.state import ModelKey, ObjectKey, Workload, WorkloadKey
 from gpai_operator.runtime import Runtime, audit
 
 logger = logging.getLogger("gpai_operator.reconciler")
@@ -108,6 +108,7 @@ class Reconciler:
         self,
         runtime: Runtime,
         observed: Observed,
+        desired: Desired,
         writer: Writer | None,
         *,
         leading: Callable[[], bool] = lambda: True,
@@ -117,6 +118,7 @@ class Reconciler:
     ) -> None:
         self.runtime = runtime
         self.observed = observed
+        self.desired = desired
         self.writer = writer
         self.leading = leading
         self.instance = instance
@@ -124,9 +126,6 @@ class Reconciler:
         self.retry_delay = retry_delay
         self.pending_models: set[ModelKey] = set()
         self.pending_workloads: set[WorkloadKey] = set()
-        self.desired_status: dict[ModelKey, dict[str, Any]] = {}
-        self.desired_incident_status: dict[ObjectKey, dict[str, Any]] = {}
-        self.desired_marks: dict[WorkloadKey, Marks] = {}
         self.compliance: dict[WorkloadKey, tuple[str, str]] = {}  # -> (namespace, compliance)
         self.model_workloads: dict[ModelKey, int] = {}
         self.reviews: dict[ModelKey, dt.datetime] = {}  # nextReview of each verdict, when in the future
@@ -162,8 +161,11 @@ class Reconciler:
         self._synced.set()
 
     def forget_workload(self, key: WorkloadKey) -> None:
-        self.desired_marks.pop(key, None)
+        self.desired.marks.pop(key, None)
         self.compliance.pop(key, None)
+
+    def forget_incident(self, key: ObjectKey) -> None:
+        self.desired.incident_status.pop(key, None)
 
     def leadership_changed(self, leading: bool) -> None:
         if leading:
@@ -275,13 +277,13 @@ class Reconciler:
             self.model_workloads.pop(key, None)
             invalid = self.observed.invalid_models.get(key)
             if invalid is None:
-                self.desired_status.pop(key, None)
+                self.desired.model_status.pop(key, None)
                 self.announced.pop(key, None)
                 return named
             desired = invalid_status(
                 invalid.message, generation=invalid.generation, observed=observed, now=now
             )
-            self.desired_status[key] = desired
+            self.desired.model_status[key] = desired
             self._plan_status(key, desired, observed, None, writing, work, result_key)
             return named
 
@@ -293,7 +295,7 @@ class Reconciler:
             self.reviews.pop(key, None)
         self.model_workloads[key] = len(named)
         desired = model_status(verdict, workloads=len(named), observed=observed, now=now)
-        self.desired_status[key] = desired
+        self.desired.model_status[key] = desired
         previous = self.announced.get(key, compliant_status(observed))
         change = events.transition(namespace, name, resource.uid, previous, verdict.compliant, verdict.unmet)
         self._plan_status(key, desired, observed, change, writing, work, result_key)
@@ -302,7 +304,7 @@ class Reconciler:
         return named
 
     def _plan_incident_status(self, plan: IncidentStatusPlan, writing: bool, work: _Pass) -> None:
-        self.desired_incident_status[plan.key] = plan.desired
+        self.desired.incident_status[plan.key] = plan.desired
         result_key = ("SeriousIncident", *plan.key)
         if plan.patch is None:
             work.results[result_key] = "unchanged"
@@ -440,7 +442,7 @@ class Reconciler:
             desired = desired_marks(decision.compliance, unmet, observed, now)
             if decision.compliance is not None:
                 self.compliance[key] = (workload.namespace, decision.compliance)
-        self.desired_marks[key] = desired
+        self.desired.marks[key] = desired
         patch = marks_patch(desired, observed)
         if patch is None:
             work.results[result_key] = "unchanged"
