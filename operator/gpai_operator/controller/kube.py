@@ -22,6 +22,8 @@ from kubernetes.client import Configuration
 
 MERGE_PATCH = "application/merge-patch+json"
 JSON = "application/json"
+# No answer at all, too many requests, and the server errors a retry can get past.
+RETRYABLE = frozenset({0, 429, 500, 502, 503, 504})
 
 
 class ConfigurationError(Exception):
@@ -43,6 +45,11 @@ class ApiError(Exception):
     @property
     def unreachable(self) -> bool:
         return self.status == 0
+
+    @property
+    def retryable(self) -> bool:
+        """Whether the same request may succeed soon (else it waits for a change, or a person)."""
+        return self.status in RETRYABLE
 
 
 @dataclass(frozen=True)

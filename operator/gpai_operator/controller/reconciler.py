@@ -18,81 +18,33 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
 
 from gpai_operator.controller import events
 from gpai_operator.controller.annotations import Marks, desired_marks, marks_patch, observed_marks
 from gpai_operator.controller.bookkeeping import Desired, Observed
-from gpai_operator.controller.incidents import IncidentStatusPlan, plan_incident_statuses
-from gpai_operator.controller.kube import ApiError, KubeClient
-from gpai_operator.controller.metrics import RECONCILES, ModelFacts, Snapshot
-from gpai_operator.controller.resources import events_path, object_path
+from gpai_operator.controller.kube import ApiError
+from gpai_operator.controller.metrics import RECONCILES, Tallies
+from gpai_operator.controller.plans import (
+    IncidentStatusPlan,
+    MarksPlan,
+    ModelStatusPlan,
+    plan_incident_statuses,
+    plan_model_status,
+)
 from gpai_operator.controller.status import (
     COMPLIANT,
     compliant_status,
     invalid_status,
     model_status,
-    status_patch,
 )
+from gpai_operator.controller.writer import Writer
 from gpai_operator.engine.evaluate import decide_workload, evaluate_model
-from gpai_operator.engine.state import ModelKey, ObjectKey, Workload, WorkloadKey
+from gpai_operator.engine.state import ModelKey, ObjectKey, WorkloadKey
 from gpai_operator.runtime import Runtime, audit
 
 logger = logging.getLogger("gpai_operator.reconciler")
 
 YIELD_EVERY = 25  # evaluations between yields to the event loop (admission answers stay fast)
-RETRYABLE = frozenset({0, 429, 500, 502, 503, 504})
-
-
-class Writer(Protocol):
-    """Where the reconciler's writes go: the API server, or a recorder in unit tests."""
-
-    async def patch_status(
-        self, namespace: str, name: str, body: Mapping[str, Any]
-    ) -> Mapping[str, Any] | None: ...
-
-    async def patch_workload(
-        self, workload: Workload, body: Mapping[str, Any]
-    ) -> Mapping[str, Any] | None: ...
-
-    async def post_event(self, namespace: str, body: Mapping[str, Any]) -> None: ...
-
-    async def patch_incident_status(
-        self, namespace: str, name: str, body: Mapping[str, Any]
-    ) -> Mapping[str, Any] | None: ...
-
-
-class ApiWriter:
-    """Writes through the operator's KubeClient: merge patches and Event creation only."""
-
-    def __init__(self, client: KubeClient, plurals: Mapping[str, str] | None = None) -> None:
-        self.client = client
-        self.plurals = plurals or {}  # kind -> plural, for workload kinds added by configuration
-
-    async def patch_status(
-        self, namespace: str, name: str, body: Mapping[str, Any]
-    ) -> Mapping[str, Any] | None:
-        path = object_path("gpai.dev/v1alpha1", "GPAIModel", namespace, name, "status")
-        return await self.client.merge_patch(path, body)  # type: ignore[no-any-return]
-
-    async def patch_workload(self, workload: Workload, body: Mapping[str, Any]) -> Mapping[str, Any] | None:
-        path = object_path(
-            workload.api_version,
-            workload.kind,
-            workload.namespace,
-            workload.name,
-            plural=self.plurals.get(workload.kind, ""),
-        )
-        return await self.client.merge_patch(path, body)  # type: ignore[no-any-return]
-
-    async def post_event(self, namespace: str, body: Mapping[str, Any]) -> None:
-        await self.client.create(events_path(namespace), body)
-
-    async def patch_incident_status(
-        self, namespace: str, name: str, body: Mapping[str, Any]
-    ) -> Mapping[str, Any] | None:
-        path = object_path("gpai.dev/v1alpha1", "SeriousIncident", namespace, name, "status")
-        return await self.client.merge_patch(path, body)  # type: ignore[no-any-return]
 
 
 @dataclass
@@ -101,6 +53,18 @@ class _Pass:
 
     writes: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     results: dict[tuple[str, ...], str] = field(default_factory=dict)  # object -> changed|unchanged|...
+
+    def plan(
+        self, result_key: tuple[str, ...], differs: bool, writing: bool, write: Callable[[], Awaitable[None]]
+    ) -> None:
+        """`write` when something differs and this replica writes; the object's result either way."""
+        if not differs:
+            self.results[result_key] = "unchanged"
+        elif not writing:
+            self.results[result_key] = "standby"
+        else:
+            self.results[result_key] = "changed"
+            self.writes.append(write)
 
 
 class Reconciler:
@@ -126,8 +90,7 @@ class Reconciler:
         self.retry_delay = retry_delay
         self.pending_models: set[ModelKey] = set()
         self.pending_workloads: set[WorkloadKey] = set()
-        self.compliance: dict[WorkloadKey, tuple[str, str]] = {}  # -> (namespace, compliance)
-        self.model_workloads: dict[ModelKey, int] = {}
+        self.tallies = Tallies()  # for the metrics
         self.reviews: dict[ModelKey, dt.datetime] = {}  # nextReview of each verdict, when in the future
         self.announced: dict[ModelKey, str] = {}  # Compliant status last written (Events on change)
         self.passes = 0
@@ -162,7 +125,7 @@ class Reconciler:
 
     def forget_workload(self, key: WorkloadKey) -> None:
         self.desired.marks.pop(key, None)
-        self.compliance.pop(key, None)
+        self.tallies.compliance.pop(key, None)
 
     def forget_incident(self, key: ObjectKey) -> None:
         self.desired.incident_status.pop(key, None)
@@ -270,11 +233,10 @@ class Reconciler:
         named = {w.key for w in state.workloads_for(key) if not state.gated_through_controller(w)}
         resource = state.models.get(key)
         observed = self.observed.model_status.get(key)
-        result_key = ("GPAIModel", namespace, name)
         if resource is None:
             self.runtime.verdicts.pop(key, None)
             self.reviews.pop(key, None)
-            self.model_workloads.pop(key, None)
+            self.tallies.model_workloads.pop(key, None)
             invalid = self.observed.invalid_models.get(key)
             if invalid is None:
                 self.desired.model_status.pop(key, None)
@@ -284,7 +246,7 @@ class Reconciler:
                 invalid.message, generation=invalid.generation, observed=observed, now=now
             )
             self.desired.model_status[key] = desired
-            self._plan_status(key, desired, observed, None, writing, work, result_key)
+            self._plan_status(plan_model_status(key, desired, observed, None), writing, work)
             return named
 
         verdict = evaluate_model(state, key, now)
@@ -293,30 +255,23 @@ class Reconciler:
             self.reviews[key] = verdict.next_review
         else:
             self.reviews.pop(key, None)
-        self.model_workloads[key] = len(named)
+        self.tallies.model_workloads[key] = len(named)
         desired = model_status(verdict, workloads=len(named), observed=observed, now=now)
         self.desired.model_status[key] = desired
         previous = self.announced.get(key, compliant_status(observed))
         change = events.transition(namespace, name, resource.uid, previous, verdict.compliant, verdict.unmet)
-        self._plan_status(key, desired, observed, change, writing, work, result_key)
+        self._plan_status(plan_model_status(key, desired, observed, change), writing, work)
         for plan in plan_incident_statuses(verdict, state, self.observed.incident_status, now):
             self._plan_incident_status(plan, writing, work)
         return named
 
     def _plan_incident_status(self, plan: IncidentStatusPlan, writing: bool, work: _Pass) -> None:
         self.desired.incident_status[plan.key] = plan.desired
-        result_key = ("SeriousIncident", *plan.key)
-        if plan.patch is None:
-            work.results[result_key] = "unchanged"
-        elif not writing:
-            work.results[result_key] = "standby"
-        else:
-            work.results[result_key] = "changed"
-            work.writes.append(lambda: self._write_incident_status(plan, work, result_key))
+        work.plan(
+            plan.result_key, plan.patch is not None, writing, lambda: self._write_incident_status(plan, work)
+        )
 
-    async def _write_incident_status(
-        self, plan: IncidentStatusPlan, work: _Pass, result_key: tuple[str, ...]
-    ) -> None:
+    async def _write_incident_status(self, plan: IncidentStatusPlan, work: _Pass) -> None:
         assert self.writer is not None
         assert plan.patch is not None
         namespace, name = plan.key
@@ -324,7 +279,9 @@ class Reconciler:
             answer = await self.writer.patch_incident_status(namespace, name, plan.patch)
         except ApiError as error:
             model = self._model_of_incident(plan.key)
-            self._failed(work, result_key, error, lambda: self.enqueue_models({model} if model else set()))
+            self._failed(
+                work, plan.result_key, error, lambda: self.enqueue_models({model} if model else set())
+            )
             return
         if answer is not None and isinstance(answer.get("status"), Mapping):
             self.observed.incident_status[plan.key] = dict(answer["status"])
@@ -343,42 +300,18 @@ class Reconciler:
         incident = self.runtime.state.incidents.get(key)
         return (key[0], incident.spec.model_ref.name) if incident is not None else None
 
-    def _plan_status(
-        self,
-        key: ModelKey,
-        desired: dict[str, Any],
-        observed: Mapping[str, Any] | None,
-        change: events.Transition | None,
-        writing: bool,
-        work: _Pass,
-        result_key: tuple[str, ...],
-    ) -> None:
-        patch = status_patch(desired, observed)
-        if patch is None and change is None:
-            work.results[result_key] = "unchanged"
-            return
-        if not writing:
-            work.results[result_key] = "standby"
-            return
-        work.results[result_key] = "changed"
-        work.writes.append(lambda: self._write_status(key, desired, patch, change, work, result_key))
+    def _plan_status(self, plan: ModelStatusPlan, writing: bool, work: _Pass) -> None:
+        work.plan(plan.result_key, not plan.nothing_to_write, writing, lambda: self._write_status(plan, work))
 
-    async def _write_status(
-        self,
-        key: ModelKey,
-        desired: Mapping[str, Any],
-        patch: Mapping[str, Any] | None,
-        change: events.Transition | None,
-        work: _Pass,
-        result_key: tuple[str, ...],
-    ) -> None:
+    async def _write_status(self, plan: ModelStatusPlan, work: _Pass) -> None:
         assert self.writer is not None
+        key, desired, change = plan.key, plan.desired, plan.change
         namespace, name = key
-        if patch is not None:
+        if plan.patch is not None:
             try:
-                answer = await self.writer.patch_status(namespace, name, patch)
+                answer = await self.writer.patch_status(namespace, name, plan.patch)
             except ApiError as error:
-                self._failed(work, result_key, error, lambda: self.enqueue_models({key}))
+                self._failed(work, plan.result_key, error, lambda: self.enqueue_models({key}))
                 return
             if answer is not None and isinstance(answer.get("status"), Mapping):
                 self.observed.model_status[key] = dict(answer["status"])
@@ -421,7 +354,6 @@ class Reconciler:
     def _plan_workload(self, key: WorkloadKey, now: dt.datetime, writing: bool, work: _Pass) -> None:
         state = self.runtime.state
         workload = state.workloads.get(key)
-        result_key = ("workload", *key)
         if workload is None or state.gated_through_controller(workload):
             # Gone, or made by a workload the gate judged, which carries the verdict: left alone
             # (the Deployment controller copies a Deployment's annotations onto its ReplicaSets;
@@ -431,41 +363,26 @@ class Reconciler:
         observed = self.observed.marks.get(key, {})
         if workload.model is None:
             desired: Marks = {}
-            self.compliance.pop(key, None)
-            model_key = None
-            unmet: tuple[str, ...] = ()
+            self.tallies.compliance.pop(key, None)
         else:
             model_key = workload.model_key
             verdict = self.runtime.verdicts.get(model_key) if model_key else None
             decision = decide_workload(state, workload, now, verdict)
-            unmet = decision.unmet
-            desired = desired_marks(decision.compliance, unmet, observed, now)
+            desired = desired_marks(decision.compliance, decision.unmet, observed, now)
             if decision.compliance is not None:
-                self.compliance[key] = (workload.namespace, decision.compliance)
+                self.tallies.compliance[key] = (workload.namespace, decision.compliance)
         self.desired.marks[key] = desired
-        patch = marks_patch(desired, observed)
-        if patch is None:
-            work.results[result_key] = "unchanged"
-            return
-        if not writing:
-            work.results[result_key] = "standby"
-            return
-        work.results[result_key] = "changed"
-        work.writes.append(lambda: self._write_marks(workload, desired, patch, work, result_key))
+        plan = MarksPlan(workload, desired, marks_patch(desired, observed))
+        work.plan(plan.result_key, plan.patch is not None, writing, lambda: self._write_marks(plan, work))
 
-    async def _write_marks(
-        self,
-        workload: Workload,
-        desired: Marks,
-        patch: Mapping[str, Any],
-        work: _Pass,
-        result_key: tuple[str, ...],
-    ) -> None:
+    async def _write_marks(self, plan: MarksPlan, work: _Pass) -> None:
+        workload, desired = plan.workload, plan.desired
+        assert plan.patch is not None
         assert self.writer is not None
         try:
-            answer = await self.writer.patch_workload(workload, patch)
+            answer = await self.writer.patch_workload(workload, plan.patch)
         except ApiError as error:
-            self._failed(work, result_key, error, lambda: self.enqueue_workloads({workload.key}))
+            self._failed(work, plan.result_key, error, lambda: self.enqueue_workloads({workload.key}))
             return
         if answer is not None:
             metadata = answer.get("metadata") or {}
@@ -497,7 +414,7 @@ class Reconciler:
             work.results[result_key] = "unchanged"
             return
         work.results[result_key] = "error"
-        delay = self.retry_delay if error.status in RETRYABLE else self.retry_delay * 6
+        delay = self.retry_delay if error.retryable else self.retry_delay * 6
         audit(
             logger,
             "write failed; retrying",
@@ -515,24 +432,3 @@ class Reconciler:
 
         handle = asyncio.get_running_loop().call_later(delay, fire)
         handles.add(handle)
-
-    # ---- metrics ------------------------------------------------------------------------------
-    def snapshot(self, ready: bool, leading: bool) -> Snapshot:
-        """A consistent copy for the metrics collector (which may run in another thread)."""
-        verdicts = dict(self.runtime.verdicts)
-        models = dict(self.runtime.state.models)
-        counts: dict[tuple[str, str], int] = {}
-        for namespace_compliance in list(self.compliance.values()):
-            counts[namespace_compliance] = counts.get(namespace_compliance, 0) + 1
-        return Snapshot(
-            verdicts=verdicts,
-            models={
-                key: ModelFacts(provider=m.spec.provider.name, version=m.spec.version)
-                for key, m in models.items()
-                if key in verdicts
-            },
-            model_workloads=dict(self.model_workloads),
-            workloads=counts,
-            ready=ready,
-            leading=leading,
-        )
