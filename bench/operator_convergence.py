@@ -56,8 +56,7 @@ def _manifests(folder: Path) -> list[dict[str, Any]]:
 def _expected(objs: list[dict[str, Any]], now: dt.datetime) -> tuple[dict[Any, Any], dict[Any, Any]]:
     """What the operator should write: per model (compliant, workloads), per workload its marks."""
     from gpai_operator import objects
-    from gpai_operator.engine.evaluate import evaluate_all
-    from gpai_operator.engine.state import ClusterState
+    from gpai_operator.engine import ClusterState, evaluate_all
 
     state = ClusterState()
     for obj in objs:

@@ -39,7 +39,7 @@ from gpai_operator.controller.reconciler import Reconciler
 from gpai_operator.controller.resources import NAMESPACES, OUR_KINDS, Watched, workload_watches
 from gpai_operator.controller.wiring import Loop, build_loop
 from gpai_operator.controller.writer import ApiWriter
-from gpai_operator.engine.kinds import WorkloadKinds
+from gpai_operator.engine import WorkloadKinds
 from gpai_operator.runtime import ReloadingContext, Runtime, audit
 
 logger = logging.getLogger("gpai_operator.operator")

@@ -16,15 +16,15 @@ from pydantic import TypeAdapter, ValidationError
 from gpai_operator.api.base import GROUP
 from gpai_operator.api.kinds import KINDS_BY_NAME, Kind
 from gpai_operator.api.status import VersionSeen
-from gpai_operator.engine.kinds import DEFAULT as DEFAULT_KINDS
-from gpai_operator.engine.kinds import WorkloadKinds
-from gpai_operator.engine.state import (
+from gpai_operator.engine import (
+    DEFAULT_KINDS,
     MODEL_LABEL,
     ClusterState,
     ControllerRef,
     ModelKey,
     Resource,
     Workload,
+    WorkloadKinds,
 )
 
 

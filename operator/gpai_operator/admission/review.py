@@ -32,11 +32,16 @@ from gpai_operator.admission.memo import VerdictMemo
 from gpai_operator.admission.operations import pass_reason
 from gpai_operator.admission.outcome import AdmissionDecision, Answer, Outcome
 from gpai_operator.admission.retention import deleting_documentation, retention_warning
-from gpai_operator.engine.evaluate import decide_workload, evaluate_model
-from gpai_operator.engine.kinds import WorkloadKind, WorkloadKinds
-from gpai_operator.engine.state import Workload
-from gpai_operator.engine.verdicts import ModelVerdict, WorkloadDecision
-from gpai_operator.engine.workloads import decide
+from gpai_operator.engine import (
+    ModelVerdict,
+    Workload,
+    WorkloadDecision,
+    WorkloadKind,
+    WorkloadKinds,
+    decide_from_verdict,
+    decide_workload,
+    evaluate_model,
+)
 from gpai_operator.objects import workload_from
 from gpai_operator.runtime import Runtime
 
@@ -216,10 +221,9 @@ def _decide(
             key = workload.model_key
             verdict = memo.verdict(state, key, now) if memo is not None and key is not None else None
             if verdict is not None:
-                # What decide_workload does with a verdict, minus compiling every selecting policy,
-                # which it does up front although a labelled workload's decision only reads the verdict
-                # (two thirds of a review's time; tests/unit/admission/test_memo.py holds them equal).
-                return decide(workload, (), verdict)
+                # What decide_workload does with a verdict, without its per-call caches
+                # (tests/unit/admission/test_memo.py holds them equal).
+                return decide_from_verdict(workload, verdict)
             return decide_workload(state, workload, now, verdict)
         except RuntimeError:  # "dictionary changed size during iteration"
             if attempt == _ATTEMPTS - 1:

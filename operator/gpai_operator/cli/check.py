@@ -116,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
     gc.disable()
 
     from gpai_operator.cli.output import write_errors
-    from gpai_operator.engine.kinds import KindSpecError, WorkloadKinds
+    from gpai_operator.engine import KindSpecError, WorkloadKinds
     from gpai_operator.report import build_report
 
     try:

@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import IO, Any
 
-from gpai_operator.engine.verdicts import ModelVerdict, WorkloadDecision
+from gpai_operator.engine import ModelVerdict, WorkloadDecision
 from gpai_operator.loader import InputError
 from gpai_operator.report import CheckReport
 

@@ -168,7 +168,7 @@ def _usage_problems(args: argparse.Namespace) -> list[str]:
                 problems.append(f"{flag} is required to serve the admission webhook (or pass --no-webhook)")
             elif not os.access(path, os.R_OK):
                 problems.append(f"{flag} {path}: not a readable file")
-    from gpai_operator.engine.kinds import KindSpecError, WorkloadKinds
+    from gpai_operator.engine import KindSpecError, WorkloadKinds
 
     try:
         WorkloadKinds.with_extra(args.workload_kind)

@@ -27,8 +27,7 @@ from urllib.parse import quote
 from gpai_operator import __version__
 from gpai_operator.api.base import API_VERSION
 from gpai_operator.api.obligations import WORKLOAD_MODEL_DECLARED, WORKLOAD_MODEL_EXISTS
-from gpai_operator.engine.catalogue import CATALOGUE
-from gpai_operator.engine.verdicts import FAILING, ModelVerdict, ObligationVerdict, WorkloadDecision
+from gpai_operator.engine import CATALOGUE, FAILING, ModelVerdict, ObligationVerdict, WorkloadDecision
 from gpai_operator.loader import STDIN_NAME, InputError
 from gpai_operator.report import CheckReport, Location
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from gpai_operator.controller.annotations import Marks
-from gpai_operator.engine.state import ModelKey, ObjectKey, WorkloadKey
+from gpai_operator.engine import ModelKey, ObjectKey, WorkloadKey
 
 
 @dataclass(frozen=True)

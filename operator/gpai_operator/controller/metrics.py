@@ -18,9 +18,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from gpai_operator import __version__
-from gpai_operator.engine.days import ONE_DAY, day_start
-from gpai_operator.engine.state import ModelKey, WorkloadKey
-from gpai_operator.engine.verdicts import ModelVerdict
+from gpai_operator.engine import ONE_DAY, ModelKey, ModelVerdict, WorkloadKey, day_start
 from gpai_operator.runtime import Runtime
 
 RECONCILES = Counter(

@@ -18,8 +18,7 @@ from typing import Any
 from gpai_operator.controller.annotations import Marks
 from gpai_operator.controller.events import Transition
 from gpai_operator.controller.status import incident_status, status_patch
-from gpai_operator.engine.state import ClusterState, ModelKey, ObjectKey, Workload
-from gpai_operator.engine.verdicts import ModelVerdict
+from gpai_operator.engine import ClusterState, ModelKey, ModelVerdict, ObjectKey, Workload
 
 
 @dataclass(frozen=True)

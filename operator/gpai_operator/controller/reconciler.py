@@ -38,8 +38,7 @@ from gpai_operator.controller.status import (
     model_status,
 )
 from gpai_operator.controller.writer import Writer
-from gpai_operator.engine.evaluate import decide_workload, evaluate_model
-from gpai_operator.engine.state import ModelKey, ObjectKey, WorkloadKey
+from gpai_operator.engine import ModelKey, ObjectKey, WorkloadKey, decide_workload, evaluate_model
 from gpai_operator.runtime import Runtime, audit
 
 logger = logging.getLogger("gpai_operator.reconciler")

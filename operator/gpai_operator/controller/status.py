@@ -18,7 +18,7 @@ from gpai_operator.api.status import (
     SeriousIncidentStatus,
 )
 from gpai_operator.controller.versions import version_history
-from gpai_operator.engine.verdicts import IncidentVerdict, ModelVerdict, ObligationVerdict
+from gpai_operator.engine import IncidentVerdict, ModelVerdict, ObligationVerdict
 
 COMPLIANT = "Compliant"
 READY = "Ready"

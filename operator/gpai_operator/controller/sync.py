@@ -23,7 +23,7 @@ from typing import Any
 from gpai_operator import objects
 from gpai_operator.controller.annotations import observed_marks
 from gpai_operator.controller.bookkeeping import Desired, InvalidModel, Observed, WorkQueue
-from gpai_operator.engine.state import ClusterState, ModelKey, ObjectKey, WorkloadKey
+from gpai_operator.engine import ClusterState, ModelKey, ObjectKey, WorkloadKey
 from gpai_operator.runtime import Runtime, audit
 
 logger = logging.getLogger("gpai_operator.sync")

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from gpai_operator.controller.kube import KubeClient
 from gpai_operator.controller.resources import events_path, object_path
-from gpai_operator.engine.state import Workload
+from gpai_operator.engine import Workload
 
 
 class Writer(Protocol):

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from gpai_operator.admission.review import review
-from gpai_operator.engine.kinds import WorkloadKinds
+from gpai_operator.engine import WorkloadKinds
 from tests.unit.admission.builders import (
     KINDS,
     MODEL,

@@ -15,7 +15,7 @@ from typing import Any
 
 from gpai_operator import objects
 from gpai_operator.controller.wiring import build_loop
-from gpai_operator.engine.state import Workload
+from gpai_operator.engine import Workload
 from gpai_operator.runtime import ManualClock, Runtime
 
 Obj = dict[str, Any]
