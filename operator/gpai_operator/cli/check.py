@@ -55,7 +55,7 @@ def parse_now(text: str) -> dt.datetime:
     )
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "check",
         help="evaluate manifests offline: models, their evidence and the workloads serving them",

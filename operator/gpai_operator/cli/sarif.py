@@ -147,7 +147,7 @@ class _Results:
             else (API_VERSION, "GPAIModel", model.namespace, model.name)
         )
         result = self._result(obligation.id, level, obligation.message, located, obligation.status)
-        related = []
+        related: list[dict[str, Any]] = []
         for workload in self.gated.get((model.namespace, model.name), ()):
             if obligation.id not in workload.unmet:
                 continue

@@ -45,7 +45,7 @@ async def list_pages(
     token = ""
     while True:
         params = {"limit": str(PAGE), **({"continue": token} if token else {})}
-        page = await client.get(path, params=params)
+        page = await client.get(path, params=params) or {}
         items = page.get("items") or []
         for item in items:
             item.setdefault("apiVersion", api_version)

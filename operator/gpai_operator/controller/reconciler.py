@@ -18,6 +18,7 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from gpai_operator.controller import events
 from gpai_operator.controller.annotations import Marks, desired_marks, marks_patch, observed_marks
@@ -160,7 +161,7 @@ class Reconciler:
             if not self.idle:
                 return
             self._wake.clear()
-            tasks = {asyncio.ensure_future(self._wake.wait())}
+            tasks: set[asyncio.Future[Any]] = {asyncio.ensure_future(self._wake.wait())}
             due = self.next_review()
             if due is not None:
                 tasks.add(asyncio.ensure_future(clock.sleep_until(due)))
@@ -284,7 +285,9 @@ class Reconciler:
             return
         if answer is not None and isinstance(answer.get("status"), Mapping):
             self.observed.incident_status[plan.key] = dict(answer["status"])
-        timely = next((c for c in plan.desired.get("conditions", ()) if c.get("type") == "Timely"), {})
+        timely: Mapping[str, Any] = next(
+            (c for c in plan.desired.get("conditions", ()) if c.get("type") == "Timely"), {}
+        )
         audit(
             logger,
             "incident status updated",

@@ -35,13 +35,13 @@ def _current(state: ClusterState, kind: str, namespace: str, name: str) -> Any:
         return state.policies.get(name)
     if kind == "GPAIModel":  # its version history (status.versions) is read by the engine too
         return (state.models.get((namespace, name)), state.versions.get((namespace, name)))
-    table = {
-        "GPAIModel": state.models,
+    tables: dict[str, Mapping[ObjectKey, object]] = {
         "ModelDocumentation": state.documentation,
         "CopyrightPolicy": state.copyright_policies,
         "RiskEvaluation": state.evaluations,
         "SeriousIncident": state.incidents,
-    }.get(kind)
+    }
+    table = tables.get(kind)
     return table.get((namespace, name)) if table is not None else None
 
 

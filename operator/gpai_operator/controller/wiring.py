@@ -14,8 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from gpai_operator.controller.bookkeeping import Desired, Observed
-from gpai_operator.controller.reconciler import Reconciler, Writer
+from gpai_operator.controller.reconciler import Reconciler
 from gpai_operator.controller.sync import StateSync
+from gpai_operator.controller.writer import Writer
 from gpai_operator.runtime import Runtime
 
 

@@ -43,7 +43,7 @@ class ApiWriter:
         self, namespace: str, name: str, body: Mapping[str, Any]
     ) -> Mapping[str, Any] | None:
         path = object_path("gpai.dev/v1alpha1", "GPAIModel", namespace, name, "status")
-        return await self.client.merge_patch(path, body)  # type: ignore[no-any-return]
+        return await self.client.merge_patch(path, body)
 
     async def patch_workload(self, workload: Workload, body: Mapping[str, Any]) -> Mapping[str, Any] | None:
         path = object_path(
@@ -53,7 +53,7 @@ class ApiWriter:
             workload.name,
             plural=self.plurals.get(workload.kind, ""),
         )
-        return await self.client.merge_patch(path, body)  # type: ignore[no-any-return]
+        return await self.client.merge_patch(path, body)
 
     async def post_event(self, namespace: str, body: Mapping[str, Any]) -> None:
         await self.client.create(events_path(namespace), body)
@@ -62,4 +62,4 @@ class ApiWriter:
         self, namespace: str, name: str, body: Mapping[str, Any]
     ) -> Mapping[str, Any] | None:
         path = object_path("gpai.dev/v1alpha1", "SeriousIncident", namespace, name, "status")
-        return await self.client.merge_patch(path, body)  # type: ignore[no-any-return]
+        return await self.client.merge_patch(path, body)

@@ -17,8 +17,8 @@ from typing import Any
 FORMATS = ("text", "json")
 
 
-def audit(logger: logging.Logger, message: str, level: int = logging.INFO, **fields: Any) -> None:
-    """Log one decision with its fields."""
+def audit(logger: logging.Logger, message: str, level: int = logging.INFO, /, **fields: Any) -> None:
+    """Log one decision with its fields (any name, `level` and `message` too, is a field)."""
     if logger.isEnabledFor(level):
         logger.log(level, message, extra={"fields": fields})
 
