@@ -40,7 +40,7 @@ from gpai_operator.controller.resources import NAMESPACES, OUR_KINDS, Watched, w
 from gpai_operator.controller.wiring import Loop, build_loop
 from gpai_operator.controller.writer import ApiWriter
 from gpai_operator.engine import WorkloadKinds
-from gpai_operator.runtime import ReloadingContext, Runtime, audit
+from gpai_operator.runtime import ReloadingContext, Runtime, audit, audit_exception
 
 logger = logging.getLogger("gpai_operator.operator")
 
@@ -346,7 +346,7 @@ def _lease_text(settings: LeaseSettings | None) -> str:
 
 def _report_failure(task: asyncio.Task[Any]) -> None:
     if not task.cancelled() and task.exception() is not None:
-        logger.error("%s failed", task.get_name(), exc_info=task.exception())
+        audit_exception(logger, "task failed", task.exception(), task=task.get_name())
 
 
 class OperatorThread:

@@ -31,7 +31,7 @@ from gpai_operator.admission.memo import VerdictMemo
 from gpai_operator.admission.outcome import Answer
 from gpai_operator.admission.review import review
 from gpai_operator.admission.server import PATH, AdmissionServer, Reviewer
-from gpai_operator.runtime import Runtime, audit
+from gpai_operator.runtime import Runtime, audit, audit_exception
 
 logger = logging.getLogger("gpai_operator.admission")
 
@@ -49,7 +49,7 @@ def reviewer_for(runtime: Runtime, trusted: TrustedControllers = DEFAULT_TRUST) 
             try:
                 log_decision(result.log)
             except Exception:  # a log line is not worth a failed answer
-                logger.exception("admission decision not logged")
+                audit_exception(logger, "admission decision not logged")
         return result
 
     return answer

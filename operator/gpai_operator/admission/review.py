@@ -43,7 +43,7 @@ from gpai_operator.engine import (
     evaluate_model,
 )
 from gpai_operator.objects import workload_from
-from gpai_operator.runtime import Runtime
+from gpai_operator.runtime import Runtime, audit_exception
 
 logger = logging.getLogger("gpai_operator.admission")
 
@@ -85,7 +85,7 @@ def review(
     try:
         return _judge(request, runtime, now, memo, trusted)
     except Exception as error:  # a bug must not take the webhook down: refuse, as failurePolicy Fail would
-        logger.exception("admission review failed uid=%s kind=%s", uid, request.kind)
+        audit_exception(logger, "admission review failed", uid=uid, kind=request.kind)
         return _refuse(
             api_version,
             uid,
@@ -161,7 +161,7 @@ def _pass(
             return _allow(request, runtime, "Allow")
         decision = _decide(runtime, workload, now, memo)
     except Exception:  # a warning is not worth refusing what must always be allowed
-        logger.exception("admission warning failed uid=%s kind=%s", request.uid, request.kind)
+        audit_exception(logger, "admission warning failed", uid=request.uid, kind=request.kind)
         return _allow(request, runtime, "Allow")
     if decision.decision == "Allow":
         return _allow(request, runtime, "Audit" if decision.audited else "Allow", decision)
@@ -182,7 +182,7 @@ def _documentation_deleted(
     try:
         warning = retention_warning(request, state, now, verdict_of) if runtime.synced else None
     except Exception:  # a warning is not worth refusing what must always be allowed
-        logger.exception("retention warning failed uid=%s", request.uid)
+        audit_exception(logger, "retention warning failed", uid=request.uid)
         warning = None
     outcome = Outcome("ModelDocumentation", request.operation, "Warn" if warning else "Allow")
     if warning is None:

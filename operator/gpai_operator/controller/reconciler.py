@@ -40,7 +40,7 @@ from gpai_operator.controller.status import (
 )
 from gpai_operator.controller.writer import Writer
 from gpai_operator.engine import ModelKey, ObjectKey, WorkloadKey, decide_workload, evaluate_model
-from gpai_operator.runtime import Runtime, audit
+from gpai_operator.runtime import Runtime, audit, audit_exception
 
 logger = logging.getLogger("gpai_operator.reconciler")
 
@@ -194,7 +194,7 @@ class Reconciler:
             try:
                 workloads.update(self._plan_model(key, now, writing, work))
             except Exception:  # an engine bug must not stop every other model's reconciliation
-                logger.exception("evaluation failed namespace=%s model=%s", *key)
+                audit_exception(logger, "evaluation failed", namespace=key[0], model=key[1])
                 work.results[("GPAIModel", *key)] = "error"
             if index % YIELD_EVERY == YIELD_EVERY - 1:
                 await asyncio.sleep(0)
@@ -202,7 +202,8 @@ class Reconciler:
             try:
                 self._plan_workload(wkey, now, writing, work)
             except Exception:
-                logger.exception("workload decision failed kind=%s namespace=%s name=%s", *wkey)
+                kind, namespace, name = wkey
+                audit_exception(logger, "workload decision failed", kind=kind, namespace=namespace, name=name)
                 work.results[("workload", *wkey)] = "error"
             if index % (YIELD_EVERY * 4) == YIELD_EVERY * 4 - 1:
                 await asyncio.sleep(0)
