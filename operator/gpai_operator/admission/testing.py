@@ -75,8 +75,7 @@ def install_kserve_crd(api_client: ApiClient, timeout: float = 30.0) -> bool:
 
     api = ApiextensionsV1Api(api_client)
     try:
-        # The client sends a dict body as it is; its annotation names only the model class.
-        api.create_custom_resource_definition(KSERVE_CRD)  # type: ignore[arg-type]
+        api.create_custom_resource_definition(KSERVE_CRD)
     except ApiException as error:
         if error.status == 409:
             return False

@@ -375,7 +375,7 @@ class ExistingCluster:
     """A cluster somebody else runs, reached through a kubeconfig; `stop()` leaves it alone."""
 
     runs_controllers = True
-    audit_log = None
+    audit_log: Path | None = None
 
     def __init__(self, kubeconfig: Path) -> None:
         if not kubeconfig.is_file():

@@ -76,7 +76,7 @@ class Prometheus:
         }
 
     def query(self, expression: str) -> list[dict[str, Any]]:
-        return self.api("query", query=expression)["result"]  # type: ignore[no-any-return]
+        return self.api("query", query=expression)["result"]
 
     def log_tail(self) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-30:])

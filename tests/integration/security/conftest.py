@@ -36,7 +36,7 @@ RBAC = "/apis/rbac.authorization.k8s.io/v1"
 CLUSTER_ROLES = f"{RBAC}/clusterroles"
 COMPLIANT = "aurora-2"  # examples/models/aurora-2.yaml: every piece of evidence, current on NOW
 ROGUE = "rogue"  # a model with systemic risk and no evidence at all
-WORKLOAD_RIGHTS = {
+WORKLOAD_RIGHTS: dict[str, Any] = {
     "apiVersion": "rbac.authorization.k8s.io/v1",
     "kind": "ClusterRole",
     "metadata": {"name": "gpai-security-test-workloads"},

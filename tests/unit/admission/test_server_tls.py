@@ -124,7 +124,7 @@ def test_tls_1_1_and_older_are_refused(webhook: ServedWebhook, certs: WebhookCer
 
 def key_certs(cipher: str, request: pytest.FixtureRequest) -> WebhookCertificates:
     """Certificates whose key suits the cipher (an -RSA- suite needs an RSA key, -ECDSA- an ECDSA one)."""
-    return request.getfixturevalue("certs" if "ECDSA" in cipher else "rsa_certs")  # type: ignore[no-any-return]
+    return request.getfixturevalue("certs" if "ECDSA" in cipher else "rsa_certs")
 
 
 @pytest.mark.parametrize(
