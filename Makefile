@@ -18,9 +18,9 @@ $(STAMP): pyproject.toml
 control-plane:
 	@hack/control-plane.sh >/dev/null
 
-## The whole suite: lint, CRD drift, unit, CLI and integration tests against a real control plane.
-test: venv
-	$(BIN)/ruff check operator tests bench hack
+## The whole suite: lint (ruff, import contracts, mypy), CRD drift, unit, CLI and integration tests
+## against a real control plane.
+test: venv lint
 	KUBEBUILDER_ASSETS="$$(hack/control-plane.sh)" HELM="$$(hack/helm.sh)" PROMTOOL="$$(hack/promtool.sh)" \
 		PROMETHEUS="$$(hack/promtool.sh prometheus)" GPAI_THIRD_PARTY_CRDS="$$(hack/third-party-crds.sh)" \
 		$(BIN)/pytest $(PYTEST_ARGS)
@@ -29,9 +29,12 @@ test: venv
 unit: venv
 	$(BIN)/pytest -m 'not integration' $(PYTEST_ARGS)
 
+## ruff, the import contracts (pyproject.toml [tool.importlinter]) and mypy --strict ([tool.mypy]).
 lint: venv
 	$(BIN)/ruff check operator tests bench hack
 	$(BIN)/ruff format --check operator tests bench hack
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 
 crds: venv
 	$(BIN)/gpai crds --output crds
@@ -44,4 +47,4 @@ bench: venv
 	KUBEBUILDER_ASSETS="$$(hack/control-plane.sh)" $(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .demo
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .import_linter_cache .hypothesis .demo

@@ -57,7 +57,7 @@ def example_deployment(name: str = "aurora-chat") -> dict[str, Any]:
     """A Deployment of examples/workloads/prod-chat.yaml (aurora-chat: of a compliant model)."""
     for document in yaml.safe_load_all((EXAMPLES / "workloads" / "prod-chat.yaml").read_text()):
         if document and document.get("kind") == "Deployment" and document["metadata"]["name"] == name:
-            return document  # type: ignore[no-any-return]
+            return document
     raise LookupError(f"examples/workloads/prod-chat.yaml has no Deployment {name}")
 
 

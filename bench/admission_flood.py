@@ -59,7 +59,7 @@ def _flood_run(webhook: str, health: str, ca: Path, reviews: Path, flood: bool) 
     argv = [sys.executable, "-m", "gpai_operator.testing.flood", f"--url={webhook}", f"--ca={ca}"]
     argv += [f"--health={health}", f"--reviews={reviews}", "--flood" if flood else "--no-flood"]
     result = subprocess.run(argv, capture_output=True, text=True, check=True, timeout=300)
-    return json.loads(result.stdout)  # type: ignore[no-any-return]
+    return json.loads(result.stdout)
 
 
 def inline_parse_costs() -> list[dict[str, Any]]:

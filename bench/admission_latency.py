@@ -42,7 +42,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = Path(
@@ -63,9 +63,8 @@ def example_runtime() -> Any:
     import datetime as dt
 
     from gpai_operator import objects
-    from gpai_operator.controller.clock import ManualClock
-    from gpai_operator.controller.runtime import Runtime
     from gpai_operator.loader import load
+    from gpai_operator.runtime import ManualClock, Runtime
 
     loaded = load([str(EXAMPLES)])
     runtime = Runtime(clock=ManualClock(dt.datetime.fromisoformat(NOW)))
@@ -114,14 +113,15 @@ async def _serve(mode: str, certdir: Path) -> None:
 
     from gpai_operator.admission import server as server_module
     from gpai_operator.admission.handlers import bind, build_server
+    from gpai_operator.admission.server import Reviewer
 
-    server_module.record = _timed_record  # type: ignore[assignment]
+    server_module.record = _timed_record  # type: ignore[attr-defined]
     threading.Thread(target=_answer_stats_requests, daemon=True).start()
     server = build_server("127.0.0.1", 0, certdir / "webhook.crt", certdir / "webhook.key")
     if mode == "gpai":
         bind(server, example_runtime())
     else:
-        server.bind(trivial_reviewer)
+        server.bind(cast(Reviewer, trivial_reviewer))  # it is only ever given bytes
     async with server:
         async for client_config in server(None):
             print(json.dumps({"url": client_config["url"]}), flush=True)
@@ -157,7 +157,7 @@ class ServerProcess:
         assert self.process.stdout is not None
         self.process.stdin.write("stats\n")
         self.process.stdin.flush()
-        return json.loads(self.process.stdout.readline())  # type: ignore[no-any-return]
+        return json.loads(self.process.stdout.readline())
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -376,7 +376,7 @@ def review_mix() -> list[bytes]:
     """Encoded AdmissionReviews of the example workloads: allow, deny, warn and metadata-only updates."""
     import yaml
 
-    workloads = []
+    workloads: list[dict[str, Any]] = []
     for path in sorted((EXAMPLES / "workloads").glob("*.yaml")):
         for document in yaml.safe_load_all(path.read_text()):
             workloads += document.get("items", []) if document.get("kind") == "List" else [document]

@@ -36,8 +36,7 @@ from typing import Any
 from gpai_operator.admission.configuration import not_a_trusted_controllers_object, what_runs_changed
 from gpai_operator.admission.identities import DEFAULT as DEFAULT_TRUST
 from gpai_operator.admission.identities import TrustedControllers
-from gpai_operator.engine.kinds import DEFAULT as DEFAULT_KINDS
-from gpai_operator.engine.kinds import WorkloadKind, WorkloadKinds
+from gpai_operator.engine import DEFAULT_KINDS, WorkloadKind, WorkloadKinds
 from gpai_operator.testing.controlplane import free_ports
 from gpai_operator.testing.processes import ManagedProcess, tail
 

@@ -56,8 +56,7 @@ def _manifests(folder: Path) -> list[dict[str, Any]]:
 def _expected(objs: list[dict[str, Any]], now: dt.datetime) -> tuple[dict[Any, Any], dict[Any, Any]]:
     """What the operator should write: per model (compliant, workloads), per workload its marks."""
     from gpai_operator import objects
-    from gpai_operator.engine.evaluate import evaluate_all
-    from gpai_operator.engine.state import ClusterState
+    from gpai_operator.engine import ClusterState, evaluate_all
 
     state = ClusterState()
     for obj in objs:
@@ -109,12 +108,14 @@ async def _wrong(client: Any, expected_models: dict[Any, Any], expected_workload
     wrong = 0
     listing = await client.get("/apis/gpai.dev/v1alpha1/gpaimodels")
     for item in listing["items"]:
-        key = (item["metadata"]["namespace"], item["metadata"]["name"])
+        model_key = (item["metadata"]["namespace"], item["metadata"]["name"])
         status = item.get("status") or {}
-        condition = next((c for c in status.get("conditions", []) if c["type"] == "Compliant"), {})
+        condition: dict[str, Any] = next(
+            (c for c in status.get("conditions", []) if c["type"] == "Compliant"), {}
+        )
         seen = (condition.get("status"), status.get("workloads"))
         current = status.get("observedGeneration") == item["metadata"].get("generation")
-        wrong += 0 if current and seen == expected_models.get(key) else 1
+        wrong += 0 if current and seen == expected_models.get(model_key) else 1
     wrong += len(expected_models) - len(listing["items"])
     kinds = {
         "Deployment": "/apis/apps/v1/deployments",

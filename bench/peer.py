@@ -334,7 +334,7 @@ def report(paths: list[AdmissionPath], results: Results, context: dict[str, Any]
         if path.skipped:
             summaries[path.name] = {"skipped": path.skipped}
             continue
-        figures = latency_summary(results.times[path.name])
+        figures: dict[str, Any] = latency_summary(results.times[path.name])
         calls = results.calls[path.name].webhook_calls(path.webhook_names(results.calls[path.name]))
         every = results.all_calls[path.name].webhook_calls(path.webhook_names(results.all_calls[path.name]))
         figures["webhook_calls_create"] = calls.calls

@@ -34,7 +34,7 @@ MIB = 1 << 20
 def phases(corpus: Path) -> dict[str, Any]:
     """The check pipeline in this process, one phase at a time (GC off, as the command runs)."""
     from gpai_operator.cli.output import write_json
-    from gpai_operator.engine.evaluate import evaluate_all
+    from gpai_operator.engine import evaluate_all
     from gpai_operator.loader import iter_load
     from gpai_operator.report import CheckReport, _StateBuilder
 

@@ -277,14 +277,14 @@ def show_apply(out: Out, api: ApiClient, obj: dict[str, Any]) -> Reply:
     return reply
 
 
-def annotations(api: ApiClient, obj: dict[str, Any]) -> dict[str, str]:
+def gpai_annotations(api: ApiClient, obj: dict[str, Any]) -> dict[str, str]:
     reply = call(api, "GET", path_of(obj))
     found = (reply.body or {}).get("metadata", {}).get("annotations") or {}
     return {k: v for k, v in found.items() if k.startswith("gpai.dev/")}
 
 
 def _annotated(api: ApiClient, obj: dict[str, Any]) -> dict[str, str] | None:
-    found = annotations(api, obj)
+    found = gpai_annotations(api, obj)
     return found if "gpai.dev/compliance" in found else None
 
 

@@ -29,8 +29,11 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode
 
+_CParser: type[CParser] | None
 try:
-    from yaml._yaml import CParser as _CParser
+    from yaml._yaml import CParser
+
+    _CParser = CParser
 except ImportError:  # pragma: no cover (every PyYAML wheel has libyaml)
     _CParser = None
 
@@ -126,7 +129,8 @@ def check_expanded(root: Node) -> None:
 def _children(node: Node) -> list[Node]:
     if isinstance(node, MappingNode):
         return [part for pair in node.value for part in pair]
-    return node.value  # type: ignore[no-any-return]
+    children: list[Node] = node.value
+    return children
 
 
 def check_json(data: bytes) -> None:

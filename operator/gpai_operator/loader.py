@@ -42,9 +42,12 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from gpai_operator import input_limits as limits
 from gpai_operator.input_limits import OverLimit
 
+_CParser: type[CParser] | None
 try:  # libyaml is part of every PyYAML wheel; the pure-Python parser is the slow fallback.
     from yaml import CSafeLoader as _BaseLoader
-    from yaml._yaml import CParser as _CParser
+    from yaml._yaml import CParser
+
+    _CParser = CParser
 except ImportError:  # pragma: no cover
     from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
 
@@ -133,7 +136,7 @@ def needs_full_object(api_version: Any, kind: Any) -> bool:
 
 
 # ---- YAML: nodes to data ---------------------------------------------------------------------
-class _ManifestLoader(_BaseLoader):  # type: ignore[misc,valid-type]
+class _ManifestLoader(_BaseLoader):
     """libyaml's parser and composer with a fast resolver; construction is done by `_Builder`."""
 
     def resolve(self, kind: type[Node], value: str, implicit: tuple[bool, bool]) -> str:
@@ -144,7 +147,8 @@ class _ManifestLoader(_BaseLoader):  # type: ignore[misc,valid-type]
             if tag is not None:
                 return tag
             if value[0] in _NUMERIC_START:
-                return super().resolve(kind, value, implicit)
+                resolved: str = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+                return resolved
             return _STR
         return _SEQ if kind is SequenceNode else _MAP
 
@@ -489,13 +493,14 @@ def _identity_text(chunk: bytes) -> tuple[bytes, bytes] | None:
     keys = [key for key, _ in entries]
     if not entries or entries[0][1] != _first_content(body) or len(set(keys)) != len(keys):
         return None
-    head, rest = [], []
-    for number, (key, start) in enumerate(entries):
+    head: list[bytes] = []
+    rest: list[bytes] = []
+    for number, (name, start) in enumerate(entries):
         end = entries[number + 1][1] if number + 1 < len(entries) else len(body)
         text = body[start:end]
         if not text.endswith(b"\n"):
             text += b"\n"
-        (head if key.decode() in _IDENTITY_KEYS else rest).append(text)
+        (head if name.decode() in _IDENTITY_KEYS else rest).append(text)
     return b"".join(head), b"".join(rest)
 
 
@@ -518,18 +523,20 @@ def _first_content(body: bytes) -> int:
 def _parse_identity(texts: tuple[bytes, bytes], chunk: bytes) -> dict[str, Any] | None:
     """apiVersion, kind and metadata of a document of a kind read that way; None: take the long way."""
     head, rest = texts
+    if _CParser is None:  # pragma: no cover (no libyaml: the long way)
+        return None
     loader = _ManifestLoader(head)
     try:
         node = loader.get_single_node()
         if not isinstance(node, MappingNode):
             return None
         builder = _Builder.for_text(loader, head)
-        document = builder.document(node, identity_only=True)
-        if builder.duplicates or needs_full_object(document.get("apiVersion"), document.get("kind")):
+        identity: dict[str, Any] = builder.document(node, identity_only=True)
+        if builder.duplicates or needs_full_object(identity.get("apiVersion"), identity.get("kind")):
             return None
         if rest:
             _CParser(rest).raw_parse()  # the rest must be valid YAML too; nothing of it is built
-        return document  # type: ignore[no-any-return]
+        return identity
     except (yaml.YAMLError, YamlContentError, OverLimit):
         return None  # the full parse reports it, with the right line
     finally:
@@ -727,7 +734,10 @@ def load(paths: Sequence[str], stdin: IO[bytes] | None = None, jobs: int = 1, le
     """Read every input; problems are collected, never raised. `lean`: see the module doc."""
     loaded = Loaded([], [], [])
     for item in iter_load(paths, stdin, jobs, loaded.names, lean):
-        (loaded.errors if isinstance(item, InputError) else loaded.manifests).append(item)  # type: ignore[arg-type]
+        if isinstance(item, InputError):
+            loaded.errors.append(item)
+        else:
+            loaded.manifests.append(item)
     return loaded
 
 
@@ -757,8 +767,8 @@ def iter_load(
 
     with multiprocessing.get_context("fork").Pool(jobs) as pool:
         for results in pool.imap(functools.partial(_read_batch, lean=lean), batches):
-            for kind, source, first, second, line in results:
-                yield Manifest(source, first, second, line) if kind == "m" else InputError(source, first)
+            for kind, name, first, second, line in results:
+                yield Manifest(name, first, second, line) if kind == "m" else InputError(name, first)
 
 
 def _read_input(source: _Input, stdin: IO[bytes] | None, lean: bool) -> Iterator[Manifest | InputError]:

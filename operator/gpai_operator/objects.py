@@ -7,7 +7,7 @@ error, so callers can report all of them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,15 +16,15 @@ from pydantic import TypeAdapter, ValidationError
 from gpai_operator.api.base import GROUP
 from gpai_operator.api.kinds import KINDS_BY_NAME, OPERATOR_OUTPUT_NAMES, Kind
 from gpai_operator.api.status import VersionSeen
-from gpai_operator.engine.kinds import DEFAULT as DEFAULT_KINDS
-from gpai_operator.engine.kinds import WorkloadKinds
-from gpai_operator.engine.state import (
+from gpai_operator.engine import (
+    DEFAULT_KINDS,
     MODEL_LABEL,
     ClusterState,
     ControllerRef,
     ModelKey,
     Resource,
     Workload,
+    WorkloadKinds,
 )
 
 
@@ -223,7 +223,7 @@ def remove(state: ClusterState, obj: Mapping[str, Any], default_namespace: str =
     return set()
 
 
-_PUT = {
+_PUT: dict[str, Callable[[ClusterState, Resource[Any]], set[ModelKey]]] = {
     "GPAIModel": ClusterState.put_model,
     "ModelDocumentation": ClusterState.put_documentation,
     "CopyrightPolicy": ClusterState.put_copyright_policy,
@@ -231,7 +231,7 @@ _PUT = {
     "SeriousIncident": ClusterState.put_incident,
     "CompliancePolicy": ClusterState.put_policy,
 }
-_REMOVE = {
+_REMOVE: dict[str, Callable[[ClusterState, str, str], set[ModelKey]]] = {
     "GPAIModel": ClusterState.remove_model,
     "ModelDocumentation": ClusterState.remove_documentation,
     "CopyrightPolicy": ClusterState.remove_copyright_policy,

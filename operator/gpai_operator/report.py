@@ -21,11 +21,14 @@ from pathlib import Path
 from typing import IO, Any
 
 from gpai_operator import objects
-from gpai_operator.engine.evaluate import evaluate_all
-from gpai_operator.engine.kinds import DEFAULT as DEFAULT_KINDS
-from gpai_operator.engine.kinds import WorkloadKinds
-from gpai_operator.engine.state import ClusterState
-from gpai_operator.engine.verdicts import ModelVerdict, WorkloadDecision
+from gpai_operator.engine import (
+    DEFAULT_KINDS,
+    ClusterState,
+    ModelVerdict,
+    WorkloadDecision,
+    WorkloadKinds,
+    evaluate_all,
+)
 from gpai_operator.loader import InputError, Manifest, iter_load, load, read_bytes
 
 BUILTIN_POLICY = "eu-ai-act.yaml"

@@ -27,7 +27,9 @@ GROUPS = {
 
 def documented_paths(text: str) -> set[str]:
     """Dotted paths of the keys that a `# --` comment introduces."""
-    paths, stack, described = set(), [], False
+    paths: set[str] = set()
+    stack: list[tuple[int, str]] = []
+    described = False
     for line in text.splitlines():
         stripped = line.strip()
         if stripped.startswith("# --"):

@@ -16,7 +16,7 @@ FIX = "run hack/sync-chart.sh"
 CHART_ONLY_CRDS: set[str] = set()  # every CRD the chart ships is generated from our API models
 
 
-def differences(source: Path, copy: Path, chart_only: set[str] = frozenset()) -> list[str]:
+def differences(source: Path, copy: Path, chart_only: frozenset[str] | set[str] = frozenset()) -> list[str]:
     originals = {p.name: p.read_bytes() for p in source.glob("*.yaml")}
     copies = {p.name: p.read_bytes() for p in copy.glob("*.yaml") if p.name not in chart_only}
     problems = [f"{name} is missing from the chart" for name in sorted(originals.keys() - copies.keys())]

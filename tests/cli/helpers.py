@@ -10,9 +10,12 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
+
+T = TypeVar("T")
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
@@ -176,3 +179,10 @@ def documents(*parts: str) -> str:
 
 def by_name(items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {item["name"]: item for item in items}
+
+
+def only(kind: type[T], items: Iterable[object]) -> list[T]:
+    """`items`, each asserted to be a `kind` (a loader's Document, Manifest or InputError)."""
+    found = list(items)
+    assert all(isinstance(item, kind) for item in found), found
+    return cast(list[T], found)

@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from gpai_operator.api.obligations import POLICY_OBLIGATION_IDS
-from gpai_operator.engine.catalogue import CATALOGUE
+from gpai_operator.engine import CATALOGUE
 from tests.cli.helpers import EXAMPLES, REPO, deployment, documents, evidence, model, policy, run_gpai
 
 OASIS_SCHEMA_ID = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"

@@ -138,7 +138,7 @@ WRONG_TYPES = [None, True, 7, 2.5, "x", [], ["x"], {"x": 1}]
 def _variants(template: dict[str, Any]) -> list[Any]:
     """The template with each of its values, and each field read when present, set to each type;
     each variant in a namespace (or, cluster-scoped, under a name) of its own, so none hides another."""
-    variants = []
+    variants: list[Any] = []
     for path in [*paths_of(template), *KUBERNETES_FIELDS]:
         for value in WRONG_TYPES:
             variant = changed(template, path, value)

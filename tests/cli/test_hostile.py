@@ -15,7 +15,7 @@ import pytest
 
 from gpai_operator import input_limits, loader
 from gpai_operator.input_limits import MAX_DEPTH, MAX_DOCUMENT_BYTES, MAX_VALUES
-from tests.cli.helpers import GPAI, NOW, deployment, documents, evidence, model
+from tests.cli.helpers import GPAI, NOW, deployment, documents, evidence, model, only
 
 MEMORY_LIMIT = 512 * 1024 * 1024  # address space, as RLIMIT_AS counts it
 TIME_LIMIT = 5.0
@@ -116,7 +116,7 @@ def test_alias_bombs_anywhere_are_refused_in_bounded_time_and_memory(tmp_path) -
 def test_aliases_within_the_limit_are_read_as_kubernetes_reads_them() -> None:
     text = b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata:\n" + alias_bomb(levels=5).encode()
 
-    (document,) = (d.data for d in loader.parse_yaml(text, "f"))
+    (document,) = (d.data for d in only(loader.Document, loader.parse_yaml(text, "f")))
 
     assert len(document["data"]["lol5"]) == 9
     assert document["data"]["lol5"][0][0][0][0][0] == ["lol"] * 9
@@ -141,7 +141,9 @@ def config_map(data: str) -> bytes:
 
 def test_nesting_up_to_the_limit_is_read_and_deeper_is_refused_with_its_line() -> None:
     # the document and `data` are two levels: MAX_DEPTH - 2 more fit
-    (document,) = (d.data for d in loader.parse_yaml(config_map(nested(MAX_DEPTH - 2)), "f"))
+    (document,) = (
+        d.data for d in only(loader.Document, loader.parse_yaml(config_map(nested(MAX_DEPTH - 2)), "f"))
+    )
     assert document["data"]["d"] == json.loads(nested(MAX_DEPTH - 2))
 
     (error,) = loader.parse_yaml(config_map(nested(MAX_DEPTH - 1)), "f")
@@ -153,7 +155,7 @@ def test_deep_block_nesting_is_refused_too() -> None:
         b"  " * (level + 1) + b"k:\n" for level in range(MAX_DEPTH + 10)
     )
 
-    (error,) = loader.parse_yaml(text, "f")
+    (error,) = only(loader.InputError, loader.parse_yaml(text, "f"))
 
     # the document is level 1, the mapping under `data:` (line 5) level 2, and each line one deeper
     assert error.message == f"nested more than {MAX_DEPTH} levels deep at line {MAX_DEPTH + 4}; not read"
@@ -238,6 +240,8 @@ def test_a_syntax_error_in_a_document_counted_before_it_is_read_is_reported_as_u
     broken = b"apiVersion: v1\nkind: List\nitems: [" + b"a-long-value, " * 40_000 + b"\n"
 
     first, second = loader.parse_yaml(broken + b"---\nx: 1\n", "f")
+    assert isinstance(first, loader.InputError)
+    assert isinstance(second, loader.Document)
 
     assert first == next(loader._parse_stream(broken, "f"))  # what the full parse says
     assert first.message.startswith("invalid YAML at line 4, column 1: ")
@@ -267,9 +271,10 @@ def test_json_is_counted_in_linear_time_whatever_its_quotes() -> None:
 def test_huge_integers_are_input_errors_not_crashes() -> None:
     digits = "1" * 5000
 
-    (yaml_error,) = loader.read_bytes("f.yaml", config_map(digits))
-    (json_error,) = loader.read_bytes(
-        "f.json", ('{"apiVersion": "v1", "kind": "x", "n": ' + digits + "}").encode()
+    (yaml_error,) = only(loader.InputError, loader.read_bytes("f.yaml", config_map(digits)))
+    (json_error,) = only(
+        loader.InputError,
+        loader.read_bytes("f.json", ('{"apiVersion": "v1", "kind": "x", "n": ' + digits + "}").encode()),
     )
 
     assert yaml_error.message == "data.d: invalid YAML at line 5: an integer of more than 4300 digits"

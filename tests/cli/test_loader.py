@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from gpai_operator import loader
-from tests.cli.helpers import EXAMPLES
+from tests.cli.helpers import EXAMPLES, only
 
 
 def _full(data: bytes) -> list[Any]:
@@ -95,7 +95,7 @@ def test_a_syntax_error_in_the_part_not_built_is_still_an_error() -> None:
 def test_without_lean_every_object_is_read_whole() -> None:
     data = b"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\nspec: {replicas: 3}\n"
 
-    ((_, document, _, _),) = loader.parse_yaml(data, "f")
+    ((_, document, _, _),) = only(loader.Document, loader.parse_yaml(data, "f"))
 
     assert document["spec"] == {"replicas": 3}
 
@@ -141,7 +141,8 @@ def test_each_document_remembers_the_line_its_content_starts_on() -> None:
         b"-   apiVersion: v1\n    kind: F\n"
     )
 
-    lines = [(m.obj["kind"], m.source, m.line) for m in loader.read_bytes("f.yaml", data, lean=True)]
+    read = only(loader.Manifest, loader.read_bytes("f.yaml", data, lean=True))
+    lines = [(m.obj["kind"], m.source, m.line) for m in read]
 
     assert lines == [
         ("A", "f.yaml#1", 5),
@@ -154,7 +155,9 @@ def test_each_document_remembers_the_line_its_content_starts_on() -> None:
 
 
 def test_a_json_document_starts_where_its_object_does() -> None:
-    (manifest,) = loader.read_bytes("f.json", b'\n\n  {"apiVersion": "v1", "kind": "Pod"}\n')
+    (manifest,) = only(
+        loader.Manifest, loader.read_bytes("f.json", b'\n\n  {"apiVersion": "v1", "kind": "Pod"}\n')
+    )
 
     assert (manifest.path, manifest.line) == ("f.json", 3)
 

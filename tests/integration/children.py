@@ -39,7 +39,7 @@ def run_missed_schedule(batch: BatchV1Api, name: str, namespace: str) -> None:
 
 
 def _uid(obj: Any) -> str:
-    return obj["metadata"]["uid"] if isinstance(obj, dict) else obj.metadata.uid  # type: ignore[no-any-return]
+    return obj["metadata"]["uid"] if isinstance(obj, dict) else obj.metadata.uid
 
 
 def _controller_uid(obj: Any) -> str | None:

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from gpai_operator import objects
-from gpai_operator.engine.state import ClusterState
+from gpai_operator.engine import ClusterState
 
 
 def load(text: str) -> dict:

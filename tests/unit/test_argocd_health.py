@@ -16,7 +16,7 @@ import pytest
 from lupa import lua51
 
 from gpai_operator.controller.status import invalid_status, model_status
-from gpai_operator.engine.verdicts import ModelVerdict
+from gpai_operator.engine import ModelVerdict
 from gpai_operator.report import build_report
 
 REPO = Path(__file__).resolve().parents[2]

@@ -34,8 +34,7 @@ from gpai_operator.admission.identities import KUBE_SYSTEM_SERVICE_ACCOUNTS, Tru
 from gpai_operator.admission.operations import EPHEMERAL_CONTAINERS
 from gpai_operator.admission.server import PATH
 from gpai_operator.api.base import GROUP, VERSION
-from gpai_operator.engine.kinds import DEFAULT as DEFAULT_KINDS
-from gpai_operator.engine.kinds import WorkloadKind, WorkloadKinds
+from gpai_operator.engine import DEFAULT_KINDS, WorkloadKind, WorkloadKinds
 
 NAME = "gpai-operator"
 VALIDATE = "validate.gpai.dev"

@@ -1,6 +1,6 @@
 """How the operator wires the webhook in: `register` binds it to the runtime, `build_server` serves it.
 
-`gpai run` (controller/app.py) does, before starting kopf:
+`gpai run` (gpai_operator/app.py) does, before starting kopf:
 
     register(registry, runtime)
     settings.admission.server = build_server(address, port, certfile, keyfile, runtime=runtime)
@@ -31,8 +31,7 @@ from gpai_operator.admission.memo import VerdictMemo
 from gpai_operator.admission.outcome import Answer
 from gpai_operator.admission.review import review
 from gpai_operator.admission.server import PATH, AdmissionServer, Reviewer
-from gpai_operator.controller.logs import audit
-from gpai_operator.controller.runtime import Runtime
+from gpai_operator.runtime import Runtime, audit, audit_exception
 
 logger = logging.getLogger("gpai_operator.admission")
 
@@ -50,7 +49,7 @@ def reviewer_for(runtime: Runtime, trusted: TrustedControllers = DEFAULT_TRUST) 
             try:
                 log_decision(result.log)
             except Exception:  # a log line is not worth a failed answer
-                logger.exception("admission decision not logged")
+                audit_exception(logger, "admission decision not logged")
         return result
 
     return answer

@@ -72,7 +72,8 @@ class ParserProcess:
             except (asyncio.IncompleteReadError, ConnectionError) as error:
                 await self.stop()
                 raise ParserFailed(f"the parser process ended (exit code {process.returncode})") from error
-            return marshal.loads(answer)  # type: ignore[no-any-return]
+            parsed: parsing.Parsed = marshal.loads(answer)
+            return parsed
 
     async def stop(self, timeout: float = 5.0) -> None:
         """Ends the process (it exits when its stdin closes) and waits for it; kills it after `timeout`."""

@@ -20,9 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from gpai_operator.engine.evaluate import evaluate_model
-from gpai_operator.engine.state import ClusterState, ModelKey
-from gpai_operator.engine.verdicts import ModelVerdict
+from gpai_operator.engine import ClusterState, ModelKey, ModelVerdict, evaluate_model
 
 Inputs = tuple[Any, ...]
 

@@ -18,8 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from gpai_operator.engine.state import MODEL_LABEL
-from gpai_operator.engine.verdicts import WorkloadDecision
+from gpai_operator.engine import MODEL_LABEL, WorkloadDecision
 
 WARNINGS_TOTAL_RUNES = 4096  # kube-apiserver's budget for all warnings of one request
 WARNING_RUNES = 256  # what it cuts each warning to once the budget is exceeded

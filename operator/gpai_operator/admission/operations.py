@@ -14,8 +14,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from gpai_operator.admission.envelope import Request
-from gpai_operator.engine.kinds import WorkloadKind
-from gpai_operator.engine.state import MODEL_LABEL
+from gpai_operator.engine import MODEL_LABEL, WorkloadKind
 
 EPHEMERAL_CONTAINERS = "ephemeralcontainers"
 

@@ -17,10 +17,15 @@ from gpai_operator import objects
 from gpai_operator.admission.envelope import Request
 from gpai_operator.api.base import GROUP
 from gpai_operator.api.documentation import ModelDocumentationSpec
-from gpai_operator.engine.days import utc_day
-from gpai_operator.engine.retention import RETENTION_YEARS, Duty, documentation_duty
-from gpai_operator.engine.state import ClusterState, ModelKey
-from gpai_operator.engine.verdicts import ModelVerdict
+from gpai_operator.engine import (
+    RETENTION_YEARS,
+    ClusterState,
+    Duty,
+    ModelKey,
+    ModelVerdict,
+    documentation_duty,
+    utc_day,
+)
 
 RETENTION = "transparency/documentation-retention"
 TECHNICAL_DOCUMENTATION = "transparency/technical-documentation"

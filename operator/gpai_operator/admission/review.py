@@ -32,13 +32,18 @@ from gpai_operator.admission.memo import VerdictMemo
 from gpai_operator.admission.operations import pass_reason
 from gpai_operator.admission.outcome import AdmissionDecision, Answer, Outcome
 from gpai_operator.admission.retention import deleting_documentation, retention_warning
-from gpai_operator.controller.runtime import Runtime
-from gpai_operator.engine.evaluate import decide_workload, evaluate_model
-from gpai_operator.engine.kinds import WorkloadKind, WorkloadKinds
-from gpai_operator.engine.state import Workload
-from gpai_operator.engine.verdicts import ModelVerdict, WorkloadDecision
-from gpai_operator.engine.workloads import decide
+from gpai_operator.engine import (
+    ModelVerdict,
+    Workload,
+    WorkloadDecision,
+    WorkloadKind,
+    WorkloadKinds,
+    decide_from_verdict,
+    decide_workload,
+    evaluate_model,
+)
 from gpai_operator.objects import workload_from
+from gpai_operator.runtime import Runtime, audit_exception
 
 logger = logging.getLogger("gpai_operator.admission")
 
@@ -80,7 +85,7 @@ def review(
     try:
         return _judge(request, runtime, now, memo, trusted)
     except Exception as error:  # a bug must not take the webhook down: refuse, as failurePolicy Fail would
-        logger.exception("admission review failed uid=%s kind=%s", uid, request.kind)
+        audit_exception(logger, "admission review failed", uid=uid, kind=request.kind)
         return _refuse(
             api_version,
             uid,
@@ -156,7 +161,7 @@ def _pass(
             return _allow(request, runtime, "Allow")
         decision = _decide(runtime, workload, now, memo)
     except Exception:  # a warning is not worth refusing what must always be allowed
-        logger.exception("admission warning failed uid=%s kind=%s", request.uid, request.kind)
+        audit_exception(logger, "admission warning failed", uid=request.uid, kind=request.kind)
         return _allow(request, runtime, "Allow")
     if decision.decision == "Allow":
         return _allow(request, runtime, "Audit" if decision.audited else "Allow", decision)
@@ -177,7 +182,7 @@ def _documentation_deleted(
     try:
         warning = retention_warning(request, state, now, verdict_of) if runtime.synced else None
     except Exception:  # a warning is not worth refusing what must always be allowed
-        logger.exception("retention warning failed uid=%s", request.uid)
+        audit_exception(logger, "retention warning failed", uid=request.uid)
         warning = None
     outcome = Outcome("ModelDocumentation", request.operation, "Warn" if warning else "Allow")
     if warning is None:
@@ -216,10 +221,9 @@ def _decide(
             key = workload.model_key
             verdict = memo.verdict(state, key, now) if memo is not None and key is not None else None
             if verdict is not None:
-                # What decide_workload does with a verdict, minus compiling every selecting policy,
-                # which it does up front although a labelled workload's decision only reads the verdict
-                # (two thirds of a review's time; tests/unit/admission/test_memo.py holds them equal).
-                return decide(workload, (), verdict)
+                # What decide_workload does with a verdict, without its per-call caches
+                # (tests/unit/admission/test_memo.py holds them equal).
+                return decide_from_verdict(workload, verdict)
             return decide_workload(state, workload, now, verdict)
         except RuntimeError:  # "dictionary changed size during iteration"
             if attempt == _ATTEMPTS - 1:

@@ -5,7 +5,7 @@ change (certificate rotation), and running as one of the operator's root tasks, 
 `settings.admission.server`, after kopf has scanned the cluster's resources. What we replace:
 
 - the TLS context (`_build_ssl`, kopf's documented hook): TLS 1.2+ with modern ciphers only, and
-  the API server's client certificate required when a client CA is given (controller/tls.py);
+  the API server's client certificate required when a client CA is given (runtime/tls.py);
 - the per-request step (`_serve`), because kopf's own path cannot give SPEC section 4's answers:
   - a body that is not JSON becomes a plain-text 400, and one without `request` or `uid` raises
     inside kopf and becomes a plain-text 500; we answer both with a metav1.Status JSON body;
@@ -39,7 +39,7 @@ from gpai_operator.admission import large
 from gpai_operator.admission.intake import Busy, Intake, Limits
 from gpai_operator.admission.metrics import record, record_refusal
 from gpai_operator.admission.outcome import Answer, Outcome
-from gpai_operator.controller.tls import server_context
+from gpai_operator.runtime import audit, audit_exception, server_context
 
 logger = logging.getLogger("gpai_operator.admission")
 
@@ -105,12 +105,13 @@ class AdmissionServer(kopf.WebhookServer):
         try:
             # kopf's server yields once per (re)start of the HTTPS site, e.g. after a certificate change.
             async for client_config in super().__call__(fn):
-                logger.info(
-                    "admission webhook serving address=%s port=%s path=%s client_certificates=%s",
-                    self.addr,
-                    self.port,
-                    PATH,
-                    "required" if self.client_ca_file else "not checked",
+                audit(
+                    logger,
+                    "admission webhook serving",
+                    address=self.addr,
+                    port=self.port,
+                    path=PATH,
+                    client_certificates="required" if self.client_ca_file else "not checked",
                 )
                 self.on_serving(True)
                 yield client_config
@@ -165,7 +166,7 @@ class AdmissionServer(kopf.WebhookServer):
             answer = reviewer(body)
             return answer.status, json.dumps(answer.body, separators=(",", ":")).encode(), answer.outcome
         except Exception:  # review() never raises; this is the net under it
-            logger.exception("admission request failed")
+            audit_exception(logger, "admission request failed")
             failure = _status_body(500, "InternalError", "gpai-operator failed to answer; see its log")
             return 500, failure, Outcome("", "Other", "Error")
 

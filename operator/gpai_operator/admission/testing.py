@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Self
 from gpai_operator.admission.configuration import webhook_url
 from gpai_operator.admission.handlers import build_server
 from gpai_operator.admission.server import AdmissionServer
-from gpai_operator.controller.runtime import Runtime
+from gpai_operator.runtime import Runtime
 
 if TYPE_CHECKING:
     from kubernetes.client import ApiClient

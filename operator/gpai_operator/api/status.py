@@ -33,11 +33,14 @@ def _rfc3339(value: str) -> str:
 Instant = Annotated[DateTime, AfterValidator(_rfc3339)]
 
 
+ConditionStatus = Literal["True", "False", "Unknown"]
+
+
 class Condition(ApiModel):
     """A metav1.Condition."""
 
     type: Annotated[str, Field(min_length=1, max_length=316)]
-    status: Literal["True", "False", "Unknown"]
+    status: ConditionStatus
     reason: Annotated[
         str, Field(min_length=1, max_length=1024, pattern=r"^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$")
     ]

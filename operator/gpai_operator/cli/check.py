@@ -55,7 +55,7 @@ def parse_now(text: str) -> dt.datetime:
     )
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "check",
         help="evaluate manifests offline: models, their evidence and the workloads serving them",
@@ -116,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
     gc.disable()
 
     from gpai_operator.cli.output import write_errors
-    from gpai_operator.engine.kinds import KindSpecError, WorkloadKinds
+    from gpai_operator.engine import KindSpecError, WorkloadKinds
     from gpai_operator.report import build_report
 
     try:

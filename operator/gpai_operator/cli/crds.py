@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("crds", help="write crds/*.yaml from the API models")
     parser.add_argument(
         "--output", "-o", type=Path, default=Path("crds"), help="folder to write (default: crds)"

@@ -16,7 +16,7 @@ from collections import defaultdict
 from typing import IO
 
 from gpai_operator.api.base import API_VERSION
-from gpai_operator.engine.verdicts import FAILING, ModelVerdict, WorkloadDecision
+from gpai_operator.engine import FAILING, ModelVerdict, WorkloadDecision
 from gpai_operator.report import CheckReport, Location
 
 _FAILURE_TYPE = {"Deny": "Deny", "Warn": "Warn", "Allow": "Audit"}

@@ -13,10 +13,10 @@ import os
 import shutil
 import textwrap
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import IO, Any
 
-from gpai_operator.engine.verdicts import ModelVerdict, WorkloadDecision
+from gpai_operator.engine import ModelVerdict, WorkloadDecision
 from gpai_operator.loader import InputError
 from gpai_operator.report import CheckReport
 
@@ -84,7 +84,7 @@ def as_json(report: CheckReport) -> dict[str, Any]:
 def write_json(report: CheckReport, out: IO[str]) -> None:
     """The document of as_json(), written item by item: each model, workload and error on a line of
     its own (readable, diff-friendly, and fast: json's C encoder only serves calls without indent)."""
-    sections = (
+    sections: tuple[tuple[str, Sequence[Any], Callable[[Any], dict[str, Any]]], ...] = (
         ("models", report.models, model_json),
         ("workloads", report.workloads, workload_json),
         ("errors", report.errors, error_json),
@@ -93,7 +93,7 @@ def write_json(report: CheckReport, out: IO[str]) -> None:
     for number, (key, items, to_json) in enumerate(sections):
         out.write(f'{"," if number else ""}\n  "{key}": [')
         for index, item in enumerate(items):
-            out.write(f"{',' if index else ''}\n    {json.dumps(to_json(item))}")  # type: ignore[operator]
+            out.write(f"{',' if index else ''}\n    {json.dumps(to_json(item))}")
         out.write("\n  ]" if items else "]")
     out.write("\n}\n")
 
@@ -160,7 +160,7 @@ def _table(
 
 def findings_text(verdict: ModelVerdict) -> str:
     """The obligations that need attention, counted by status, worst first: "3 Missing, 1 Expired"."""
-    counts = Counter(o.status for o in verdict.obligations if o.status in NOTABLE)
+    counts = Counter[str](o.status for o in verdict.obligations if o.status in NOTABLE)
     return ", ".join(f"{counts[s]} {s}" for s in _NOTABLE_ORDER if counts[s]) or "-"
 
 

@@ -21,7 +21,7 @@ def _port(text: str) -> int:
     return value
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "run",
         help="run the operator against a cluster",
@@ -168,7 +168,7 @@ def _usage_problems(args: argparse.Namespace) -> list[str]:
                 problems.append(f"{flag} is required to serve the admission webhook (or pass --no-webhook)")
             elif not os.access(path, os.R_OK):
                 problems.append(f"{flag} {path}: not a readable file")
-    from gpai_operator.engine.kinds import KindSpecError, WorkloadKinds
+    from gpai_operator.engine import KindSpecError, WorkloadKinds
 
     try:
         WorkloadKinds.with_extra(args.workload_kind)
@@ -227,10 +227,10 @@ def run(args: argparse.Namespace) -> int:
     import logging
     import signal
 
-    from gpai_operator.controller.app import Operator, OperatorThread, Options, default_bind_address
+    from gpai_operator.app import Operator, OperatorThread, Options, default_bind_address
     from gpai_operator.controller.kube import ApiError, ConfigurationError
-    from gpai_operator.controller.logs import configure
     from gpai_operator.controller.preflight import PreflightError
+    from gpai_operator.runtime import configure
 
     level = getattr(logging, args.log_level.upper())
     configure(args.log_format, level, kopf_level=level if args.verbose else None)

@@ -27,8 +27,7 @@ from urllib.parse import quote
 from gpai_operator import __version__
 from gpai_operator.api.base import API_VERSION
 from gpai_operator.api.obligations import WORKLOAD_MODEL_DECLARED, WORKLOAD_MODEL_EXISTS
-from gpai_operator.engine.catalogue import CATALOGUE
-from gpai_operator.engine.verdicts import FAILING, ModelVerdict, ObligationVerdict, WorkloadDecision
+from gpai_operator.engine import CATALOGUE, FAILING, ModelVerdict, ObligationVerdict, WorkloadDecision
 from gpai_operator.loader import STDIN_NAME, InputError
 from gpai_operator.report import CheckReport, Location
 
@@ -148,7 +147,7 @@ class _Results:
             else (API_VERSION, "GPAIModel", model.namespace, model.name)
         )
         result = self._result(obligation.id, level, obligation.message, located, obligation.status)
-        related = []
+        related: list[dict[str, Any]] = []
         for workload in self.gated.get((model.namespace, model.name), ()):
             if obligation.id not in workload.unmet:
                 continue

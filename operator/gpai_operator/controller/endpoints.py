@@ -24,7 +24,7 @@ from prometheus_client import REGISTRY
 from prometheus_client.exposition import choose_encoder
 
 from gpai_operator.controller.access import DelegatedAccess
-from gpai_operator.controller.tls import ReloadingContext
+from gpai_operator.runtime import ReloadingContext
 
 Probe = Callable[[], tuple[bool, str]]  # (passing, explanation)
 
@@ -87,8 +87,8 @@ class Endpoints:
             await runner.setup()
             self._runners.append(runner)
             sock = sockets[key]
-            secure = self.tls is not None and "metrics" in names
-            await aiohttp.web.SockSite(runner, sock, ssl_context=self.tls.context if secure else None).start()
+            tls = self.tls.context if self.tls is not None and "metrics" in names else None
+            await aiohttp.web.SockSite(runner, sock, ssl_context=tls).start()
             for name in names:
                 self.ports[name] = sock.getsockname()[1]
         if self.tls is not None and self.metrics is not None:

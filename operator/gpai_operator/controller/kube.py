@@ -20,8 +20,11 @@ from typing import Any, Self
 import aiohttp
 from kubernetes.client import Configuration
 
+JsonObject = dict[str, Any]  # what the API server answers: always a JSON object
 MERGE_PATCH = "application/merge-patch+json"
 JSON = "application/json"
+# No answer at all, too many requests, and the server errors a retry can get past.
+RETRYABLE = frozenset({0, 429, 500, 502, 503, 504})
 
 
 class ConfigurationError(Exception):
@@ -43,6 +46,11 @@ class ApiError(Exception):
     @property
     def unreachable(self) -> bool:
         return self.status == 0
+
+    @property
+    def retryable(self) -> bool:
+        """Whether the same request may succeed soon (else it waits for a change, or a person)."""
+        return self.status in RETRYABLE
 
 
 @dataclass(frozen=True)
@@ -165,7 +173,8 @@ class KubeClient:
         body: Any = None,
         content_type: str = JSON,
         params: Mapping[str, str] | None = None,
-    ) -> Any:
+    ) -> JsonObject | None:
+        """The answer's JSON object (None for an empty answer)."""
         headers = {"Accept": JSON}
         if (authorization := self.credentials.authorization()) is not None:
             headers["Authorization"] = authorization
@@ -181,20 +190,23 @@ class KubeClient:
                 text = await response.text()
                 if response.status >= 300:
                     raise _error(method, path, response.status, response.reason or "", text)
-                return json.loads(text) if text else None
         except (aiohttp.ClientError, TimeoutError, ssl.SSLError, OSError) as error:
             raise ApiError(method, path, 0, "", f"{type(error).__name__}: {error}") from error
+        answer = json.loads(text) if text else None
+        if answer is not None and not isinstance(answer, dict):
+            raise ApiError(method, path, response.status, "", "the answer is not a JSON object")
+        return answer
 
-    async def get(self, path: str, params: Mapping[str, str] | None = None) -> Any:
+    async def get(self, path: str, params: Mapping[str, str] | None = None) -> JsonObject | None:
         return await self.request("GET", path, params=params)
 
-    async def merge_patch(self, path: str, body: Mapping[str, Any]) -> Any:
+    async def merge_patch(self, path: str, body: Mapping[str, Any]) -> JsonObject | None:
         return await self.request("PATCH", path, body=body, content_type=MERGE_PATCH)
 
-    async def create(self, path: str, body: Mapping[str, Any]) -> Any:
+    async def create(self, path: str, body: Mapping[str, Any]) -> JsonObject | None:
         return await self.request("POST", path, body=body)
 
-    async def replace(self, path: str, body: Mapping[str, Any]) -> Any:
+    async def replace(self, path: str, body: Mapping[str, Any]) -> JsonObject | None:
         """PUT: with metadata.resourceVersion set, refused with 409 if the object changed since."""
         return await self.request("PUT", path, body=body)
 

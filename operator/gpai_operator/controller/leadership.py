@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gpai_operator.controller.kube import ApiError, KubeClient
-from gpai_operator.controller.logs import audit
+from gpai_operator.runtime import audit
 
 logger = logging.getLogger("gpai_operator.leadership")
 
@@ -180,7 +180,7 @@ class Leadership:
             created = await self.client.create(collection, self._lease_body(now, None))
             self._took(created)
             return True
-        record = LeaseRecord.of(lease)
+        record = LeaseRecord.of(lease or {})
         if record != self._observed:
             self._observed, self._observed_at = record, self._monotonic()
         self.leader = record.holder or None
@@ -222,7 +222,7 @@ class Leadership:
         assert self.settings is not None
         path = LEASES_PATH.format(namespace=self.settings.namespace) + f"/{self.settings.name}"
         lease = await self.client.get(path)
-        if LeaseRecord.of(lease).holder != self.identity:
+        if LeaseRecord.of(lease or {}).holder != self.identity:
             return
         now = self._wall_clock()
         body = self._lease_body(now, lease)

@@ -17,9 +17,9 @@ from typing import Any
 
 from gpai_operator import objects
 from gpai_operator.controller.kube import ApiError, KubeClient
-from gpai_operator.controller.logs import audit
 from gpai_operator.controller.resources import Watched, object_path
 from gpai_operator.controller.sync import StateSync
+from gpai_operator.runtime import audit
 
 logger = logging.getLogger("gpai_operator.listing")
 
@@ -45,7 +45,7 @@ async def list_pages(
     token = ""
     while True:
         params = {"limit": str(PAGE), **({"continue": token} if token else {})}
-        page = await client.get(path, params=params)
+        page = await client.get(path, params=params) or {}
         items = page.get("items") or []
         for item in items:
             item.setdefault("apiVersion", api_version)

@@ -18,9 +18,8 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from gpai_operator import __version__
-from gpai_operator.engine.days import ONE_DAY, day_start
-from gpai_operator.engine.state import ModelKey
-from gpai_operator.engine.verdicts import ModelVerdict
+from gpai_operator.engine import ONE_DAY, ModelKey, ModelVerdict, WorkloadKey, day_start
+from gpai_operator.runtime import Runtime
 
 RECONCILES = Counter(
     "gpai_reconcile_total",
@@ -50,6 +49,35 @@ class Snapshot:
     workloads: Mapping[tuple[str, str], int] = field(default_factory=dict)  # (namespace, compliance) -> n
     ready: bool = False
     leading: bool = False
+
+
+@dataclass
+class Tallies:
+    """What the reconciler counts for the series the verdicts alone do not give (kept current by it)."""
+
+    model_workloads: dict[ModelKey, int] = field(default_factory=dict)  # workloads naming each model
+    compliance: dict[WorkloadKey, tuple[str, str]] = field(default_factory=dict)  # -> (namespace, value)
+
+
+def take_snapshot(runtime: Runtime, tallies: Tallies, *, ready: bool, leading: bool) -> Snapshot:
+    """A consistent copy for the collector (which may run in another thread than the reconciler)."""
+    verdicts = dict(runtime.verdicts)
+    models = dict(runtime.state.models)
+    counts: dict[tuple[str, str], int] = {}
+    for namespace_compliance in list(tallies.compliance.values()):
+        counts[namespace_compliance] = counts.get(namespace_compliance, 0) + 1
+    return Snapshot(
+        verdicts=verdicts,
+        models={
+            key: ModelFacts(provider=m.spec.provider.name, version=m.spec.version)
+            for key, m in models.items()
+            if key in verdicts
+        },
+        model_workloads=dict(tallies.model_workloads),
+        workloads=counts,
+        ready=ready,
+        leading=leading,
+    )
 
 
 def _bool(value: bool) -> str:

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from gpai_operator.api.base import API_VERSION, GROUP
-from gpai_operator.controller.kube import ApiError, KubeClient
+from gpai_operator.controller.kube import ApiError, JsonObject, KubeClient
 from gpai_operator.controller.leadership import LeaseSettings
 from gpai_operator.controller.resources import (
     NAMESPACES,
@@ -19,8 +19,7 @@ from gpai_operator.controller.resources import (
     Watched,
     workload_watches,
 )
-from gpai_operator.engine.kinds import DEFAULT as DEFAULT_KINDS
-from gpai_operator.engine.kinds import WorkloadKind, WorkloadKinds
+from gpai_operator.engine import DEFAULT_KINDS, WorkloadKind, WorkloadKinds
 
 SSAR_PATH = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
 
@@ -114,9 +113,9 @@ async def _allowed(client: KubeClient, permission: Permission) -> bool:
     return bool((answer or {}).get("status", {}).get("allowed"))
 
 
-async def _served(client: KubeClient, path: str) -> dict[str, object] | None:
+async def _served(client: KubeClient, path: str) -> JsonObject | None:
     try:
-        return await client.get(path)  # type: ignore[no-any-return]
+        return await client.get(path)
     except ApiError as error:
         if error.not_found:
             return None
@@ -129,11 +128,11 @@ async def _served_version(client: KubeClient, kind: WorkloadKind) -> str:
     if kind.version:
         found = await _served(client, f"/apis/{kind.group}/{kind.version}")
         resources = (found or {}).get("resources") or []
-        served = any(isinstance(r, dict) and r.get("name") == kind.resource for r in resources)  # type: ignore[union-attr]
+        served = any(isinstance(r, dict) and r.get("name") == kind.resource for r in resources)
         return kind.version if served else ""
     group = await _served(client, f"/apis/{kind.group}")
     preferred = (group or {}).get("preferredVersion") or {}
-    return str(preferred.get("version") or "")  # type: ignore[union-attr]
+    return str(preferred.get("version") or "")
 
 
 async def preflight(
@@ -155,7 +154,7 @@ async def preflight(
         raise PreflightError(f"the Kubernetes API at {where} answered: {error}") from error
     try:
         ours = await _served(client, f"/apis/{API_VERSION}")
-        served = {r.get("name") for r in (ours or {}).get("resources", [])}  # type: ignore[union-attr]
+        served = {r.get("name") for r in (ours or {}).get("resources", [])}
         missing = [w.plural for w in OUR_KINDS if w.plural not in served]
         if missing:
             raise PreflightError(

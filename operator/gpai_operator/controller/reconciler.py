@@ -1,10 +1,10 @@
 """The single reconcile worker: queued models and workloads in, status, Events and annotations out.
 
-One loop, so evaluations never race each other: it takes everything queued, re-evaluates exactly
-those models (and the workloads that name them), compares what should be written with what the
-watches last saw, and sends only the differences, many requests at a time. When nothing is
-queued it sleeps until the earliest `nextReview` of any verdict (the clock alone changes a verdict
-then: an evaluation expiring, a grace period ending), or until something is queued.
+One loop, so evaluations never race each other: it takes everything queued, has the `Planner`
+re-evaluate exactly those models (and the workloads that name them) and work out what differs from
+what the watches last saw, then has `Writes` send only the differences, many requests at a time.
+When nothing is queued it sleeps until the earliest `nextReview` of any verdict (the clock alone
+changes a verdict then: an evaluation expiring, a grace period ending), or until something is queued.
 
 Every replica evaluates (its verdicts answer admission reviews and fill the metrics); only the
 leading one writes (leadership.py).
@@ -16,92 +16,42 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
-from gpai_operator.controller import events
-from gpai_operator.controller.annotations import Marks, desired_marks, marks_patch, observed_marks
-from gpai_operator.controller.incidents import IncidentStatusPlan, plan_incident_statuses
-from gpai_operator.controller.kube import ApiError, KubeClient
-from gpai_operator.controller.logs import audit
-from gpai_operator.controller.metrics import RECONCILES, ModelFacts, Snapshot
-from gpai_operator.controller.resources import events_path, object_path
-from gpai_operator.controller.runtime import Runtime
-from gpai_operator.controller.status import (
-    COMPLIANT,
-    compliant_status,
-    invalid_status,
-    model_status,
-    status_patch,
-)
-from gpai_operator.controller.sync import Observed, WorkloadKey
-from gpai_operator.engine.evaluate import decide_workload, evaluate_model
-from gpai_operator.engine.state import ModelKey, ObjectKey, Workload
+from gpai_operator.controller.bookkeeping import Desired, Observed
+from gpai_operator.controller.metrics import RECONCILES, Tallies
+from gpai_operator.controller.planner import ModelPlans, Planner
+from gpai_operator.controller.plans import IncidentStatusPlan, MarksPlan, ModelStatusPlan
+from gpai_operator.controller.writer import Writer
+from gpai_operator.controller.writes import Result, Writes
+from gpai_operator.engine import ModelKey, ObjectKey, WorkloadKey
+from gpai_operator.runtime import Runtime, audit, audit_exception
 
 logger = logging.getLogger("gpai_operator.reconciler")
 
 YIELD_EVERY = 25  # evaluations between yields to the event loop (admission answers stay fast)
-RETRYABLE = frozenset({0, 429, 500, 502, 503, 504})
 
-
-class Writer(Protocol):
-    """Where the reconciler's writes go: the API server, or a recorder in unit tests."""
-
-    async def patch_status(
-        self, namespace: str, name: str, body: Mapping[str, Any]
-    ) -> Mapping[str, Any] | None: ...
-
-    async def patch_workload(
-        self, workload: Workload, body: Mapping[str, Any]
-    ) -> Mapping[str, Any] | None: ...
-
-    async def post_event(self, namespace: str, body: Mapping[str, Any]) -> None: ...
-
-    async def patch_incident_status(
-        self, namespace: str, name: str, body: Mapping[str, Any]
-    ) -> Mapping[str, Any] | None: ...
-
-
-class ApiWriter:
-    """Writes through the operator's KubeClient: merge patches and Event creation only."""
-
-    def __init__(self, client: KubeClient, plurals: Mapping[str, str] | None = None) -> None:
-        self.client = client
-        self.plurals = plurals or {}  # kind -> plural, for workload kinds added by configuration
-
-    async def patch_status(
-        self, namespace: str, name: str, body: Mapping[str, Any]
-    ) -> Mapping[str, Any] | None:
-        path = object_path("gpai.dev/v1alpha1", "GPAIModel", namespace, name, "status")
-        return await self.client.merge_patch(path, body)  # type: ignore[no-any-return]
-
-    async def patch_workload(self, workload: Workload, body: Mapping[str, Any]) -> Mapping[str, Any] | None:
-        path = object_path(
-            workload.api_version,
-            workload.kind,
-            workload.namespace,
-            workload.name,
-            plural=self.plurals.get(workload.kind, ""),
-        )
-        return await self.client.merge_patch(path, body)  # type: ignore[no-any-return]
-
-    async def post_event(self, namespace: str, body: Mapping[str, Any]) -> None:
-        await self.client.create(events_path(namespace), body)
-
-    async def patch_incident_status(
-        self, namespace: str, name: str, body: Mapping[str, Any]
-    ) -> Mapping[str, Any] | None:
-        path = object_path("gpai.dev/v1alpha1", "SeriousIncident", namespace, name, "status")
-        return await self.client.merge_patch(path, body)  # type: ignore[no-any-return]
+Write = Callable[[Writes], Awaitable[Result]]
 
 
 @dataclass
 class _Pass:
     """The writes one reconcile pass decided on, and how each object ended."""
 
-    writes: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    writes: list[tuple[tuple[str, ...], Callable[[], Awaitable[Result]]]] = field(default_factory=list)
     results: dict[tuple[str, ...], str] = field(default_factory=dict)  # object -> changed|unchanged|...
+
+    def plan(self, result_key: tuple[str, ...], differs: bool, writes: Writes | None, write: Write) -> None:
+        """`write` when something differs and this replica writes (`writes`); the result either way."""
+        if not differs:
+            self.results[result_key] = "unchanged"
+        elif writes is None:
+            self.results[result_key] = "standby"
+        else:
+            self.results[result_key] = "changed"
+            self.writes.append((result_key, lambda: write(writes)))
 
 
 class Reconciler:
@@ -109,6 +59,7 @@ class Reconciler:
         self,
         runtime: Runtime,
         observed: Observed,
+        desired: Desired,
         writer: Writer | None,
         *,
         leading: Callable[[], bool] = lambda: True,
@@ -118,26 +69,25 @@ class Reconciler:
     ) -> None:
         self.runtime = runtime
         self.observed = observed
-        self.writer = writer
+        self.planner = Planner(runtime, observed, desired)
+        self.writes = (
+            Writes(runtime, observed, writer, self, instance=instance, retry_delay=retry_delay)
+            if writer is not None
+            else None
+        )
         self.leading = leading
-        self.instance = instance
         self.concurrency = concurrency
-        self.retry_delay = retry_delay
         self.pending_models: set[ModelKey] = set()
         self.pending_workloads: set[WorkloadKey] = set()
-        self.desired_status: dict[ModelKey, dict[str, Any]] = {}
-        self.desired_incident_status: dict[ObjectKey, dict[str, Any]] = {}
-        self.desired_marks: dict[WorkloadKey, Marks] = {}
-        self.compliance: dict[WorkloadKey, tuple[str, str]] = {}  # -> (namespace, compliance)
-        self.model_workloads: dict[ModelKey, int] = {}
-        self.reviews: dict[ModelKey, dt.datetime] = {}  # nextReview of each verdict, when in the future
-        self.announced: dict[ModelKey, str] = {}  # Compliant status last written (Events on change)
         self.passes = 0
         self._wake = asyncio.Event()
         self._synced = asyncio.Event()
-        self._retry_handles: set[asyncio.TimerHandle] = set()
 
-    # ---- queueing (from the watches, the leadership, the clock) -------------------------------
+    @property
+    def tallies(self) -> Tallies:
+        return self.planner.tallies
+
+    # The WorkQueue the sync uses, and what the leadership and the clock ask for.
     def enqueue_models(self, keys: Iterable[ModelKey]) -> None:
         before = len(self.pending_models)
         self.pending_models.update(keys)
@@ -163,12 +113,14 @@ class Reconciler:
         self._synced.set()
 
     def forget_workload(self, key: WorkloadKey) -> None:
-        self.desired_marks.pop(key, None)
-        self.compliance.pop(key, None)
+        self.planner.forget_workload(key)
+
+    def forget_incident(self, key: ObjectKey) -> None:
+        self.planner.forget_incident(key)
 
     def leadership_changed(self, leading: bool) -> None:
         if leading:
-            self.announced.clear()  # what the previous leader wrote is in the observed status
+            self.planner.forget_announcements()
             if self.runtime.synced:
                 self.enqueue_all()
 
@@ -177,9 +129,8 @@ class Reconciler:
         return not (self.pending_models or self.pending_workloads)
 
     def next_review(self) -> dt.datetime | None:
-        return min(self.reviews.values(), default=None)
+        return self.planner.next_review()
 
-    # ---- the loop -----------------------------------------------------------------------------
     async def run(self) -> None:
         await self._synced.wait()  # a partial state would write partial truths
         try:
@@ -187,8 +138,8 @@ class Reconciler:
                 await self._wait_for_work()
                 await self.reconcile_once()
         finally:
-            for handle in self._retry_handles:
-                handle.cancel()
+            if self.writes is not None:
+                self.writes.cancel_retries()
 
     async def _wait_for_work(self) -> None:
         clock = self.runtime.clock
@@ -197,7 +148,7 @@ class Reconciler:
             if not self.idle:
                 return
             self._wake.clear()
-            tasks = {asyncio.ensure_future(self._wake.wait())}
+            tasks: set[asyncio.Future[Any]] = {asyncio.ensure_future(self._wake.wait())}
             due = self.next_review()
             if due is not None:
                 tasks.add(asyncio.ensure_future(clock.sleep_until(due)))
@@ -210,9 +161,7 @@ class Reconciler:
                         await task
 
     def _enqueue_due(self, now: dt.datetime) -> None:
-        due = [key for key, when in self.reviews.items() if when <= now]
-        for key in due:
-            del self.reviews[key]
+        due = self.planner.due(now)
         if due:
             audit(logger, "next review reached", models=len(due), now=now.isoformat())
             self.enqueue_models(due)
@@ -222,316 +171,72 @@ class Reconciler:
         if not self.runtime.synced:
             return
         now = self.runtime.clock.now()
-        writing = self.leading() and self.writer is not None
+        writes = self.writes if self.leading() else None
         models, self.pending_models = sorted(self.pending_models), set()
         workloads, self.pending_workloads = self.pending_workloads, set()
         work = _Pass()
         for index, key in enumerate(models):
             try:
-                workloads.update(self._plan_model(key, now, writing, work))
+                plans = self.planner.model(key, now)
             except Exception:  # an engine bug must not stop every other model's reconciliation
-                logger.exception("evaluation failed namespace=%s model=%s", *key)
+                audit_exception(logger, "evaluation failed", namespace=key[0], model=key[1])
                 work.results[("GPAIModel", *key)] = "error"
+            else:
+                workloads.update(plans.workloads)
+                self._plan_model_writes(plans, writes, work)
             if index % YIELD_EVERY == YIELD_EVERY - 1:
                 await asyncio.sleep(0)
         for index, wkey in enumerate(sorted(workloads)):
             try:
-                self._plan_workload(wkey, now, writing, work)
+                marks = self.planner.workload(wkey, now)
             except Exception:
-                logger.exception("workload decision failed kind=%s namespace=%s name=%s", *wkey)
+                kind, namespace, name = wkey
+                audit_exception(logger, "workload decision failed", kind=kind, namespace=namespace, name=name)
                 work.results[("workload", *wkey)] = "error"
+            else:
+                if marks is not None:
+                    self._plan_marks_write(marks, writes, work)
             if index % (YIELD_EVERY * 4) == YIELD_EVERY * 4 - 1:
                 await asyncio.sleep(0)
-        await self._run_writes(work.writes)
+        await self._run_writes(work)
         for result in work.results.values():
             RECONCILES.labels(result).inc()
         self.passes += 1
 
-    async def _run_writes(self, writes: list[Callable[[], Awaitable[None]]]) -> None:
-        if not writes:
+    # Each write is a closure over its own plan, so each is made in a method of its own.
+    def _plan_model_writes(self, plans: ModelPlans, writes: Writes | None, work: _Pass) -> None:
+        if plans.status is not None:
+            self._plan_status_write(plans.status, writes, work)
+        for incident in plans.incidents:
+            self._plan_incident_write(incident, writes, work)
+
+    def _plan_status_write(self, plan: ModelStatusPlan, writes: Writes | None, work: _Pass) -> None:
+        work.plan(plan.result_key, not plan.nothing_to_write, writes, lambda w: self._write_status(w, plan))
+
+    @staticmethod
+    def _plan_incident_write(plan: IncidentStatusPlan, writes: Writes | None, work: _Pass) -> None:
+        work.plan(plan.result_key, plan.patch is not None, writes, lambda w: w.incident_status(plan))
+
+    @staticmethod
+    def _plan_marks_write(plan: MarksPlan, writes: Writes | None, work: _Pass) -> None:
+        work.plan(plan.result_key, plan.patch is not None, writes, lambda w: w.marks(plan))
+
+    async def _write_status(self, writes: Writes, plan: ModelStatusPlan) -> Result:
+        result = await writes.model_status(plan)
+        if result == "changed" and plan.change is not None:
+            self.planner.announce(plan.key, plan.change.compliant)
+        return result
+
+    async def _run_writes(self, work: _Pass) -> None:
+        if not work.writes:
             return
         limit = asyncio.Semaphore(self.concurrency)
 
-        async def bounded(write: Callable[[], Awaitable[None]]) -> None:
+        async def bounded(result_key: tuple[str, ...], write: Callable[[], Awaitable[Result]]) -> None:
             async with limit:
                 # Leadership can lapse during a long pass: a replica that may no longer write stops
                 # at once (the new leader re-reconciles everything).
                 if self.leading():
-                    await write()
+                    work.results[result_key] = await write()
 
-        await asyncio.gather(*(bounded(w) for w in writes))
-
-    # ---- models -------------------------------------------------------------------------------
-    def _plan_model(self, key: ModelKey, now: dt.datetime, writing: bool, work: _Pass) -> set[WorkloadKey]:
-        """Evaluate one model; plan its status patch and Event. Returns the workloads naming it."""
-        state = self.runtime.state
-        namespace, name = key
-        named = {w.key for w in state.workloads_for(key) if not state.gated_through_controller(w)}
-        resource = state.models.get(key)
-        observed = self.observed.model_status.get(key)
-        result_key = ("GPAIModel", namespace, name)
-        if resource is None:
-            self.runtime.verdicts.pop(key, None)
-            self.reviews.pop(key, None)
-            self.model_workloads.pop(key, None)
-            invalid = self.observed.invalid_models.get(key)
-            if invalid is None:
-                self.desired_status.pop(key, None)
-                self.announced.pop(key, None)
-                return named
-            desired = invalid_status(
-                invalid.message, generation=invalid.generation, observed=observed, now=now
-            )
-            self.desired_status[key] = desired
-            self._plan_status(key, desired, observed, None, writing, work, result_key)
-            return named
-
-        verdict = evaluate_model(state, key, now)
-        self.runtime.verdicts[key] = verdict
-        if verdict.next_review is not None and verdict.next_review > now:
-            self.reviews[key] = verdict.next_review
-        else:
-            self.reviews.pop(key, None)
-        self.model_workloads[key] = len(named)
-        desired = model_status(verdict, workloads=len(named), observed=observed, now=now)
-        self.desired_status[key] = desired
-        previous = self.announced.get(key, compliant_status(observed))
-        change = events.transition(namespace, name, resource.uid, previous, verdict.compliant, verdict.unmet)
-        self._plan_status(key, desired, observed, change, writing, work, result_key)
-        for plan in plan_incident_statuses(verdict, state, self.observed.incident_status, now):
-            self._plan_incident_status(plan, writing, work)
-        return named
-
-    def _plan_incident_status(self, plan: IncidentStatusPlan, writing: bool, work: _Pass) -> None:
-        self.desired_incident_status[plan.key] = plan.desired
-        result_key = ("SeriousIncident", *plan.key)
-        if plan.patch is None:
-            work.results[result_key] = "unchanged"
-        elif not writing:
-            work.results[result_key] = "standby"
-        else:
-            work.results[result_key] = "changed"
-            work.writes.append(lambda: self._write_incident_status(plan, work, result_key))
-
-    async def _write_incident_status(
-        self, plan: IncidentStatusPlan, work: _Pass, result_key: tuple[str, ...]
-    ) -> None:
-        assert self.writer is not None
-        assert plan.patch is not None
-        namespace, name = plan.key
-        try:
-            answer = await self.writer.patch_incident_status(namespace, name, plan.patch)
-        except ApiError as error:
-            model = self._model_of_incident(plan.key)
-            self._failed(work, result_key, error, lambda: self.enqueue_models({model} if model else set()))
-            return
-        if answer is not None and isinstance(answer.get("status"), Mapping):
-            self.observed.incident_status[plan.key] = dict(answer["status"])
-        timely = next((c for c in plan.desired.get("conditions", ()) if c.get("type") == "Timely"), {})
-        audit(
-            logger,
-            "incident status updated",
-            namespace=namespace,
-            incident=name,
-            next_report=plan.desired.get("nextReport"),
-            next_deadline=plan.desired.get("nextDeadline"),
-            timely=timely.get("status"),
-        )
-
-    def _model_of_incident(self, key: ObjectKey) -> ModelKey | None:
-        incident = self.runtime.state.incidents.get(key)
-        return (key[0], incident.spec.model_ref.name) if incident is not None else None
-
-    def _plan_status(
-        self,
-        key: ModelKey,
-        desired: dict[str, Any],
-        observed: Mapping[str, Any] | None,
-        change: events.Transition | None,
-        writing: bool,
-        work: _Pass,
-        result_key: tuple[str, ...],
-    ) -> None:
-        patch = status_patch(desired, observed)
-        if patch is None and change is None:
-            work.results[result_key] = "unchanged"
-            return
-        if not writing:
-            work.results[result_key] = "standby"
-            return
-        work.results[result_key] = "changed"
-        work.writes.append(lambda: self._write_status(key, desired, patch, change, work, result_key))
-
-    async def _write_status(
-        self,
-        key: ModelKey,
-        desired: Mapping[str, Any],
-        patch: Mapping[str, Any] | None,
-        change: events.Transition | None,
-        work: _Pass,
-        result_key: tuple[str, ...],
-    ) -> None:
-        assert self.writer is not None
-        namespace, name = key
-        if patch is not None:
-            try:
-                answer = await self.writer.patch_status(namespace, name, patch)
-            except ApiError as error:
-                self._failed(work, result_key, error, lambda: self.enqueue_models({key}))
-                return
-            if answer is not None and isinstance(answer.get("status"), Mapping):
-                self.observed.model_status[key] = dict(answer["status"])
-            compliant = next((c for c in desired.get("conditions", ()) if c.get("type") == COMPLIANT), None)
-            audit(
-                logger,
-                "model status updated",
-                namespace=namespace,
-                model=name,
-                compliant=compliant.get("status") if compliant else None,
-                reason=compliant.get("reason") if compliant else None,
-                generation=desired.get("observedGeneration"),
-                next_review=desired.get("nextReview"),
-                workloads=desired.get("workloads"),
-            )
-        if change is not None:
-            body = events.event_body(change, self.runtime.clock.now(), self.instance)
-            try:
-                await self.writer.post_event(namespace, body)
-            except ApiError as error:
-                audit(
-                    logger,
-                    "event not posted",
-                    logging.WARNING,
-                    namespace=namespace,
-                    model=name,
-                    error=str(error),
-                )
-            self.announced[key] = "True" if change.compliant else "False"
-            audit(
-                logger,
-                "model became compliant" if change.compliant else "model became non-compliant",
-                namespace=namespace,
-                model=name,
-                previous=change.previous,
-                unmet=change.unmet,
-            )
-
-    # ---- workloads ----------------------------------------------------------------------------
-    def _plan_workload(self, key: WorkloadKey, now: dt.datetime, writing: bool, work: _Pass) -> None:
-        state = self.runtime.state
-        workload = state.workloads.get(key)
-        result_key = ("workload", *key)
-        if workload is None or state.gated_through_controller(workload):
-            # Gone, or made by a workload the gate judged, which carries the verdict: left alone
-            # (the Deployment controller copies a Deployment's annotations onto its ReplicaSets;
-            # taking them off would only start a tug of war).
-            self.forget_workload(key)
-            return
-        observed = self.observed.marks.get(key, {})
-        if workload.model is None:
-            desired: Marks = {}
-            self.compliance.pop(key, None)
-            model_key = None
-            unmet: tuple[str, ...] = ()
-        else:
-            model_key = workload.model_key
-            verdict = self.runtime.verdicts.get(model_key) if model_key else None
-            decision = decide_workload(state, workload, now, verdict)
-            unmet = decision.unmet
-            desired = desired_marks(decision.compliance, unmet, observed, now)
-            if decision.compliance is not None:
-                self.compliance[key] = (workload.namespace, decision.compliance)
-        self.desired_marks[key] = desired
-        patch = marks_patch(desired, observed)
-        if patch is None:
-            work.results[result_key] = "unchanged"
-            return
-        if not writing:
-            work.results[result_key] = "standby"
-            return
-        work.results[result_key] = "changed"
-        work.writes.append(lambda: self._write_marks(workload, desired, patch, work, result_key))
-
-    async def _write_marks(
-        self,
-        workload: Workload,
-        desired: Marks,
-        patch: Mapping[str, Any],
-        work: _Pass,
-        result_key: tuple[str, ...],
-    ) -> None:
-        assert self.writer is not None
-        try:
-            answer = await self.writer.patch_workload(workload, patch)
-        except ApiError as error:
-            self._failed(work, result_key, error, lambda: self.enqueue_workloads({workload.key}))
-            return
-        if answer is not None:
-            metadata = answer.get("metadata") or {}
-            self.observed.marks[workload.key] = observed_marks(metadata.get("annotations"))
-        if desired:
-            audit(
-                logger,
-                "workload annotated",
-                namespace=workload.namespace,
-                kind=workload.kind,
-                name=workload.name,
-                model=workload.model,
-                compliance=desired.get("gpai.dev/compliance"),
-                unmet=desired.get("gpai.dev/unmet"),
-            )
-        else:
-            audit(
-                logger,
-                "workload annotations removed",
-                namespace=workload.namespace,
-                kind=workload.kind,
-                name=workload.name,
-            )
-
-    def _failed(
-        self, work: _Pass, result_key: tuple[str, ...], error: ApiError, requeue: Callable[[], None]
-    ) -> None:
-        if error.not_found:  # deleted meanwhile: its deletion event cleans up
-            work.results[result_key] = "unchanged"
-            return
-        work.results[result_key] = "error"
-        delay = self.retry_delay if error.status in RETRYABLE else self.retry_delay * 6
-        audit(
-            logger,
-            "write failed; retrying",
-            logging.WARNING,
-            object="/".join(result_key),
-            status=error.status,
-            error=error.message,
-            retry_in=delay,
-        )
-        handles = self._retry_handles
-
-        def fire() -> None:
-            handles.discard(handle)
-            requeue()
-
-        handle = asyncio.get_running_loop().call_later(delay, fire)
-        handles.add(handle)
-
-    # ---- metrics ------------------------------------------------------------------------------
-    def snapshot(self, ready: bool, leading: bool) -> Snapshot:
-        """A consistent copy for the metrics collector (which may run in another thread)."""
-        verdicts = dict(self.runtime.verdicts)
-        models = dict(self.runtime.state.models)
-        counts: dict[tuple[str, str], int] = {}
-        for namespace_compliance in list(self.compliance.values()):
-            counts[namespace_compliance] = counts.get(namespace_compliance, 0) + 1
-        return Snapshot(
-            verdicts=verdicts,
-            models={
-                key: ModelFacts(provider=m.spec.provider.name, version=m.spec.version)
-                for key, m in models.items()
-                if key in verdicts
-            },
-            model_workloads=dict(self.model_workloads),
-            workloads=counts,
-            ready=ready,
-            leading=leading,
-        )
+        await asyncio.gather(*(bounded(key, write) for key, write in work.writes))

@@ -6,8 +6,7 @@ from dataclasses import dataclass
 
 from gpai_operator.api.base import API_VERSION, GROUP
 from gpai_operator.api.kinds import KINDS
-from gpai_operator.engine.kinds import DEFAULT as DEFAULT_KINDS
-from gpai_operator.engine.kinds import WorkloadKind, WorkloadKinds
+from gpai_operator.engine import DEFAULT_KINDS, WorkloadKind, WorkloadKinds
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,13 @@ from typing import Any
 from gpai_operator.api.status import (
     Classification,
     Condition,
+    ConditionStatus,
     GPAIModelStatus,
     ObligationResult,
     SeriousIncidentStatus,
 )
 from gpai_operator.controller.versions import version_history
-from gpai_operator.engine.verdicts import IncidentVerdict, ModelVerdict, ObligationVerdict
+from gpai_operator.engine import IncidentVerdict, ModelVerdict, ObligationVerdict
 
 COMPLIANT = "Compliant"
 READY = "Ready"
@@ -51,9 +52,10 @@ def _unmet_text(obligations: Sequence[ObligationVerdict]) -> str:
 
 def _condition(
     type_: str,
-    status: str,
+    status: ConditionStatus,
     reason: str,
     message: str,
+    *,
     generation: int,
     observed: Mapping[str, Mapping[str, Any]],
     now: dt.datetime,
@@ -64,7 +66,7 @@ def _condition(
     )
     return Condition(
         type=type_,
-        status=status,  # type: ignore[arg-type]
+        status=status,
         reason=reason,
         message=_clip(message, CONDITION_MESSAGE_MAX),
         last_transition_time=str(previous["lastTransitionTime"]) if unchanged and previous else rfc3339(now),
@@ -103,9 +105,9 @@ def model_status(
             "True",
             "ObligationsMet",
             f"every obligation is met under {_policy_names(verdict)}",
-            generation,
-            previous,
-            now,
+            generation=generation,
+            observed=previous,
+            now=now,
         )
     else:
         compliant = _condition(
@@ -113,18 +115,18 @@ def model_status(
             "False",
             "ObligationsUnmet",
             f"{_unmet_text(verdict.obligations)} (under {_policy_names(verdict)})",
-            generation,
-            previous,
-            now,
+            generation=generation,
+            observed=previous,
+            now=now,
         )
     ready = _condition(
         READY,
         "True",
         "Evaluated",
         f"generation {generation} evaluated under {_policy_names(verdict)}",
-        generation,
-        previous,
-        now,
+        generation=generation,
+        observed=previous,
+        now=now,
     )
     c = verdict.classification
     status = GPAIModelStatus(
@@ -155,8 +157,12 @@ def invalid_status(
     status = GPAIModelStatus(
         observed_generation=generation,
         conditions=[
-            _condition(COMPLIANT, "False", "InvalidSpec", text, generation, previous, now),
-            _condition(READY, "False", "InvalidSpec", text, generation, previous, now),
+            _condition(
+                COMPLIANT, "False", "InvalidSpec", text, generation=generation, observed=previous, now=now
+            ),
+            _condition(
+                READY, "False", "InvalidSpec", text, generation=generation, observed=previous, now=now
+            ),
         ],
     ).wire()
     if isinstance((observed or {}).get("versions"), list):
@@ -168,6 +174,7 @@ def incident_status(
     verdict: IncidentVerdict, *, generation: int, observed: Mapping[str, Any] | None, now: dt.datetime
 ) -> dict[str, Any]:
     """The status a SeriousIncident should have: the next report, its deadline, the Timely condition."""
+    timely: tuple[ConditionStatus, str, str]
     if verdict.missed:
         timely = ("False", "DeadlineMissed", "; ".join(verdict.missed))
     elif verdict.next_report is None:
@@ -179,7 +186,11 @@ def incident_status(
         observed_generation=generation,
         next_report=verdict.next_report,
         next_deadline=verdict.next_deadline,
-        conditions=[_condition(TIMELY, *timely, generation, observed_conditions(observed), now)],
+        conditions=[
+            _condition(
+                TIMELY, *timely, generation=generation, observed=observed_conditions(observed), now=now
+            )
+        ],
     )
     return status.wire()
 

@@ -17,40 +17,16 @@ So the reconciler's own writes come back as events that queue nothing: no feedba
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any
 
 from gpai_operator import objects
-from gpai_operator.controller.annotations import Marks, observed_marks
-from gpai_operator.controller.logs import audit
-from gpai_operator.controller.runtime import Runtime
-from gpai_operator.engine.state import ClusterState, ModelKey, ObjectKey, WorkloadKey
-
-if TYPE_CHECKING:
-    from gpai_operator.controller.reconciler import Reconciler
+from gpai_operator.controller.annotations import observed_marks
+from gpai_operator.controller.bookkeeping import Desired, InvalidModel, Observed, WorkQueue
+from gpai_operator.engine import ClusterState, ModelKey, ObjectKey, WorkloadKey
+from gpai_operator.runtime import Runtime, audit
 
 logger = logging.getLogger("gpai_operator.sync")
-
-
-@dataclass(frozen=True)
-class InvalidModel:
-    """A GPAIModel the API server accepted but the engine cannot read (e.g. a newer schema)."""
-
-    message: str
-    generation: int
-    uid: str
-
-
-@dataclass
-class Observed:
-    """The last seen values of what the operator writes, per object, from the watches."""
-
-    model_status: dict[ModelKey, dict[str, Any]] = field(default_factory=dict)
-    incident_status: dict[ObjectKey, dict[str, Any]] = field(default_factory=dict)  # SeriousIncidents
-    invalid_models: dict[ModelKey, InvalidModel] = field(default_factory=dict)
-    marks: dict[WorkloadKey, Marks] = field(default_factory=dict)
-    uids: dict[tuple[str, str, str], str] = field(default_factory=dict)  # (kind, namespace, name) -> uid
 
 
 def _current(state: ClusterState, kind: str, namespace: str, name: str) -> Any:
@@ -59,22 +35,22 @@ def _current(state: ClusterState, kind: str, namespace: str, name: str) -> Any:
         return state.policies.get(name)
     if kind == "GPAIModel":  # its version history (status.versions) is read by the engine too
         return (state.models.get((namespace, name)), state.versions.get((namespace, name)))
-    table = {
-        "GPAIModel": state.models,
+    tables: dict[str, Mapping[ObjectKey, object]] = {
         "ModelDocumentation": state.documentation,
         "CopyrightPolicy": state.copyright_policies,
         "RiskEvaluation": state.evaluations,
         "SeriousIncident": state.incidents,
-    }.get(kind)
+    }
+    table = tables.get(kind)
     return table.get((namespace, name)) if table is not None else None
 
 
 class StateSync:
-    def __init__(self, runtime: Runtime, observed: Observed, reconciler: Reconciler) -> None:
+    def __init__(self, runtime: Runtime, observed: Observed, desired: Desired, queue: WorkQueue) -> None:
         self.runtime = runtime
         self.observed = observed
-        self.reconciler = reconciler
-        self.on_synced: Callable[[], None] = lambda: None
+        self.desired = desired
+        self.queue = queue
 
     @property
     def state(self) -> ClusterState:
@@ -91,7 +67,7 @@ class StateSync:
         elif objects.is_workload(body, self.state.kinds):
             self._upsert_workload(body, kind, namespace, name)
         elif kind == "Namespace" and api_version == "v1":
-            self.reconciler.enqueue_models(objects.apply(self.state, body))
+            self.queue.enqueue_models(objects.apply(self.state, body))
 
     def delete(self, body: Mapping[str, Any]) -> None:
         """An object was deleted. A stale deletion (the name already has a new object) is ignored."""
@@ -109,12 +85,12 @@ class StateSync:
             affected.add(key)
         elif kind == "SeriousIncident" and objects.is_ours(body):
             self.observed.incident_status.pop((namespace, name), None)
-            self.reconciler.desired_incident_status.pop((namespace, name), None)
+            self.queue.forget_incident((namespace, name))
         elif objects.is_workload(body, self.state.kinds):
             self.observed.marks.pop((kind, namespace, name), None)
-            self.reconciler.forget_workload((kind, namespace, name))
+            self.queue.forget_workload((kind, namespace, name))
             self._claims_changed((kind, namespace, name))
-        self.reconciler.enqueue_models(affected)
+        self.queue.enqueue_models(affected)
 
     def listed(self) -> None:
         """The start-up listing is in the state: from now on the state is the cluster's."""
@@ -128,7 +104,7 @@ class StateSync:
                 policies=len(self.state.policies),
                 namespaces=len(self.state.namespaces),
             )
-            self.on_synced()
+            self.queue.synced()
 
     # ---- details ------------------------------------------------------------------------------
     def _upsert_ours(self, body: Mapping[str, Any], kind: str, namespace: str, name: str, uid: str) -> None:
@@ -160,11 +136,11 @@ class StateSync:
             status = body.get("status")
             status = dict(status) if isinstance(status, Mapping) else {}
             self.observed.model_status[key] = status
-            if status != self.reconciler.desired_status.get(key):
+            if status != self.desired.model_status.get(key):
                 affected.add(key)
         elif kind == "SeriousIncident":
             affected |= self._incident_status_seen(body, key)
-        self.reconciler.enqueue_models(affected)
+        self.queue.enqueue_models(affected)
 
     def _incident_status_seen(self, body: Mapping[str, Any], key: ObjectKey) -> set[ModelKey]:
         """Remember a SeriousIncident's status; its model when the status is not what it should be."""
@@ -172,7 +148,7 @@ class StateSync:
         status = dict(status) if isinstance(status, Mapping) else {}
         self.observed.incident_status[key] = status
         incident = self.state.incidents.get(key)
-        if incident is None or status == self.reconciler.desired_incident_status.get(key):
+        if incident is None or status == self.desired.incident_status.get(key):
             return set()
         return {(key[0], incident.spec.model_ref.name)}
 
@@ -185,9 +161,9 @@ class StateSync:
             affected = set()  # only annotations, status or spec changed: the model's verdict did not
         marks = observed_marks((body.get("metadata") or {}).get("annotations"))
         self.observed.marks[key] = marks
-        self.reconciler.enqueue_models(affected)
-        if after is not None and (before != after or marks != self.reconciler.desired_marks.get(key, {})):
-            self.reconciler.enqueue_workloads({key})
+        self.queue.enqueue_models(affected)
+        if after is not None and (before != after or marks != self.desired.marks.get(key, {})):
+            self.queue.enqueue_workloads({key})
         if before is None or after is None or before.uid != after.uid:
             self._claims_changed(key)
 
@@ -197,8 +173,8 @@ class StateSync:
         claimed = self.state.claimed_by(key)
         if not claimed:
             return
-        self.reconciler.enqueue_workloads(claimed)
+        self.queue.enqueue_workloads(claimed)
         workloads = self.state.workloads
-        self.reconciler.enqueue_models(
+        self.queue.enqueue_models(
             {model for k in claimed if (w := workloads.get(k)) is not None and (model := w.model_key)}
         )

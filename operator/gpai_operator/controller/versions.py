@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from gpai_operator.api.status import VERSIONS_MAX, VersionSeen, instant
-from gpai_operator.engine.retention import retained
+from gpai_operator.engine import retained
 
 
 def _stamp(when: dt.datetime) -> str:

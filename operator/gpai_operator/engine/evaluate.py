@@ -31,6 +31,7 @@ from gpai_operator.engine.workloads import decide
 
 __all__ = [
     "Report",
+    "decide_from_verdict",
     "decide_workload",
     "evaluate_all",
     "evaluate_model",
@@ -52,6 +53,13 @@ def decide_workload(
 ) -> WorkloadDecision:
     """Allow, Warn or Deny for one workload; `verdict` (e.g. a cached one) spares evaluating its model."""
     return _Run(state, now).workload(workload, verdict)
+
+
+def decide_from_verdict(workload: Workload, verdict: ModelVerdict) -> WorkloadDecision:
+    """The decision on a workload that names `verdict`'s model (`workload.model` set): the verdict
+    already holds every selecting policy's view of the model, so no policy is compiled and neither the
+    state nor the clock is read. What `decide_workload` returns given the same verdict, cheaper."""
+    return decide(workload, (), verdict)
 
 
 def evaluate_all(state: ClusterState, now: dt.datetime) -> Report:
@@ -185,5 +193,5 @@ class _Run:
         if verdict is None and key is not None and key in self.state.models:
             verdict = self.model(key)
         if verdict is not None and workload.model is not None:
-            return decide(workload, (), verdict)  # the verdict holds every selecting policy's view
+            return decide_from_verdict(workload, verdict)
         return decide(workload, self.policies(workload.namespace), verdict)

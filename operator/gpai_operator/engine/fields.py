@@ -8,7 +8,7 @@ and alternatives are joined by ` or ` (`energy.trainingMWh or energy.notAvailabl
 from __future__ import annotations
 
 import types
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import Annotated, Any, Union, get_args, get_origin
@@ -92,11 +92,14 @@ def is_known(model: type[BaseModel], requirement: str) -> bool:
     return compile_requirement(model, requirement) is not None
 
 
-@cache
-def _model_attributes(kind: type) -> tuple[str, ...] | None:
+def _model_attributes_of(kind: type) -> tuple[str, ...] | None:
     """The attributes of a pydantic model class; None for any other type."""
-    # Checked per class, not per value: isinstance against pydantic's metaclass is slow.
     return tuple(_attributes(kind).values()) if issubclass(kind, BaseModel) else None
+
+
+# Cached per class, not per value: isinstance against pydantic's metaclass is slow. Typed as a plain
+# callable: functools' wrapper takes Hashable arguments, and mypy does not count a class as one.
+_model_attributes: Callable[[type], tuple[str, ...] | None] = cache(_model_attributes_of)
 
 
 def _absent(value: Any) -> bool:
@@ -176,5 +179,6 @@ def value_at(obj: BaseModel, path: str) -> Any:
     for name in path.split("."):
         if value is None:
             return None
-        value = getattr(value, _attributes(type(value))[name])
+        model: type[BaseModel] = type(value)
+        value = getattr(value, _attributes(model)[name])
     return value

@@ -30,7 +30,7 @@ NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 ModelKey = tuple[str, str]  # (namespace, name)
 ObjectKey = tuple[str, str]  # (namespace, name); namespace "" for cluster-scoped objects
 WorkloadKey = tuple[str, str, str]  # (kind, namespace, name)
-S = TypeVar("S", bound=BaseModel)
+S = TypeVar("S", bound=BaseModel, covariant=True)  # a Resource is frozen: read-only
 
 
 @dataclass(frozen=True, slots=True)

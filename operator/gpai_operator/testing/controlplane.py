@@ -340,7 +340,8 @@ class ControlPlane:
 
     def api_client(self) -> ApiClient:
         """A new admin client for this control plane."""
-        return new_client_from_config(config_file=str(self.kubeconfig))
+        client: ApiClient = new_client_from_config(config_file=str(self.kubeconfig))
+        return client
 
     def rss_bytes(self) -> dict[str, int]:
         """Resident memory of each process (Linux)."""
@@ -374,7 +375,7 @@ class ExistingCluster:
     """A cluster somebody else runs, reached through a kubeconfig; `stop()` leaves it alone."""
 
     runs_controllers = True
-    audit_log = None
+    audit_log: Path | None = None
 
     def __init__(self, kubeconfig: Path) -> None:
         if not kubeconfig.is_file():
@@ -395,7 +396,8 @@ class ExistingCluster:
         self.stop()
 
     def api_client(self) -> ApiClient:
-        return new_client_from_config(config_file=str(self.kubeconfig), persist_config=False)
+        client: ApiClient = new_client_from_config(config_file=str(self.kubeconfig), persist_config=False)
+        return client
 
     def stop(self) -> None:
         pass

@@ -62,7 +62,8 @@ def install_crds(api_client: ApiClient, paths: Iterable[Path], timeout: float = 
 
 def wait_until_established(api: ApiextensionsV1Api, name: str, deadline: float) -> None:
     while True:
-        conditions = {c.type: c for c in api.read_custom_resource_definition(name).status.conditions or []}
+        status = api.read_custom_resource_definition(name).status
+        conditions = {c.type: c for c in (status.conditions if status is not None else None) or []}
         if (established := conditions.get("Established")) and established.status == "True":
             return
         names_accepted = conditions.get("NamesAccepted")
@@ -76,6 +77,6 @@ def wait_until_established(api: ApiextensionsV1Api, name: str, deadline: float) 
 
 def _message(error: ApiException) -> str:
     try:
-        return json.loads(error.body)["message"]
+        return str(json.loads(error.body or "")["message"])
     except (TypeError, ValueError, KeyError):
         return f"HTTP {error.status} {error.reason}"

@@ -50,6 +50,7 @@ def delete_namespace(api_client: ApiClient, name: str, *, purge: bool) -> None:
         core.delete_namespace(name)
         if purge:
             namespace = core.read_namespace(name)
+            assert namespace.spec is not None  # a Namespace read back always has one
             namespace.spec.finalizers = []
             core.replace_namespace_finalize(name, namespace)
     except ApiException as error:

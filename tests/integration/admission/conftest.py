@@ -25,8 +25,7 @@ from gpai_operator.admission.testing import (
     WebhookCertificates,
     install_kserve_crd,
 )
-from gpai_operator.controller.clock import ManualClock
-from gpai_operator.controller.runtime import Runtime
+from gpai_operator.runtime import ManualClock, Runtime
 from gpai_operator.testing.controlplane import Cluster
 from gpai_operator.testing.namespaces import TEST_LABEL, create_namespace, delete_namespace
 from tests.integration.admission.kube import call

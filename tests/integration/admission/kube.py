@@ -11,7 +11,7 @@ from typing import Any
 from kubernetes.client import ApiClient
 
 from gpai_operator import objects
-from gpai_operator.engine.state import ClusterState
+from gpai_operator.engine import ClusterState
 from gpai_operator.loader import load
 
 JSON = "application/json"

@@ -18,7 +18,7 @@ SAME = ("admissionReviewVersions", "sideEffects", "timeoutSeconds", "failurePoli
 def chart_webhooks() -> list[dict[str, Any]]:
     helm = Helm(find_tool("HELM", "helm.sh"))
     [configuration] = [m for m in helm.template() if m["kind"] == "ValidatingWebhookConfiguration"]
-    return configuration["webhooks"]  # type: ignore[no-any-return]
+    return configuration["webhooks"]
 
 
 def normalised(conditions: list[dict[str, str]]) -> list[tuple[str, str]]:

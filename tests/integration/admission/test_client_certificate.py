@@ -19,7 +19,7 @@ from kubernetes.client import AdmissionregistrationV1Api, ApiClient
 
 from gpai_operator.admission.configuration import webhook_configuration
 from gpai_operator.admission.testing import ServedWebhook, WebhookCertificates
-from gpai_operator.controller.runtime import Runtime
+from gpai_operator.runtime import Runtime
 from gpai_operator.testing.controlplane import BinariesUnavailable, ControlPlane, free_ports
 from gpai_operator.testing.namespaces import create_namespace
 from tests.integration.admission.kube import call

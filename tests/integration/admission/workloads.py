@@ -22,15 +22,18 @@ CONTAINERS = [{"name": "server", "image": "registry.example.com/acme/server:1.0"
 def manifest(kind: str, namespace: str, model: str | None, name: str = "chat") -> dict[str, Any]:
     labels = {"app": name} | ({"gpai.dev/model": model} if model else {})
     metadata = {"name": name, "namespace": namespace, "labels": labels}
-    pod_template = {"metadata": {"labels": {"app": name}}, "spec": {"containers": copy.deepcopy(CONTAINERS)}}
+    pod_template: dict[str, Any] = {
+        "metadata": {"labels": {"app": name}},
+        "spec": {"containers": copy.deepcopy(CONTAINERS)},
+    }
     job_template = copy.deepcopy(pod_template)
     job_template["spec"]["restartPolicy"] = "Never"
     selector = {"matchLabels": {"app": name}}
     if kind == "ReplicationController":
-        spec = {"replicas": 2, "selector": {"app": name}, "template": pod_template}
+        spec: dict[str, Any] = {"replicas": 2, "selector": {"app": name}, "template": pod_template}
         return {"apiVersion": "v1", "kind": kind, "metadata": metadata, "spec": spec}
     if kind in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"):
-        spec: dict[str, Any] = {"selector": selector, "template": pod_template}
+        spec = {"selector": selector, "template": pod_template}
         if kind != "DaemonSet":
             spec["replicas"] = 2
         if kind == "StatefulSet":

@@ -14,9 +14,8 @@ from pathlib import Path
 import pytest
 from kubernetes.client import ApiClient
 
-from gpai_operator.controller.app import Operator, OperatorThread, Options
-from gpai_operator.controller.clock import ManualClock
-from gpai_operator.controller.runtime import Runtime
+from gpai_operator.app import Operator, OperatorThread, Options
+from gpai_operator.runtime import ManualClock, Runtime
 from gpai_operator.testing.controlplane import Cluster
 from tests.integration.operator.helpers import Kube
 

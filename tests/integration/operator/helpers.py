@@ -6,7 +6,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from kubernetes.client import ApiClient
 from kubernetes.client.exceptions import ApiException
@@ -19,7 +19,9 @@ MERGE_PATCH = "application/merge-patch+json"
 T = TypeVar("T")
 
 
-def wait_for(probe: Callable[[], T | None], what: str, timeout: float = 30.0, interval: float = 0.05) -> T:
+def wait_for(
+    probe: Callable[[], T | Literal[False] | None], what: str, timeout: float = 30.0, interval: float = 0.05
+) -> T:
     """Polls `probe` until it returns something truthy; fails naming `what` and the last answer."""
     deadline = time.monotonic() + timeout
     last: Any = None
@@ -59,13 +61,13 @@ class Kube:
 
     def create(self, obj: Mapping[str, Any]) -> dict[str, Any]:
         path = self.path(obj).rpartition("/")[0]
-        return request_json(self.api, "POST", path, body=obj)  # type: ignore[no-any-return]
+        return request_json(self.api, "POST", path, body=obj)
 
     def get(self, obj: Mapping[str, Any]) -> dict[str, Any]:
-        return request_json(self.api, "GET", self.path(obj))  # type: ignore[no-any-return]
+        return request_json(self.api, "GET", self.path(obj))
 
     def patch(self, obj: Mapping[str, Any], body: Mapping[str, Any]) -> dict[str, Any]:
-        return request_json(self.api, "PATCH", self.path(obj), body=body, content_type=MERGE_PATCH)  # type: ignore[no-any-return]
+        return request_json(self.api, "PATCH", self.path(obj), body=body, content_type=MERGE_PATCH)
 
     def delete(self, obj: Mapping[str, Any]) -> None:
         try:
@@ -85,7 +87,7 @@ class Kube:
 
     def events(self, namespace: str, name: str) -> list[dict[str, Any]]:
         query = [("fieldSelector", f"involvedObject.name={name}")]
-        return request_json(self.api, "GET", events_path(namespace), query=query)["items"]  # type: ignore[no-any-return]
+        return request_json(self.api, "GET", events_path(namespace), query=query)["items"]
 
 
 def conditions(obj: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -101,12 +103,12 @@ def obligations(obj: Mapping[str, Any]) -> dict[str, str]:
     return {o["id"]: o["status"] for o in (obj.get("status") or {}).get("obligations", [])}
 
 
-def annotations(obj: Mapping[str, Any]) -> dict[str, str]:
+def annotations_of(obj: Mapping[str, Any]) -> dict[str, str]:
     return dict((obj.get("metadata") or {}).get("annotations") or {})
 
 
 def ours(obj: Mapping[str, Any]) -> dict[str, str]:
-    return {k: v for k, v in annotations(obj).items() if k.startswith("gpai.dev/")}
+    return {k: v for k, v in annotations_of(obj).items() if k.startswith("gpai.dev/")}
 
 
 # What a workload's controller writes as it pleases: its status, and with it these.
@@ -122,7 +124,7 @@ def operator_written(obj: Mapping[str, Any]) -> Any:
     if obj["kind"] == "GPAIModel":
         return metadata["resourceVersion"]
     kept = {k: v for k, v in metadata.items() if k not in CONTROLLER_WRITTEN_METADATA}
-    kept["annotations"] = {k: v for k, v in annotations(obj).items() if k != DEPLOYMENT_REVISION}
+    kept["annotations"] = {k: v for k, v in annotations_of(obj).items() if k != DEPLOYMENT_REVISION}
     return kept
 
 

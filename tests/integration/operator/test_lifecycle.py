@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import socket
 import subprocess
 import sys
@@ -174,7 +175,7 @@ def test_every_workload_kind_is_annotated_and_only_its_metadata_changes(
     ]
     for obj in [*workloads, forged]:
         wait_for(
-            lambda obj=obj: ours(kube.get(obj)).get(COMPLIANCE) == "Compliant",
+            functools.partial(lambda obj: ours(kube.get(obj)).get(COMPLIANCE) == "Compliant", obj),
             f"{obj['kind']} {obj['metadata']['name']} annotated",
         )
     model = b.model(namespace=namespace)

@@ -13,7 +13,7 @@ import pytest
 from kubernetes.client import ApiClient
 
 from gpai_operator.admission.testing import WebhookCertificates
-from gpai_operator.controller.app import OperatorThread
+from gpai_operator.app import OperatorThread
 from gpai_operator.testing.rest import request_json
 from tests.integration.operator.conftest import StartOperator, health_url
 from tests.integration.operator.helpers import http_get, metric

@@ -37,7 +37,7 @@ from kubernetes.client.exceptions import ApiException
 
 from gpai_operator.admission.configuration import webhook_configuration, webhook_url
 from gpai_operator.admission.testing import WebhookCertificates
-from gpai_operator.controller.app import OperatorThread
+from gpai_operator.app import OperatorThread
 from gpai_operator.testing.controlplane import free_ports
 from gpai_operator.testing.rest import request_json
 from tests.chart.harness import CHART, find_tool
@@ -76,7 +76,7 @@ class Prometheus:
         }
 
     def query(self, expression: str) -> list[dict[str, Any]]:
-        return self.api("query", query=expression)["result"]  # type: ignore[no-any-return]
+        return self.api("query", query=expression)["result"]
 
     def log_tail(self) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-30:])

@@ -14,7 +14,7 @@ from tests.integration.operator.conftest import metrics_url
 from tests.integration.operator.helpers import (
     DEPLOYMENT_REVISION,
     Kube,
-    annotations,
+    annotations_of,
     compliant,
     conditions,
     http_get,
@@ -76,7 +76,7 @@ def test_a_model_goes_from_no_evidence_to_compliant_and_back_by_the_clock(operat
     annotated = wait_for(
         lambda: (
             ours(o := kube.get(deployment)).get(COMPLIANCE) == "Compliant"
-            and DEPLOYMENT_REVISION in annotations(o)
+            and DEPLOYMENT_REVISION in annotations_of(o)
             and o
         ),
         "the Compliant annotation (and the Deployment controller's revision)",
@@ -84,12 +84,16 @@ def test_a_model_goes_from_no_evidence_to_compliant_and_back_by_the_clock(operat
     assert ours(annotated) == {COMPLIANCE: "Compliant", UNMET: "", EVALUATED: "2026-11-28T12:30:00Z"}
     assert annotated["spec"] == created["spec"]  # the pod template too: no rollout
     # Besides the operator's three, only the Deployment controller's revision, still the first: no rollout.
-    assert annotations(annotated) == {**annotations(created), **ours(annotated), DEPLOYMENT_REVISION: "1"}
+    assert annotations_of(annotated) == {
+        **annotations_of(created),
+        **ours(annotated),
+        DEPLOYMENT_REVISION: "1",
+    }
     # apps/v1 counts any annotation change of a Deployment as a new generation; nothing else moved
     assert _metadata_besides_annotations(annotated) == _metadata_besides_annotations(created)
     assert not annotated["metadata"].get("finalizers")
-    assert not any("kopf" in key for key in annotations(annotated))
-    assert not any("kopf" in key for key in annotations(kube.get(model)))
+    assert not any("kopf" in key for key in annotations_of(annotated))
+    assert not any("kopf" in key for key in annotations_of(kube.get(model)))
 
     # Time passes (no object changes): the evaluation expires and everything flips.
     events_before = len(_reasons(kube, namespace))

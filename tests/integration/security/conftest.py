@@ -20,7 +20,7 @@ from kubernetes.client import AdmissionregistrationV1Api, ApiClient
 
 from gpai_operator.admission.configuration import webhook_configuration, webhook_url
 from gpai_operator.admission.testing import WebhookCertificates
-from gpai_operator.controller.app import OperatorThread
+from gpai_operator.app import OperatorThread
 from gpai_operator.testing.controlplane import Cluster, free_ports
 from gpai_operator.testing.namespaces import create_namespace, delete_namespace
 from gpai_operator.testing.rest import request_json
@@ -36,7 +36,7 @@ RBAC = "/apis/rbac.authorization.k8s.io/v1"
 CLUSTER_ROLES = f"{RBAC}/clusterroles"
 COMPLIANT = "aurora-2"  # examples/models/aurora-2.yaml: every piece of evidence, current on NOW
 ROGUE = "rogue"  # a model with systemic risk and no evidence at all
-WORKLOAD_RIGHTS = {
+WORKLOAD_RIGHTS: dict[str, Any] = {
     "apiVersion": "rbac.authorization.k8s.io/v1",
     "kind": "ClusterRole",
     "metadata": {"name": "gpai-security-test-workloads"},

@@ -8,8 +8,7 @@ import json
 from typing import Any
 
 from gpai_operator import objects
-from gpai_operator.controller.clock import ManualClock
-from gpai_operator.controller.runtime import Runtime
+from gpai_operator.runtime import ManualClock, Runtime
 
 NOW = dt.datetime(2026, 11, 28, 12, tzinfo=dt.UTC)
 NAMESPACE = "ml"

@@ -57,7 +57,11 @@ def test_no_piece_holds_more_than_its_share_of_values() -> None:
 
 
 def test_only_large_containers_are_remembered_while_cutting() -> None:
-    document = {"tiny": [{}] * 1000, "small": [[1, 2]] * 1000, "large": [list(range(SMALL + 1))] * 3}
+    document: dict[str, Any] = {
+        "tiny": [{}] * 1000,
+        "small": [[1, 2]] * 1000,
+        "large": [list(range(SMALL + 1))] * 3,
+    }
     counted = sizes(document)
 
     assert counted[id(document)] == nodes(document)

@@ -12,9 +12,7 @@ import pytest
 
 from gpai_operator import objects
 from gpai_operator.admission.memo import VerdictMemo
-from gpai_operator.engine.evaluate import decide_workload, evaluate_model
-from gpai_operator.engine.state import ClusterState
-from gpai_operator.engine.workloads import decide
+from gpai_operator.engine import ClusterState, decide_from_verdict, decide_workload, evaluate_model
 from gpai_operator.loader import load
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
@@ -177,5 +175,5 @@ def test_the_memo_agrees_with_fresh_evaluations_through_random_changes() -> None
         for workload in state.workloads.values():
             if workload.model_key == key and verdict is not None and not workload.controlled:
                 # the shortcut review.py takes with a verdict in hand
-                assert decide(workload, (), verdict) == decide_workload(state, workload, now)
+                assert decide_from_verdict(workload, verdict) == decide_workload(state, workload, now)
     assert memo.hits > 0

@@ -11,7 +11,7 @@ from gpai_operator.admission.messages import (
     pass_warning,
     warnings_for,
 )
-from gpai_operator.engine.verdicts import WorkloadDecision
+from gpai_operator.engine import WorkloadDecision
 
 
 def decision(reasons: tuple[str, ...], **overrides: object) -> WorkloadDecision:

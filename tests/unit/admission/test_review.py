@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from gpai_operator.admission.review import review
-from gpai_operator.engine.kinds import WorkloadKinds
+from gpai_operator.engine import WorkloadKinds
 from tests.unit.admission.builders import (
     KINDS,
     MODEL,
@@ -619,8 +619,9 @@ def test_an_engine_failure_refuses_a_create_but_never_a_delete(monkeypatch: pyte
 
 def test_a_state_changing_under_the_engine_is_read_again(monkeypatch: pytest.MonkeyPatch) -> None:
     from gpai_operator.admission import review as module
+    from gpai_operator.engine import decide_workload as real
 
-    real, calls = module.decide_workload, []
+    calls: list[int] = []
 
     def flaky(*args: Any, **kwargs: Any) -> Any:
         calls.append(1)

@@ -7,17 +7,18 @@ import http.client
 import json
 import logging
 import ssl
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import kopf
 import pytest
 from prometheus_client import REGISTRY
 
 from gpai_operator.admission.handlers import build_server, register
+from gpai_operator.admission.server import Reviewer
 from gpai_operator.admission.testing import ServedWebhook, WebhookCertificates
-from gpai_operator.controller.logs import TextFormatter
+from gpai_operator.runtime.logs import TextFormatter
 from tests.unit.admission.builders import review as admission_review
 from tests.unit.admission.builders import runtime, workload
 
@@ -125,7 +126,7 @@ def test_a_failing_reviewer_still_gets_a_json_answer(rt: Any, certs: WebhookCert
         raise RuntimeError("bug")
 
     with ServedWebhook(rt, certs) as served:
-        served.server.reviewer = broken
+        served.server.reviewer = cast(Reviewer, broken)
         status, headers, body = post(served, certs, b"{}")
 
     assert status == 500
@@ -179,9 +180,10 @@ def test_the_startup_activity_binds_the_configured_server_and_refuses_managed_co
     settings = kopf.OperatorSettings()
     settings.admission.server = build_server("127.0.0.1", 0, certs.cert_file, certs.key_file)
 
-    handler.fn(settings=settings)
+    bind_admission = cast(Callable[..., Any], handler.fn)  # kopf passes more; this one needs settings
+    bind_admission(settings=settings)
     assert settings.admission.server.reviewer is not None
 
     settings.admission.managed = "gpai.dev"
     with pytest.raises(kopf.PermanentError, match="never creates or patches"):
-        handler.fn(settings=settings)
+        bind_admission(settings=settings)

@@ -17,7 +17,7 @@ import pytest
 import trustme
 
 from gpai_operator.admission.testing import ServedWebhook, WebhookCertificates
-from gpai_operator.controller.tls import TLS12_CIPHERS
+from gpai_operator.runtime.tls import TLS12_CIPHERS
 from tests.unit.admission.builders import review as admission_review
 from tests.unit.admission.builders import workload
 
@@ -124,7 +124,7 @@ def test_tls_1_1_and_older_are_refused(webhook: ServedWebhook, certs: WebhookCer
 
 def key_certs(cipher: str, request: pytest.FixtureRequest) -> WebhookCertificates:
     """Certificates whose key suits the cipher (an -RSA- suite needs an RSA key, -ECDSA- an ECDSA one)."""
-    return request.getfixturevalue("certs" if "ECDSA" in cipher else "rsa_certs")  # type: ignore[no-any-return]
+    return request.getfixturevalue("certs" if "ECDSA" in cipher else "rsa_certs")
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ from bench.kyverno import cluster_policy
 
 from gpai_operator.admission.configuration import VALIDATE, webhook_configuration
 from gpai_operator.admission.identities import DEFAULT as DEFAULT_TRUST
-from gpai_operator.engine.kinds import DEFAULT
+from gpai_operator.engine import DEFAULT_KINDS as DEFAULT
 
 SELECTOR = {"matchLabels": {"gpai.dev/enforce": "true"}}
 

@@ -14,11 +14,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from gpai_operator import objects
-from gpai_operator.controller.clock import ManualClock
-from gpai_operator.controller.reconciler import Reconciler
-from gpai_operator.controller.runtime import Runtime
-from gpai_operator.controller.sync import Observed, StateSync
-from gpai_operator.engine.state import Workload
+from gpai_operator.controller.wiring import build_loop
+from gpai_operator.engine import Workload
+from gpai_operator.runtime import ManualClock, Runtime
 
 Obj = dict[str, Any]
 
@@ -40,11 +38,9 @@ class FakeCluster:
     def __init__(self, now: dt.datetime, leading: bool = True) -> None:
         self.clock = ManualClock(now)
         self.runtime = Runtime(clock=self.clock)
-        self.observed = Observed()
         self.leading = leading
-        self.reconciler = Reconciler(self.runtime, self.observed, self, leading=lambda: self.leading)
-        self.sync = StateSync(self.runtime, self.observed, self.reconciler)
-        self.sync.on_synced = self.reconciler.synced
+        loop = build_loop(self.runtime, self, leading=lambda: self.leading)
+        self.sync, self.reconciler, self.observed = loop.sync, loop.reconciler, loop.observed
         self.objects: dict[tuple[str, str, str], Obj] = {}
         self.writes: list[tuple[str, tuple[str, str, str], Any]] = []
         self.events: list[Obj] = []

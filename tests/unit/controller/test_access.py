@@ -55,7 +55,7 @@ class Clock:
 def api() -> FakeApiServer:
     return FakeApiServer(
         {"prom-token": PROMETHEUS, "other-token": {"username": "system:serviceaccount:ml:app"}},
-        {PROMETHEUS["username"]},
+        {str(PROMETHEUS["username"])},
     )
 
 

@@ -15,7 +15,7 @@ class Lookups:
     """Answers GETs: 404 for the paths in `gone`; records every lookup."""
 
     def __init__(self, gone: set[str]) -> None:
-        self.gone, self.asked = gone, []
+        self.gone, self.asked = gone, list[str]()
 
     async def get(self, path: str) -> dict:
         self.asked.append(path)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gpai_operator.controller.leadership import LeaseSettings
 from gpai_operator.controller.preflight import Permission, required_permissions
-from gpai_operator.engine.kinds import WorkloadKinds
+from gpai_operator.engine import WorkloadKinds
 
 
 def _names(permissions: list[Permission]) -> set[str]:

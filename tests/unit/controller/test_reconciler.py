@@ -21,7 +21,7 @@ def obligations(cluster: FakeCluster, name: str = MODEL) -> dict[str, str]:
     return {o["id"]: o["status"] for o in cluster.get("GPAIModel", NS, name)["status"]["obligations"]}
 
 
-def annotations(cluster: FakeCluster, kind: str = "Deployment", name: str = "chat") -> dict[str, str]:
+def annotations_of(cluster: FakeCluster, kind: str = "Deployment", name: str = "chat") -> dict[str, str]:
     return cluster.get(kind, NS, name)["metadata"].get("annotations", {})
 
 
@@ -117,7 +117,7 @@ def test_own_writes_come_back_without_queueing_anything():
 
 def test_a_labelled_workload_is_annotated_through_metadata_only():
     cluster = started(*b.frontier(), b.workload())
-    assert annotations(cluster) == {
+    assert annotations_of(cluster) == {
         COMPLIANCE: "Compliant",
         UNMET: "",
         EVALUATED: "2026-11-28T12:30:00Z",
@@ -130,7 +130,7 @@ def test_a_labelled_workload_is_annotated_through_metadata_only():
 
 def test_a_non_compliant_model_marks_its_workloads_with_the_unmet_ids():
     cluster = started(b.model(), b.workload())
-    marks = annotations(cluster)
+    marks = annotations_of(cluster)
     assert marks[COMPLIANCE] == "NonCompliant"
     assert "transparency/technical-documentation" in marks[UNMET].split(",")
     assert marks[UNMET].split(",") == sorted(marks[UNMET].split(","))
@@ -138,23 +138,23 @@ def test_a_non_compliant_model_marks_its_workloads_with_the_unmet_ids():
 
 def test_a_hand_written_compliant_annotation_is_corrected():
     cluster = started(b.model(), b.workload())
-    evaluated = annotations(cluster)[EVALUATED]
+    evaluated = annotations_of(cluster)[EVALUATED]
     cluster.clock.advance(dt.timedelta(minutes=5))
     cluster.update(
         "Deployment", NS, "chat", {"metadata": {"annotations": {COMPLIANCE: "Compliant", UNMET: ""}}}
     )
     asyncio.run(cluster.settle())
-    assert annotations(cluster)[COMPLIANCE] == "NonCompliant"
-    assert annotations(cluster)[UNMET]
-    assert annotations(cluster)[EVALUATED] == "2026-11-28T12:35:00Z"  # the values changed back
-    assert evaluated != annotations(cluster)[EVALUATED]
+    assert annotations_of(cluster)[COMPLIANCE] == "NonCompliant"
+    assert annotations_of(cluster)[UNMET]
+    assert annotations_of(cluster)[EVALUATED] == "2026-11-28T12:35:00Z"  # the values changed back
+    assert evaluated != annotations_of(cluster)[EVALUATED]
 
 
 def test_removing_the_label_removes_the_annotations():
     cluster = started(*b.frontier(), b.workload())
     cluster.update("Deployment", NS, "chat", {"metadata": {"labels": {"gpai.dev/model": None}}})
     asyncio.run(cluster.settle())
-    assert not any(key.startswith("gpai.dev/") for key in annotations(cluster))
+    assert not any(key.startswith("gpai.dev/") for key in annotations_of(cluster))
     assert cluster.get("GPAIModel", NS, MODEL)["status"]["workloads"] == 0
 
 
@@ -167,8 +167,8 @@ def test_objects_made_by_a_gated_controller_are_not_annotated_nor_counted():
             "Pod", "chat-5d8-a", controller="ReplicaSet", controller_name="chat-5d8", controller_uid=owner_uid
         ),
     )
-    assert annotations(cluster, "Pod", "chat-5d8-a") == {}
-    assert annotations(cluster, "ReplicaSet", "chat-5d8")[COMPLIANCE] == "Compliant"
+    assert annotations_of(cluster, "Pod", "chat-5d8-a") == {}
+    assert annotations_of(cluster, "ReplicaSet", "chat-5d8")[COMPLIANCE] == "Compliant"
     assert cluster.get("GPAIModel", NS, MODEL)["status"]["workloads"] == 1
 
 
@@ -178,8 +178,8 @@ def test_a_controller_reference_that_resolves_to_nothing_is_annotated_like_any_w
         b.workload("Pod", "forged", controller="ConfigMap", controller_name="mine"),
         b.workload("Pod", "orphan", controller="ReplicaSet", controller_name="gone"),
     )
-    assert annotations(cluster, "Pod", "forged")[COMPLIANCE] == "Compliant"
-    assert annotations(cluster, "Pod", "orphan")[COMPLIANCE] == "Compliant"
+    assert annotations_of(cluster, "Pod", "forged")[COMPLIANCE] == "Compliant"
+    assert annotations_of(cluster, "Pod", "orphan")[COMPLIANCE] == "Compliant"
     assert cluster.get("GPAIModel", NS, MODEL)["status"]["workloads"] == 2
 
 
@@ -189,7 +189,7 @@ def test_a_child_seen_before_its_controller_is_left_to_it_once_the_controller_ap
         "Pod", "chat-5d8-a", controller="ReplicaSet", controller_name="chat-5d8", controller_uid="rs-1"
     )
     add(cluster, child)
-    assert annotations(cluster, "Pod", "chat-5d8-a")[COMPLIANCE] == "Compliant"
+    assert annotations_of(cluster, "Pod", "chat-5d8-a")[COMPLIANCE] == "Compliant"
     assert cluster.get("GPAIModel", NS, MODEL)["status"]["workloads"] == 1
     owner = b.workload("ReplicaSet", "chat-5d8")
     owner["metadata"]["uid"] = "rs-1"
@@ -201,7 +201,7 @@ def test_a_child_seen_before_its_controller_is_left_to_it_once_the_controller_ap
     assert cluster.get("GPAIModel", NS, MODEL)["status"]["workloads"] == 1  # the ReplicaSet, not both
     cluster.delete("ReplicaSet", NS, "chat-5d8")  # orphaned: it stands on its own again
     asyncio.run(cluster.settle())
-    assert annotations(cluster, "Pod", "chat-5d8-a")[COMPLIANCE] == "Compliant"
+    assert annotations_of(cluster, "Pod", "chat-5d8-a")[COMPLIANCE] == "Compliant"
     assert cluster.get("GPAIModel", NS, MODEL)["status"]["workloads"] == 1
 
 
@@ -209,8 +209,8 @@ def test_deleting_the_model_marks_its_workloads_unknown_and_drops_its_verdict():
     cluster = started(*b.frontier(), b.workload())
     cluster.delete("GPAIModel", NS, MODEL)
     asyncio.run(cluster.settle())
-    assert annotations(cluster)[COMPLIANCE] == "UnknownModel"
-    assert annotations(cluster)[UNMET] == "workload/model-exists"
+    assert annotations_of(cluster)[COMPLIANCE] == "UnknownModel"
+    assert annotations_of(cluster)[UNMET] == "workload/model-exists"
     assert (NS, MODEL) not in cluster.runtime.verdicts
     assert cluster.reconciler.next_review() is None
 
@@ -233,7 +233,7 @@ def test_the_clock_alone_expires_an_evaluation():
 
     asyncio.run(run_until_non_compliant(cluster, dt.datetime(2026, 12, 16, 0, 0, 1, tzinfo=dt.UTC)))
     assert obligations(cluster)["systemic-risk/evaluation"] == "Expired"
-    assert annotations(cluster)[COMPLIANCE] == "NonCompliant"
+    assert annotations_of(cluster)[COMPLIANCE] == "NonCompliant"
     assert [e["reason"] for e in cluster.events][-1] == "BecameNonCompliant"
 
 
@@ -246,7 +246,7 @@ def test_a_standby_replica_evaluates_but_writes_nothing_until_it_leads():
     cluster.reconciler.leadership_changed(True)
     asyncio.run(cluster.settle())
     assert conditions(cluster)["Compliant"]["status"] == "True"
-    assert annotations(cluster)[COMPLIANCE] == "Compliant"
+    assert annotations_of(cluster)[COMPLIANCE] == "Compliant"
 
 
 def test_a_stale_status_from_before_a_restart_is_corrected_without_a_duplicate_event():
@@ -349,7 +349,7 @@ def test_an_incidents_status_says_the_next_report_and_the_clock_makes_it_late():
 
     asyncio.run(run_until_non_compliant(cluster, dt.datetime(2026, 11, 30, 0, 0, 1, tzinfo=dt.UTC)))
     assert obligations(cluster)["systemic-risk/incident-timeliness"] == "Failed"
-    assert annotations(cluster)[COMPLIANCE] == "NonCompliant"
+    assert annotations_of(cluster)[COMPLIANCE] == "NonCompliant"
     [late] = incident_status(cluster)["conditions"]
     assert (late["status"], late["reason"]) == ("False", "DeadlineMissed")
     assert "initial report due by 2026-11-29 (aware 2026-11-24 + 5 days) not made" in late["message"]

@@ -65,7 +65,7 @@ def test_a_signatory_of_every_chapter_meets_it():
     ],
 )
 def test_a_non_signatory_needs_alternative_adequate_means_for_that_chapter(chapter, field, title):
-    without_means = adhering(model(), **{field: "NonSignatory"})
+    without_means = adhering(model(), None, **{field: "NonSignatory"})
     state, message = judged(without_means)
     assert state == "Incomplete"
     assert f"{title} chapter not signed and no alternative adequate means documented" in message

@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 
 from .builders import (
+    NOW,
     SYSTEMIC_RISK_OBLIGATIONS,
     cluster,
     exception,
@@ -37,7 +38,7 @@ def met_threshold(on_day: str, notified: str | None = None, **changes: object) -
 
 
 def notification(obj: dict, now: dt.datetime | None = None, *objs: dict):
-    return obligation(cluster(frontier(), obj, *objs), NOTIFICATION, **({"now": now} if now else {}))
+    return obligation(cluster(frontier(), obj, *objs), NOTIFICATION, now or NOW)
 
 
 # ---- the two weeks -------------------------------------------------------------------------------

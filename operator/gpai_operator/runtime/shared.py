@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from gpai_operator.controller.clock import Clock, SystemClock
-from gpai_operator.engine.state import ClusterState, ModelKey
-from gpai_operator.engine.verdicts import ModelVerdict
+from gpai_operator.engine import ClusterState, ModelKey, ModelVerdict
+from gpai_operator.runtime.clock import Clock, SystemClock
 
 
 @dataclass

@@ -18,6 +18,8 @@ import os
 import ssl
 from collections.abc import Sequence
 
+from gpai_operator.runtime.logs import audit
+
 logger = logging.getLogger("gpai_operator.tls")
 
 # Mozilla's "intermediate" TLS 1.2 list without the finite-field DHE suites (no Go client offers them).
@@ -87,10 +89,10 @@ class ReloadingContext:
                 return False
             self.context.load_cert_chain(self.cert_file, self.key_file)
         except (OSError, ssl.SSLError) as error:
-            logger.warning("certificate not reloaded file=%s error=%s", self.cert_file, error)
+            audit(logger, "certificate not reloaded", logging.WARNING, file=self.cert_file, error=str(error))
             return False
         self._digest = digest
-        logger.info("certificate reloaded file=%s", self.cert_file)
+        audit(logger, "certificate reloaded", file=self.cert_file)
         return True
 
     async def watch(self) -> None:

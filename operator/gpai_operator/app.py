@@ -1,4 +1,7 @@
-"""The operator as one object: `gpai run` and the tests start it the same way.
+"""The operator as one object: `gpai run`, the tests, the demo and the benchmarks start it the same way.
+
+This is where the controller (watches, reconciler, leadership, endpoints) and the admission webhook
+are put together, above both: neither of them imports the other.
 
     operator = Operator(Options(kubeconfig="...", webhook=False), Runtime(clock=ManualClock(...)))
     await operator.run(stop)                      # in an event loop, until `stop` is set
@@ -17,26 +20,27 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import kopf
 
+from gpai_operator.admission import handlers as admission
+from gpai_operator.admission.identities import TrustedControllers
 from gpai_operator.controller import handlers, metrics
 from gpai_operator.controller.access import DelegatedAccess
 from gpai_operator.controller.endpoints import Endpoints, Listen
 from gpai_operator.controller.kube import ConfigurationError, Credentials, KubeClient, load_credentials
 from gpai_operator.controller.leadership import Leadership, LeaseSettings, own_identity
 from gpai_operator.controller.listing import Sweeper, initial_listing
-from gpai_operator.controller.logs import audit
 from gpai_operator.controller.preflight import Discovery, preflight
-from gpai_operator.controller.reconciler import ApiWriter, Reconciler
+from gpai_operator.controller.reconciler import Reconciler
 from gpai_operator.controller.resources import NAMESPACES, OUR_KINDS, Watched, workload_watches
-from gpai_operator.controller.runtime import Runtime
-from gpai_operator.controller.sync import Observed, StateSync
-from gpai_operator.controller.tls import ReloadingContext
-from gpai_operator.engine.kinds import WorkloadKinds
+from gpai_operator.controller.wiring import Loop, build_loop
+from gpai_operator.controller.writer import ApiWriter
+from gpai_operator.engine import WorkloadKinds
+from gpai_operator.runtime import ReloadingContext, Runtime, audit, audit_exception
 
 logger = logging.getLogger("gpai_operator.operator")
 
@@ -83,7 +87,6 @@ class Operator:
         self.runtime = runtime or Runtime()
         self.runtime.state.kinds = WorkloadKinds.with_extra(options.workload_kinds)
         self.identity = options.identity or own_identity()
-        self.observed = Observed()
         self.reconciler: Reconciler | None = None
         self.leadership: Leadership | None = None
         self.endpoints: Endpoints | None = None
@@ -145,7 +148,7 @@ class Operator:
                 if self.metrics_authenticated
                 else "http, open",
             )
-            await self._serve(client, credentials, stop or asyncio.Event(), metrics_tls)
+            await self._serve(self._build(client, credentials, metrics_tls), stop or asyncio.Event())
         finally:
             await client.close()
 
@@ -165,43 +168,31 @@ class Operator:
             )
         return ReloadingContext(cert, key)
 
-    async def _serve(
-        self,
-        client: KubeClient,
-        credentials: Credentials,
-        stop: asyncio.Event,
-        metrics_tls: ReloadingContext | None = None,
-    ) -> None:
+    def _build(
+        self, client: KubeClient, credentials: Credentials, metrics_tls: ReloadingContext | None
+    ) -> _Parts:
+        """Every part of one run, wired to the others; nothing runs yet."""
         options, runtime = self.options, self.runtime
         watched = (*OUR_KINDS, NAMESPACES, *workload_watches(runtime.state.kinds))
         plurals = {w.kind: w.plural for w in watched}
-        reconciler = self.reconciler = Reconciler(
+        loop = build_loop(
             runtime,
-            self.observed,
             ApiWriter(client, plurals),
             leading=lambda: self.leading,
             instance=self.identity,
             concurrency=options.write_concurrency,
             retry_delay=options.retry_delay,
         )
+        self.reconciler = loop.reconciler
         self.leadership = Leadership(
             client if options.leader_election else None,
             options.leader_election,
             self.identity,
-            on_change=reconciler.leadership_changed,
+            on_change=loop.reconciler.leadership_changed,
         )
-        sync = StateSync(runtime, self.observed, reconciler)
-        sync.on_synced = reconciler.synced
-        sweeper = Sweeper(client, sync, set(), plurals)
-
+        sweeper = Sweeper(client, loop.sync, set(), plurals)
         registry = kopf.OperatorRegistry()
-        handlers.register(registry, sync, sweeper, watched, credentials)
-        settings = handlers.settings(self._admission_server(registry))
-
-        def snapshot() -> metrics.Snapshot:
-            return reconciler.snapshot(self.ready()[0], self.leading)
-
-        metrics.install(snapshot)
+        handlers.register(registry, loop.sync, sweeper, watched, credentials)
         self.endpoints = Endpoints(
             Listen(options.bind_address, options.metrics_port) if options.metrics_port is not None else None,
             Listen(options.bind_address, options.health_port) if options.health_port is not None else None,
@@ -210,71 +201,79 @@ class Operator:
             access=DelegatedAccess(client) if metrics_tls is not None else None,
             tls=metrics_tls,
         )
-        await self.endpoints.start()
+        tallies = loop.reconciler.tallies
+
+        def snapshot() -> metrics.Snapshot:
+            return metrics.take_snapshot(runtime, tallies, ready=self.ready()[0], leading=self.leading)
+
+        return _Parts(
+            client=client,
+            loop=loop,
+            leadership=self.leadership,
+            endpoints=self.endpoints,
+            sweeper=sweeper,
+            registry=registry,
+            settings=handlers.settings(self._admission_server(registry)),
+            served=_served(watched, self.discovery),
+            snapshot=snapshot,
+        )
+
+    async def _serve(self, parts: _Parts, stop: asyncio.Event) -> None:
+        """Run the parts until `stop` is set or one of them stops: our tasks first, then the listing,
+        then (once the state is complete) kopf's watches."""
+        metrics.install(parts.snapshot)
+        await parts.endpoints.start()
         kopf_stop = asyncio.Event()
         kopf_task: asyncio.Task[Any] | None = None
         # Our tasks exist before kopf starts: kopf cancels every task created after its own start.
-        reconciling = asyncio.create_task(reconciler.run(), name="reconciler")
+        reconciling = asyncio.create_task(parts.loop.reconciler.run(), name="reconciler")
         self._tasks.append(reconciling)
         stopper = asyncio.create_task(stop.wait(), name="stop")
-        background = [asyncio.create_task(self.leadership.run(), name="leadership"), stopper]
+        background = [asyncio.create_task(parts.leadership.run(), name="leadership"), stopper]
         background[0].add_done_callback(_report_failure)
-        discovered = self.discovery.served if self.discovery is not None else {}
-        served = [  # optional kinds are listed at the version served, when they are
-            dataclasses.replace(w, version=discovered[w.kind]) if w.optional else w
-            for w in watched
-            if not w.optional or w.kind in discovered
-        ]
-        listing = asyncio.create_task(self._list(client, sync, sweeper, served), name="listing")
+        listing = asyncio.create_task(self._list(parts), name="listing")
         try:
             await asyncio.wait({listing, stopper, reconciling}, return_when=asyncio.FIRST_COMPLETED)
-            if (
-                listing.done()
-                and not listing.cancelled()
-                and listing.exception() is None
-                and not stop.is_set()
-            ):
-                background.append(asyncio.create_task(sweeper.run(), name="sweeper"))
+            if _succeeded(listing) and not stop.is_set():
+                background.append(asyncio.create_task(parts.sweeper.run(), name="sweeper"))
                 background[-1].add_done_callback(_report_failure)
-                kopf_task = asyncio.create_task(
-                    kopf.operator(
-                        registry=registry,
-                        settings=settings,
-                        clusterwide=not options.namespaces,
-                        namespaces=list(options.namespaces),
-                        standalone=True,
-                        identity=self.identity,  # type: ignore[arg-type]
-                        stop_flag=kopf_stop,
-                    ),
-                    name="kopf",
-                )
+                kopf_task = asyncio.create_task(self._kopf(parts, kopf_stop), name="kopf")
                 self._tasks.append(kopf_task)
                 await asyncio.wait({stopper, *self._tasks}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             try:
                 await self._shutdown(kopf_task, kopf_stop, [listing, reconciling, *background])
             finally:
-                runtime.synced = False
-                metrics.uninstall(snapshot)
-                await self.endpoints.stop()
+                self.runtime.synced = False
+                metrics.uninstall(parts.snapshot)
+                await parts.endpoints.stop()
 
-    async def _list(
-        self, client: KubeClient, sync: StateSync, sweeper: Sweeper, served: list[Watched]
-    ) -> None:
+    async def _list(self, parts: _Parts) -> None:
         """The state first, from our own listing; kopf's watches start only once it is complete."""
         started = time.monotonic()
-        sweeper.unconfirmed = await initial_listing(client, sync, served, self.options.namespaces)
-        sync.listed()
+        sweeper = parts.sweeper
+        sweeper.unconfirmed = await initial_listing(
+            parts.client, parts.loop.sync, parts.served, self.options.namespaces
+        )
+        parts.loop.sync.listed()
         seconds = round(time.monotonic() - started, 2)
         audit(logger, "initial listing done", objects=len(sweeper.unconfirmed), seconds=seconds)
+
+    async def _kopf(self, parts: _Parts, stop: asyncio.Event) -> None:
+        await kopf.operator(
+            registry=parts.registry,
+            settings=parts.settings,
+            clusterwide=not self.options.namespaces,
+            namespaces=list(self.options.namespaces),
+            standalone=True,
+            identity=self.identity,  # type: ignore[arg-type]
+            stop_flag=stop,
+        )
 
     def _admission_server(self, registry: kopf.OperatorRegistry) -> Any:
         options = self.options
         if not options.webhook:
             return None
-        from gpai_operator.admission import handlers as admission
-        from gpai_operator.admission.identities import TrustedControllers
-
         trusted = TrustedControllers.with_extra(options.trusted_controllers)
         admission.register(registry, self.runtime, trusted)
         assert options.webhook_cert_file
@@ -312,13 +311,42 @@ class Operator:
             raise failure
 
 
+@dataclass(frozen=True, kw_only=True)
+class _Parts:
+    """What one run of the operator is made of (`Operator._build`), before anything runs."""
+
+    client: KubeClient
+    loop: Loop
+    leadership: Leadership
+    endpoints: Endpoints
+    sweeper: Sweeper
+    registry: kopf.OperatorRegistry
+    settings: kopf.OperatorSettings
+    served: list[Watched]  # what the start-up listing lists: optional kinds at the version served
+    snapshot: Callable[[], metrics.Snapshot]
+
+
+def _served(watched: Iterable[Watched], discovery: Discovery | None) -> list[Watched]:
+    """The watched kinds to list now: optional ones only when served, at the version served."""
+    discovered = discovery.served if discovery is not None else {}
+    return [
+        dataclasses.replace(w, version=discovered[w.kind]) if w.optional else w
+        for w in watched
+        if not w.optional or w.kind in discovered
+    ]
+
+
+def _succeeded(task: asyncio.Task[Any]) -> bool:
+    return task.done() and not task.cancelled() and task.exception() is None
+
+
 def _lease_text(settings: LeaseSettings | None) -> str:
     return f"Lease {settings.namespace}/{settings.name}" if settings else "standalone"
 
 
 def _report_failure(task: asyncio.Task[Any]) -> None:
     if not task.cancelled() and task.exception() is not None:
-        logger.error("%s failed", task.get_name(), exc_info=task.exception())
+        audit_exception(logger, "task failed", task.exception(), task=task.get_name())
 
 
 class OperatorThread:

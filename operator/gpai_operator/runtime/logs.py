@@ -1,6 +1,10 @@
 """Structured logs: one line per decision, as `message key=value ...` text or as one JSON object.
 
     audit(logger, "workload annotated", namespace="ml", kind="Deployment", compliance="Compliant")
+    audit_exception(logger, "evaluation failed", namespace="ml", model="chat")  # in an `except`
+
+Every log line of the operator goes through these two, so no field ever hides in the message text
+(tests/unit/test_logging.py holds the package to that).
 
 Fields travel in the record's `fields` attribute, so kopf's and other libraries' plain messages
 come out in the same format.
@@ -17,10 +21,19 @@ from typing import Any
 FORMATS = ("text", "json")
 
 
-def audit(logger: logging.Logger, message: str, level: int = logging.INFO, **fields: Any) -> None:
-    """Log one decision with its fields."""
+def audit(logger: logging.Logger, message: str, level: int = logging.INFO, /, **fields: Any) -> None:
+    """Log one decision with its fields (any name, `level` and `message` too, is a field)."""
     if logger.isEnabledFor(level):
         logger.log(level, message, extra={"fields": fields})
+
+
+def audit_exception(
+    logger: logging.Logger, message: str, error: BaseException | None = None, /, **fields: Any
+) -> None:
+    """Log a failure at ERROR with its fields and traceback: `error`'s, or the exception being handled."""
+    if logger.isEnabledFor(logging.ERROR):
+        exc_info = error if error is not None else True
+        logger.error(message, exc_info=exc_info, extra={"fields": fields})
 
 
 def _value(value: Any) -> str:

@@ -1,0 +1,67 @@
+"""What the sync and the reconciler share, so neither reads the other's fields.
+
+- `Observed`: what the watches (and the answers to the reconciler's own writes) last showed of the
+  fields the operator writes: model and incident status, the workloads' `gpai.dev/*` annotations.
+- `Desired`: what the reconciler last computed for those fields. The sync compares the two to tell
+  someone else's edit (queue the object again) from the echo of the operator's own write (nothing).
+- `WorkQueue`: the one way the sync hands work to the reconciler.
+
+`wiring.build_loop` makes both sides over one `Observed` and one `Desired`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from gpai_operator.controller.annotations import Marks
+from gpai_operator.engine import ModelKey, ObjectKey, WorkloadKey
+
+
+@dataclass(frozen=True)
+class InvalidModel:
+    """A GPAIModel the API server accepted but the engine cannot read (e.g. a newer schema)."""
+
+    message: str
+    generation: int
+    uid: str
+
+
+@dataclass
+class Observed:
+    """The last seen values of what the operator writes, per object, from the watches."""
+
+    model_status: dict[ModelKey, dict[str, Any]] = field(default_factory=dict)
+    incident_status: dict[ObjectKey, dict[str, Any]] = field(default_factory=dict)  # SeriousIncidents
+    invalid_models: dict[ModelKey, InvalidModel] = field(default_factory=dict)
+    marks: dict[WorkloadKey, Marks] = field(default_factory=dict)
+    uids: dict[tuple[str, str, str], str] = field(default_factory=dict)  # (kind, namespace, name) -> uid
+
+
+@dataclass
+class Desired:
+    """What the reconciler last computed for each object it writes (written by the reconciler only)."""
+
+    model_status: dict[ModelKey, dict[str, Any]] = field(default_factory=dict)
+    incident_status: dict[ObjectKey, dict[str, Any]] = field(default_factory=dict)
+    marks: dict[WorkloadKey, Marks] = field(default_factory=dict)
+
+
+class WorkQueue(Protocol):
+    """What the sync asks of the reconciler."""
+
+    def enqueue_models(self, keys: Iterable[ModelKey]) -> None:
+        """Evaluate these models again (and the workloads that name them)."""
+
+    def enqueue_workloads(self, keys: Iterable[WorkloadKey]) -> None:
+        """Decide these workloads again."""
+
+    def forget_workload(self, key: WorkloadKey) -> None:
+        """The workload is gone: drop what was computed for it."""
+
+    def forget_incident(self, key: ObjectKey) -> None:
+        """The SeriousIncident is gone: drop what was computed for it."""
+
+    def synced(self) -> None:
+        """The start-up listing is in the state: start reconciling, everything first."""

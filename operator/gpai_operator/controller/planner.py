@@ -1,0 +1,134 @@
+"""What should be written, worked out from the state at `now`; nothing is sent from here.
+
+For a model: its verdict (kept in `runtime.verdicts` for the webhook and the metrics), its status
+and the Event of a change of its Compliant condition, and the status of each of its
+SeriousIncidents; for a workload: its `gpai.dev/*` annotations. Each plan carries the merge patch
+from what the watches last saw (`Observed`); what it should be is kept in `Desired`, where the sync
+tells the echo of the operator's own write from someone else's edit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from gpai_operator.controller import events
+from gpai_operator.controller.annotations import Marks, desired_marks, marks_patch
+from gpai_operator.controller.bookkeeping import Desired, Observed
+from gpai_operator.controller.metrics import Tallies
+from gpai_operator.controller.plans import (
+    IncidentStatusPlan,
+    MarksPlan,
+    ModelStatusPlan,
+    plan_incident_statuses,
+    plan_model_status,
+)
+from gpai_operator.controller.status import compliant_status, invalid_status, model_status
+from gpai_operator.engine import ModelKey, ObjectKey, WorkloadKey, decide_workload, evaluate_model
+from gpai_operator.runtime import Runtime
+
+
+@dataclass(frozen=True)
+class ModelPlans:
+    """Everything planned for one model, and the workloads that name it (to be decided next)."""
+
+    status: ModelStatusPlan | None  # None: the model is gone
+    incidents: tuple[IncidentStatusPlan, ...]
+    workloads: frozenset[WorkloadKey]
+
+
+class Planner:
+    def __init__(self, runtime: Runtime, observed: Observed, desired: Desired) -> None:
+        self.runtime = runtime
+        self.observed = observed
+        self.desired = desired
+        self.tallies = Tallies()  # for the metrics
+        self.reviews: dict[ModelKey, dt.datetime] = {}  # nextReview of each verdict, when in the future
+        self.announced: dict[ModelKey, str] = {}  # Compliant status last written (Events on change)
+
+    def model(self, key: ModelKey, now: dt.datetime) -> ModelPlans:
+        """Evaluate one model; plan its status, its Event and its incidents' statuses."""
+        state = self.runtime.state
+        namespace, name = key
+        named = frozenset(w.key for w in state.workloads_for(key) if not state.gated_through_controller(w))
+        resource = state.models.get(key)
+        observed = self.observed.model_status.get(key)
+        if resource is None:
+            self.runtime.verdicts.pop(key, None)
+            self.reviews.pop(key, None)
+            self.tallies.model_workloads.pop(key, None)
+            invalid = self.observed.invalid_models.get(key)
+            if invalid is None:
+                self.desired.model_status.pop(key, None)
+                self.announced.pop(key, None)
+                return ModelPlans(None, (), named)
+            desired = invalid_status(
+                invalid.message, generation=invalid.generation, observed=observed, now=now
+            )
+            self.desired.model_status[key] = desired
+            return ModelPlans(plan_model_status(key, desired, observed, None), (), named)
+
+        verdict = evaluate_model(state, key, now)
+        self.runtime.verdicts[key] = verdict
+        if verdict.next_review is not None and verdict.next_review > now:
+            self.reviews[key] = verdict.next_review
+        else:
+            self.reviews.pop(key, None)
+        self.tallies.model_workloads[key] = len(named)
+        desired = model_status(verdict, workloads=len(named), observed=observed, now=now)
+        self.desired.model_status[key] = desired
+        previous = self.announced.get(key, compliant_status(observed))
+        change = events.transition(namespace, name, resource.uid, previous, verdict.compliant, verdict.unmet)
+        incidents = tuple(plan_incident_statuses(verdict, state, self.observed.incident_status, now))
+        for plan in incidents:
+            self.desired.incident_status[plan.key] = plan.desired
+        return ModelPlans(plan_model_status(key, desired, observed, change), incidents, named)
+
+    def workload(self, key: WorkloadKey, now: dt.datetime) -> MarksPlan | None:
+        """Plan one workload's annotations; None when it is gone or its controller carries them."""
+        state = self.runtime.state
+        workload = state.workloads.get(key)
+        if workload is None or state.gated_through_controller(workload):
+            # Gone, or made by a workload the gate judged, which carries the verdict: left alone
+            # (the Deployment controller copies a Deployment's annotations onto its ReplicaSets;
+            # taking them off would only start a tug of war).
+            self.forget_workload(key)
+            return None
+        observed = self.observed.marks.get(key, {})
+        if workload.model is None:
+            desired: Marks = {}
+            self.tallies.compliance.pop(key, None)
+        else:
+            model_key = workload.model_key
+            verdict = self.runtime.verdicts.get(model_key) if model_key else None
+            decision = decide_workload(state, workload, now, verdict)
+            desired = desired_marks(decision.compliance, decision.unmet, observed, now)
+            if decision.compliance is not None:
+                self.tallies.compliance[key] = (workload.namespace, decision.compliance)
+        self.desired.marks[key] = desired
+        return MarksPlan(workload, desired, marks_patch(desired, observed))
+
+    def announce(self, key: ModelKey, compliant: bool) -> None:
+        """The Event of a change of the model's Compliant condition is out (or was tried)."""
+        self.announced[key] = "True" if compliant else "False"
+
+    def forget_announcements(self) -> None:
+        """What a previous leader announced is in the observed status (a new leader reads it there)."""
+        self.announced.clear()
+
+    def forget_workload(self, key: WorkloadKey) -> None:
+        self.desired.marks.pop(key, None)
+        self.tallies.compliance.pop(key, None)
+
+    def forget_incident(self, key: ObjectKey) -> None:
+        self.desired.incident_status.pop(key, None)
+
+    def due(self, now: dt.datetime) -> list[ModelKey]:
+        """The models whose next review has come, no longer waiting for it."""
+        due = [key for key, when in self.reviews.items() if when <= now]
+        for key in due:
+            del self.reviews[key]
+        return due
+
+    def next_review(self) -> dt.datetime | None:
+        return min(self.reviews.values(), default=None)

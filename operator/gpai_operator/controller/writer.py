@@ -1,0 +1,65 @@
+"""Where the reconciler's writes go: the `Writer` protocol, and `ApiWriter` over the operator's client.
+
+Merge patches of GPAIModel and SeriousIncident status and of workload metadata, and Event creation:
+nothing else is ever written. Unit tests put a recording fake in its place (tests/unit/controller/fakes.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from gpai_operator.controller.kube import KubeClient
+from gpai_operator.controller.resources import events_path, object_path
+from gpai_operator.engine import Workload
+
+
+class Writer(Protocol):
+    """Where the reconciler's writes go: the API server, or a recorder in unit tests."""
+
+    async def patch_status(
+        self, namespace: str, name: str, body: Mapping[str, Any]
+    ) -> Mapping[str, Any] | None: ...
+
+    async def patch_workload(
+        self, workload: Workload, body: Mapping[str, Any]
+    ) -> Mapping[str, Any] | None: ...
+
+    async def post_event(self, namespace: str, body: Mapping[str, Any]) -> None: ...
+
+    async def patch_incident_status(
+        self, namespace: str, name: str, body: Mapping[str, Any]
+    ) -> Mapping[str, Any] | None: ...
+
+
+class ApiWriter:
+    """Writes through the operator's KubeClient: merge patches and Event creation only."""
+
+    def __init__(self, client: KubeClient, plurals: Mapping[str, str] | None = None) -> None:
+        self.client = client
+        self.plurals = plurals or {}  # kind -> plural, for workload kinds added by configuration
+
+    async def patch_status(
+        self, namespace: str, name: str, body: Mapping[str, Any]
+    ) -> Mapping[str, Any] | None:
+        path = object_path("gpai.dev/v1alpha1", "GPAIModel", namespace, name, "status")
+        return await self.client.merge_patch(path, body)
+
+    async def patch_workload(self, workload: Workload, body: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        path = object_path(
+            workload.api_version,
+            workload.kind,
+            workload.namespace,
+            workload.name,
+            plural=self.plurals.get(workload.kind, ""),
+        )
+        return await self.client.merge_patch(path, body)
+
+    async def post_event(self, namespace: str, body: Mapping[str, Any]) -> None:
+        await self.client.create(events_path(namespace), body)
+
+    async def patch_incident_status(
+        self, namespace: str, name: str, body: Mapping[str, Any]
+    ) -> Mapping[str, Any] | None:
+        path = object_path("gpai.dev/v1alpha1", "SeriousIncident", namespace, name, "status")
+        return await self.client.merge_patch(path, body)

@@ -1,0 +1,183 @@
+"""The write side of a reconcile pass: each plan sent through the `Writer`, its answer recorded.
+
+What the API server answers becomes what was observed (so the write's own watch event queues
+nothing), each write is one audit line, and a failed write queues its object again: after
+`retry_delay` when the error is retryable, six times that when it is not (a person must act). A 404
+means the object is being deleted; its deletion event cleans up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
+
+from gpai_operator.controller import events
+from gpai_operator.controller.annotations import observed_marks
+from gpai_operator.controller.bookkeeping import Observed, WorkQueue
+from gpai_operator.controller.kube import ApiError
+from gpai_operator.controller.plans import IncidentStatusPlan, MarksPlan, ModelStatusPlan
+from gpai_operator.controller.status import COMPLIANT
+from gpai_operator.controller.writer import Writer
+from gpai_operator.engine import ModelKey, ObjectKey
+from gpai_operator.runtime import Runtime, audit
+
+logger = logging.getLogger("gpai_operator.reconciler")
+
+Result = Literal["changed", "unchanged", "error"]
+
+
+class Writes:
+    def __init__(
+        self,
+        runtime: Runtime,
+        observed: Observed,
+        writer: Writer,
+        queue: WorkQueue,
+        *,
+        instance: str = "gpai-operator",
+        retry_delay: float = 5.0,
+    ) -> None:
+        self.runtime = runtime
+        self.observed = observed
+        self.writer = writer
+        self.queue = queue
+        self.instance = instance
+        self.retry_delay = retry_delay
+        self._retry_handles: set[asyncio.TimerHandle] = set()
+
+    async def model_status(self, plan: ModelStatusPlan) -> Result:
+        """The status patch, then the Event of the change, if any ("changed": the Event is out or was
+        tried, and is not to be posted again)."""
+        key, desired, change = plan.key, plan.desired, plan.change
+        namespace, name = key
+        if plan.patch is not None:
+            try:
+                answer = await self.writer.patch_status(namespace, name, plan.patch)
+            except ApiError as error:
+                return self._failed(plan.result_key, error, lambda: self.queue.enqueue_models({key}))
+            if answer is not None and isinstance(answer.get("status"), Mapping):
+                self.observed.model_status[key] = dict(answer["status"])
+            compliant = next((c for c in desired.get("conditions", ()) if c.get("type") == COMPLIANT), None)
+            audit(
+                logger,
+                "model status updated",
+                namespace=namespace,
+                model=name,
+                compliant=compliant.get("status") if compliant else None,
+                reason=compliant.get("reason") if compliant else None,
+                generation=desired.get("observedGeneration"),
+                next_review=desired.get("nextReview"),
+                workloads=desired.get("workloads"),
+            )
+        if change is not None:
+            body = events.event_body(change, self.runtime.clock.now(), self.instance)
+            try:
+                await self.writer.post_event(namespace, body)
+            except ApiError as error:
+                audit(
+                    logger,
+                    "event not posted",
+                    logging.WARNING,
+                    namespace=namespace,
+                    model=name,
+                    error=str(error),
+                )
+            audit(
+                logger,
+                "model became compliant" if change.compliant else "model became non-compliant",
+                namespace=namespace,
+                model=name,
+                previous=change.previous,
+                unmet=change.unmet,
+            )
+        return "changed"
+
+    async def incident_status(self, plan: IncidentStatusPlan) -> Result:
+        assert plan.patch is not None
+        namespace, name = plan.key
+        try:
+            answer = await self.writer.patch_incident_status(namespace, name, plan.patch)
+        except ApiError as error:
+            model = self._model_of_incident(plan.key)
+            return self._failed(
+                plan.result_key, error, lambda: self.queue.enqueue_models({model} if model else set())
+            )
+        if answer is not None and isinstance(answer.get("status"), Mapping):
+            self.observed.incident_status[plan.key] = dict(answer["status"])
+        timely: Mapping[str, Any] = next(
+            (c for c in plan.desired.get("conditions", ()) if c.get("type") == "Timely"), {}
+        )
+        audit(
+            logger,
+            "incident status updated",
+            namespace=namespace,
+            incident=name,
+            next_report=plan.desired.get("nextReport"),
+            next_deadline=plan.desired.get("nextDeadline"),
+            timely=timely.get("status"),
+        )
+        return "changed"
+
+    async def marks(self, plan: MarksPlan) -> Result:
+        workload, desired = plan.workload, plan.desired
+        assert plan.patch is not None
+        try:
+            answer = await self.writer.patch_workload(workload, plan.patch)
+        except ApiError as error:
+            return self._failed(plan.result_key, error, lambda: self.queue.enqueue_workloads({workload.key}))
+        if answer is not None:
+            metadata = answer.get("metadata") or {}
+            self.observed.marks[workload.key] = observed_marks(metadata.get("annotations"))
+        if desired:
+            audit(
+                logger,
+                "workload annotated",
+                namespace=workload.namespace,
+                kind=workload.kind,
+                name=workload.name,
+                model=workload.model,
+                compliance=desired.get("gpai.dev/compliance"),
+                unmet=desired.get("gpai.dev/unmet"),
+            )
+        else:
+            audit(
+                logger,
+                "workload annotations removed",
+                namespace=workload.namespace,
+                kind=workload.kind,
+                name=workload.name,
+            )
+        return "changed"
+
+    def cancel_retries(self) -> None:
+        for handle in self._retry_handles:
+            handle.cancel()
+
+    def _model_of_incident(self, key: ObjectKey) -> ModelKey | None:
+        incident = self.runtime.state.incidents.get(key)
+        return (key[0], incident.spec.model_ref.name) if incident is not None else None
+
+    def _failed(self, result_key: tuple[str, ...], error: ApiError, requeue: Callable[[], None]) -> Result:
+        if error.not_found:  # deleted meanwhile: its deletion event cleans up
+            return "unchanged"
+        delay = self.retry_delay if error.retryable else self.retry_delay * 6
+        audit(
+            logger,
+            "write failed; retrying",
+            logging.WARNING,
+            object="/".join(result_key),
+            status=error.status,
+            error=error.message,
+            retry_in=delay,
+        )
+        handles = self._retry_handles
+
+        def fire() -> None:
+            handles.discard(handle)
+            requeue()
+
+        handle = asyncio.get_running_loop().call_later(delay, fire)
+        handles.add(handle)
+        return "error"
