@@ -41,7 +41,7 @@ from bench.measure import latency_summary
 NAMESPACE = "prod-chat"
 
 
-def _durable_control_plane(controllers: bool) -> Any:
+def durable_control_plane(controllers: bool) -> Any:
     from gpai_operator.testing.controlplane import ControlPlane
 
     class DurableControlPlane(ControlPlane):
@@ -135,7 +135,7 @@ def run(count: int, rounds: int, fsync: bool, controllers: bool = False) -> dict
     times: dict[str, list[float]] = {phase: [] for phase in PHASES}
     calls: dict[str, list[float]] = {phase: [0.0, 0.0] for phase in PHASES}  # count, seconds
     servers: dict[str, ServerProcess] = {}
-    plane = _durable_control_plane(controllers) if fsync else ControlPlane(controllers=controllers)
+    plane = durable_control_plane(controllers) if fsync else ControlPlane(controllers=controllers)
     with tempfile.TemporaryDirectory(prefix="gpai-bench-e2e-") as tmp, plane as cluster:
         certs = WebhookCertificates.create(Path(tmp))
         try:

@@ -36,7 +36,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.admission_e2e import durable_control_plane, example_deployment, summary
+from bench.admission_e2e import durable_control_plane, example_deployment
+from bench.measure import latency_summary as summary
 
 ROOT = Path(__file__).resolve().parents[1]
 ADMISSION = "/apis/admissionregistration.k8s.io/v1"
@@ -155,7 +156,7 @@ def run(count: int, rounds: int, fsync: bool, mode: str = "native") -> dict[str,
     )
     if mode == "floor":
         policies = _floor(policies)
-    plane = durable_control_plane() if fsync else ControlPlane()
+    plane = durable_control_plane(controllers=False) if fsync else ControlPlane(controllers=False)
     with plane as cluster, cluster.api_client() as api_client:
         core, apps = CoreV1Api(api_client), AppsV1Api(api_client)
         install_crds(api_client, sorted((ROOT / "crds").glob("*.yaml")))

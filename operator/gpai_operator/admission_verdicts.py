@@ -33,9 +33,15 @@ from gpai_operator.api.verdicts import (
     AdmissionVerdictsStatus,
     Finding,
 )
-from gpai_operator.engine.evaluate import evaluate_model, selecting_policies
-from gpai_operator.engine.state import ClusterState, ModelKey
-from gpai_operator.engine.verdicts import Action, Decision, ModelVerdict
+from gpai_operator.engine import (
+    Action,
+    ClusterState,
+    Decision,
+    ModelKey,
+    ModelVerdict,
+    evaluate_model,
+    selecting_policies,
+)
 
 MANAGED_BY = {"app.kubernetes.io/managed-by": "gpai-operator"}
 

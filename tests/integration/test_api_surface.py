@@ -41,7 +41,7 @@ SHORT_NAMES = {  # SPEC section 2
     "AdmissionVerdicts": "gpaiv",  # the operator's own output, the native gate's parameter
 }
 # The smallest spec of each kind that the SPEC's required fields allow.
-NO_FINDINGS = {"models": {}, "unlabelled": [], "unknownModel": []}
+NO_FINDINGS: dict[str, Any] = {"models": {}, "unlabelled": [], "unknownModel": []}
 MINIMAL_SPECS: dict[str, dict[str, Any]] = {
     "AdmissionVerdicts": {"models": {}, "deny": NO_FINDINGS, "warn": NO_FINDINGS, "audit": NO_FINDINGS},
     "GPAIModel": {

@@ -128,7 +128,7 @@ def spec_finding(spec: AdmissionVerdictsSpec, decision: str, model: str | None) 
         return {"policies": section["unlabelled"], "unmet": ["workload/model-declared"]}
     if model not in spec.models:
         return {"policies": section["unknownModel"], "unmet": ["workload/model-exists"]}
-    return section["models"][model]  # type: ignore[no-any-return]
+    return section["models"][model]
 
 
 def names(policies: list[str]) -> str:

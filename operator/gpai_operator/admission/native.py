@@ -50,9 +50,7 @@ from gpai_operator.api.base import API_VERSION
 from gpai_operator.api.kinds import ADMISSION_VERDICTS
 from gpai_operator.api.obligations import WORKLOAD_MODEL_DECLARED, WORKLOAD_MODEL_EXISTS
 from gpai_operator.api.verdicts import NAME as VERDICTS
-from gpai_operator.engine.kinds import DEFAULT as DEFAULT_KINDS
-from gpai_operator.engine.kinds import WorkloadKinds
-from gpai_operator.engine.state import MODEL_LABEL
+from gpai_operator.engine import DEFAULT_KINDS, MODEL_LABEL, WorkloadKinds
 
 ADMISSIONREGISTRATION = "admissionregistration.k8s.io/v1"
 Section = Literal["deny", "warn", "audit"]  # the sections of an AdmissionVerdicts spec

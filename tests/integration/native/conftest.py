@@ -29,10 +29,9 @@ from gpai_operator.admission.operations import PassReason
 from gpai_operator.admission.review import review
 from gpai_operator.admission_verdicts import verdicts_for
 from gpai_operator.api.verdicts import NAME as VERDICTS
-from gpai_operator.controller.clock import ManualClock
-from gpai_operator.controller.runtime import Runtime
 from gpai_operator.engine.state import ClusterState
 from gpai_operator.engine.verdicts import Decision
+from gpai_operator.runtime import ManualClock, Runtime
 from gpai_operator.testing.controlplane import Cluster
 from gpai_operator.testing.namespaces import TEST_LABEL, create_namespace, delete_namespace
 from gpai_operator.testing.rest import request_json
@@ -170,10 +169,11 @@ def _wait_until_enforced(cluster: Cluster, api_client: ApiClient, gate: Gate) ->
             scene.add(policy("readiness", actions, requireModelLabel=True))
             scene.publish()
             decided = actions[0]
-            wait_for(
-                lambda decided=decided: scene.native_decision(scene.send(unlabelled, user=None)) == decided,
-                f"the native {decided} policy",
-            )
+
+            def native_decides(decided: str = decided) -> bool:
+                return scene.native_decision(scene.send(unlabelled, user=None)) == decided
+
+            wait_for(native_decides, f"the native {decided} policy")
     finally:
         delete_namespace(api_client, namespace, purge=not cluster.runs_controllers)
 

@@ -112,7 +112,7 @@ def test_a_pod_producing_kind_created_directly(scene: Scene, kind: str) -> None:
 # ---- every path that changes what runs ---------------------------------------------------------------
 def test_one_patch_adding_a_forged_controller_and_switching_the_model(scene: Scene) -> None:
     deployment = scene.make(manifest("Deployment", scene.namespace, COMPLIANT))
-    switch = {
+    switch: dict[str | tuple[str, ...], Any] = {
         ("metadata", "labels", "gpai.dev/model"): ROGUE,
         "metadata.ownerReferences": [owner("Deployment", "parent", "5a1f")],
     }

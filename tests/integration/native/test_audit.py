@@ -101,10 +101,11 @@ def test_audit_findings_are_recorded_whatever_the_decision(new_scene: Any, audit
         decided[name] = scene.judge(Attempt.create(deployment))[0]
         engine = decide_workload(scene.state, workload_from(deployment), NOW)
         audited[name] = engine.audited
-        annotations = wait_for(
-            lambda name=name: audit_annotations(audit_log, scene.namespace, name),
-            f"the audit event of {name}",
-        )
+
+        def audit_event(name: str = name) -> Any:
+            return audit_annotations(audit_log, scene.namespace, name)
+
+        annotations = wait_for(audit_event, f"the audit event of {name}")
         recorded[name] = annotations.get(key, "")
 
     assert decided == {"compliant": "Allow", "audited": "Allow", "denied": "Deny", "unlabelled": "Allow"}

@@ -22,7 +22,7 @@ def _list(arena: Arena, path: str) -> dict:
 
 
 @pytest.fixture(autouse=True)
-def _needs_controllers(cluster) -> None:  # type: ignore[no-untyped-def]
+def _needs_controllers(cluster) -> None:
     if not cluster.runs_controllers:
         pytest.fail("the legitimate flow needs kube-controller-manager (the test control plane runs it)")
 
