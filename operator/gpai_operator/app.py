@@ -28,8 +28,9 @@ import kopf
 
 from gpai_operator.admission import handlers as admission
 from gpai_operator.admission.identities import TrustedControllers
-from gpai_operator.controller import handlers, metrics
+from gpai_operator.controller import derived_kinds, handlers, metrics
 from gpai_operator.controller.access import DelegatedAccess
+from gpai_operator.controller.derived import DerivedSource
 from gpai_operator.controller.endpoints import Endpoints, Listen
 from gpai_operator.controller.kube import ConfigurationError, Credentials, KubeClient, load_credentials
 from gpai_operator.controller.leadership import Leadership, LeaseSettings, own_identity
@@ -79,6 +80,16 @@ class Options:
     # identities (usernames) than the built-in ones.
     workload_kinds: tuple[str, ...] = ()
     trusted_controllers: tuple[str, ...] = ()
+    # Write an AdmissionVerdicts into every namespace the native gate covers: every namespace but
+    # these (admission.mode native or both).
+    admission_verdicts: bool = False
+    verdicts_excluded_namespaces: tuple[str, ...] = ("kube-system",)
+
+    def derived(self) -> tuple[DerivedSource, ...]:
+        """The kinds this operator derives wholly from its state (controller/derived.py)."""
+        if not self.admission_verdicts:
+            return ()
+        return (derived_kinds.admission_verdicts(self.verdicts_excluded_namespaces),)
 
 
 class Operator:
@@ -129,6 +140,7 @@ class Operator:
                 options.leader_election,
                 self.runtime.state.kinds,
                 metrics_auth=self.metrics_authenticated,
+                derived=[source.kind for source in options.derived()],
             )
             audit(
                 logger,
@@ -142,6 +154,9 @@ class Operator:
                 if self.discovery.kserve
                 else "not installed (watched once its CRD appears)",
                 webhook=f"{options.webhook_address}:{options.webhook_port}" if options.webhook else "off",
+                admission_verdicts="written, outside " + ",".join(options.verdicts_excluded_namespaces)
+                if options.admission_verdicts
+                else "off",
                 metrics="off"
                 if options.metrics_port is None
                 else "https, authorized callers only"
@@ -173,7 +188,13 @@ class Operator:
     ) -> _Parts:
         """Every part of one run, wired to the others; nothing runs yet."""
         options, runtime = self.options, self.runtime
-        watched = (*OUR_KINDS, NAMESPACES, *workload_watches(runtime.state.kinds))
+        derived = options.derived()
+        watched = (
+            *OUR_KINDS,
+            NAMESPACES,
+            *workload_watches(runtime.state.kinds),
+            *(source.kind.watched for source in derived),
+        )
         plurals = {w.kind: w.plural for w in watched}
         loop = build_loop(
             runtime,
@@ -182,6 +203,7 @@ class Operator:
             instance=self.identity,
             concurrency=options.write_concurrency,
             retry_delay=options.retry_delay,
+            derived=derived,
         )
         self.reconciler = loop.reconciler
         self.leadership = Leadership(

@@ -61,3 +61,21 @@ def test_client_names_need_the_client_ca(capsys, tmp_path):
     argv = ["run", "--no-webhook", "--no-metrics-secure", "--webhook-client-ca-file", str(tmp_path / "ca")]
     assert main([*argv, "--kubeconfig", __file__]) == 2
     assert f"--webhook-client-ca-file {tmp_path / 'ca'}: not a readable file" in capsys.readouterr().err
+
+
+def test_the_namespaces_without_verdicts_are_kube_system_and_the_given_ones_else_the_operators_own(
+    monkeypatch,
+):
+    import argparse
+
+    from gpai_operator.cli.run import _verdicts_excluded
+
+    monkeypatch.setenv("POD_NAMESPACE", "gpai-system")
+    assert _verdicts_excluded(argparse.Namespace(admission_exclude_namespace=[])) == (
+        "gpai-system",
+        "kube-system",
+    )
+    given = argparse.Namespace(admission_exclude_namespace=["gpai", "sandbox"])
+    assert _verdicts_excluded(given) == ("gpai", "kube-system", "sandbox")
+    monkeypatch.delenv("POD_NAMESPACE")
+    assert _verdicts_excluded(argparse.Namespace(admission_exclude_namespace=[])) == ("kube-system",)
