@@ -89,7 +89,7 @@ class Options:
         """The kinds this operator derives wholly from its state (controller/derived.py)."""
         if not self.admission_verdicts:
             return ()
-        return (derived_kinds.admission_verdicts(self.verdicts_excluded_namespaces),)
+        return (derived_kinds.admission_verdicts(self.verdicts_excluded_namespaces, self.namespaces),)
 
 
 class Operator:
@@ -204,6 +204,8 @@ class Operator:
             concurrency=options.write_concurrency,
             retry_delay=options.retry_delay,
             derived=derived,
+            # created before kopf's watches list, and deleted before: the sweeper finds out
+            created=lambda identity: sweeper.expect(identity),
         )
         self.reconciler = loop.reconciler
         self.leadership = Leadership(

@@ -27,16 +27,22 @@ ADMISSION_VERDICTS_KIND = DerivedKind(
 )
 
 
-def admission_verdicts(excluded: Iterable[str] = ("kube-system",)) -> DerivedSource:
+def admission_verdicts(
+    excluded: Iterable[str] = ("kube-system",), scope: Iterable[str] = ()
+) -> DerivedSource:
     """Every covered namespace's AdmissionVerdicts: every namespace the operator knows but `excluded`
-    (those the chart's policies do not match: kube-system, the operator's own, excludeNamespaces).
-    `status.evaluated` is a stamp: written with a change of the verdicts or their nextReview only."""
+    (those the chart's policies do not match: kube-system, the operator's own, excludeNamespaces),
+    and only those of `scope` when the operator serves only some namespaces (it does not see the
+    models of the others). `status.evaluated` is a stamp: written with a change of the verdicts or
+    their nextReview only."""
     outside = tuple(sorted(set(excluded)))
+    within = frozenset(scope)
 
     def desired(
         state: ClusterState, verdicts: Mapping[ModelKey, ModelVerdict], now: dt.datetime
     ) -> Mapping[ObjectKey, Manifest]:
-        return desired_verdicts(state, verdicts, now, outside)
+        wanted = desired_verdicts(state, verdicts, now, outside)
+        return {key: manifest for key, manifest in wanted.items() if not within or key[0] in within}
 
     # Workloads only matter by their namespace, which the Namespace watch reports first.
     return DerivedSource(ADMISSION_VERDICTS_KIND, desired, stamps=("status.evaluated",), workloads=False)

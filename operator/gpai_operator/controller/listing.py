@@ -5,7 +5,8 @@ synced: it reconciles everything and reports ready. kopf's watches start afterwa
 they report is newer than the listing and simply overwrites it. One gap remains: an object deleted
 between our listing and kopf's own. kopf never reports it (it was not in its listing), so the
 objects of our listing that kopf has not mentioned after a while are looked up one by one, and
-those that are gone leave the state (`Sweeper`).
+those that are gone leave the state (`Sweeper`); so are the objects the operator created itself
+meanwhile (derived objects: controller/derived.py).
 """
 
 from __future__ import annotations
@@ -89,6 +90,11 @@ class Sweeper:
     def confirm(self, body: Any) -> None:
         if self.unconfirmed:
             self.unconfirmed.discard(objects.identity(body))
+
+    def expect(self, identity: ObjectId) -> None:
+        """An object the operator created itself, perhaps before kopf listed: deleted before kopf's
+        watch started, it would never be reported either."""
+        self.unconfirmed.add(identity)
 
     async def run(self, delays: Sequence[float] = SWEEP_AFTER) -> None:
         elapsed = 0.0

@@ -71,12 +71,15 @@ class Reconciler:
         concurrency: int = 32,
         retry_delay: float = 5.0,
         derived: Sequence[DerivedSource] = (),
+        created: Callable[[tuple[str, str, str, str]], None] = lambda _identity: None,
     ) -> None:
         self.runtime = runtime
         self.observed = observed
         self.planner = Planner(runtime, observed, desired, derived)
         self.writes = (
-            Writes(runtime, observed, writer, self, instance=instance, retry_delay=retry_delay)
+            Writes(
+                runtime, observed, writer, self, instance=instance, retry_delay=retry_delay, created=created
+            )
             if writer is not None
             else None
         )

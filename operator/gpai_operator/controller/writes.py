@@ -39,8 +39,10 @@ class Writes:
         *,
         instance: str = "gpai-operator",
         retry_delay: float = 5.0,
+        created: Callable[[tuple[str, str, str, str]], None] = lambda _identity: None,
     ) -> None:
         self.runtime = runtime
+        self.created = created  # told (apiVersion, kind, namespace, name) of each derived object created
         self.observed = observed
         self.writer = writer
         self.queue = queue
@@ -163,6 +165,8 @@ class Writes:
             else:
                 if plan.manifest is not None:
                     self._derived_seen(plan, await self.writer.apply_derived(kind, plan.manifest))
+                    if plan.action == "create":
+                        self.created((kind.api_version, kind.kind, namespace, name))
                 if plan.status is not None and (plan.manifest is None or leading()):
                     self._derived_seen(plan, await self.writer.apply_derived_status(kind, plan.status))
         except ApiError as error:

@@ -338,3 +338,8 @@ def test_a_workload_change_works_out_again_only_the_kinds_that_read_workloads():
     settled(cluster, b.workload(model_name=None))  # unlabelled: no model to evaluate again
     assert calls["verdicts"] == before["verdicts"]
     assert calls["summaries"] > before["summaries"]
+
+
+def test_an_operator_serving_some_namespaces_writes_verdicts_only_there():
+    cluster = started(b.namespace(NS), b.namespace("elsewhere"), derived=[admission_verdicts(scope=[NS])])
+    assert set(cluster.of_kind(VERDICTS)) == {(NS, NAME)}

@@ -39,3 +39,23 @@ def test_what_kopf_never_mentions_and_is_gone_leaves_the_state():
     assert ("Deployment", "ml", "deleted") not in cluster.runtime.state.workloads
     assert ("Deployment", "ml", "kept") in cluster.runtime.state.workloads
     assert not sweeper.unconfirmed
+
+
+def test_verdicts_the_operator_created_and_someone_deleted_before_kopf_listed_are_written_again():
+    from gpai_operator.controller.derived_kinds import admission_verdicts
+
+    created: list[tuple[str, str, str, str]] = []
+    cluster = FakeCluster(b.NOW, derived=[admission_verdicts()])
+    cluster.reconciler.writes.created = created.append
+    cluster.create(b.namespace("ml"))
+    cluster.start()
+    asyncio.run(cluster.settle())
+    assert created == [("gpai.dev/v1alpha1", "AdmissionVerdicts", "ml", "gpai-verdicts")]
+    # deleted behind the operator's back, before kopf's watch would have reported it
+    cluster.objects.pop(("AdmissionVerdicts", "ml", "gpai-verdicts"))
+    gone = "/apis/gpai.dev/v1alpha1/namespaces/ml/admissionverdicts/gpai-verdicts"
+    sweeper = Sweeper(Lookups({gone}), cluster.sync, set(), {"AdmissionVerdicts": "admissionverdicts"})  # type: ignore[arg-type]
+    sweeper.expect(created[0])
+    asyncio.run(sweeper.run(delays=(0,)))
+    asyncio.run(cluster.settle())
+    assert ("AdmissionVerdicts", "ml", "gpai-verdicts") in cluster.objects
