@@ -1,12 +1,17 @@
 """`make demo`: gpai-operator on a local control plane, from nothing to a denied Deployment.
 
     KUBEBUILDER_ASSETS="$(hack/control-plane.sh)" .venv/bin/python hack/demo.py [--exit-after-showcase]
+        [--admission webhook|native|both]        # make demo DEMO_ARGS="--admission native"
 
 1. starts etcd, kube-apiserver and kube-controller-manager on loopback (no cluster or container
    runtime needed; admitted Deployments get ReplicaSets and Pods, which stay Pending: no nodes);
 2. installs the gpai.dev CRDs (and a stand-in for KServe's InferenceService CRD);
 3. starts the operator, `gpai run`, with its admission webhook on TLS (certificates from a throwaway
    CA made with trustme) and registers the ValidatingWebhookConfiguration the chart would render;
+   with `--admission native` instead the chart's ValidatingAdmissionPolicies, which decide inside the
+   API server from the AdmissionVerdicts the operator writes (`both`: the policies gate, the webhook
+   beside them failing open), and, once the workloads are judged, stops the operator to show the gate
+   still holding (a denial and an admission with no operator running), then starts it again;
 4. applies examples/: namespaces, policies, models with their evidence, then the workloads, showing
    what kubectl would show: the `kubectl get gpai` table, which workloads are admitted, warned about
    or denied and why, the annotations the operator writes, a fix turning a denial into an admission,
@@ -22,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
 import json
 import shutil
 import signal
@@ -38,6 +44,7 @@ import yaml
 from kubernetes.client import AdmissionregistrationV1Api, ApiClient
 
 from gpai_operator.admission.configuration import webhook_configuration, webhook_url
+from gpai_operator.admission.native import native_policies
 from gpai_operator.admission.testing import WebhookCertificates, install_kserve_crd
 from gpai_operator.api.kinds import KINDS_BY_NAME
 from gpai_operator.loader import load
@@ -326,10 +333,10 @@ def _shown_path(path: Path) -> str:
 class OperatorProcess:
     """`gpai run` as a user starts it, on loopback ports; its log goes to a file."""
 
-    def __init__(self, workdir: Path, kubeconfig: Path, certs: WebhookCertificates) -> None:
+    def __init__(self, workdir: Path, kubeconfig: Path, certs: WebhookCertificates, mode: str) -> None:
         self.webhook_port, self.metrics_port, self.health_port = free_ports(3)
         self.log = workdir / "operator.log"
-        argv = [
+        self.argv = [
             sys.executable, "-m", "gpai_operator.cli.main", "run",
             "--kubeconfig", str(kubeconfig),
             "--webhook-address", "127.0.0.1", "--webhook-port", str(self.webhook_port),
@@ -340,7 +347,12 @@ class OperatorProcess:
             # to callers the API server authorises (docs/security.md).
             "--no-metrics-secure",
         ]  # fmt: skip
-        self.process = ManagedProcess("gpai run", argv, self.log)
+        if mode != "webhook":  # the native gate decides by the verdicts the operator writes
+            self.argv += ["--admission-verdicts", "--admission-exclude-namespace", "kube-system"]
+        self.process = ManagedProcess("gpai run", self.argv, self.log)
+
+    def start_again(self) -> None:
+        self.process = ManagedProcess("gpai run", self.argv, self.log)
 
     @property
     def webhook_url(self) -> str:
@@ -370,7 +382,7 @@ class OperatorProcess:
 
 
 # ---- the tour ---------------------------------------------------------------------------------------
-def showcase(out: Out, api: ApiClient, operator: OperatorProcess, workdir: Path) -> None:
+def showcase(out: Out, api: ApiClient, operator: OperatorProcess, workdir: Path, mode: str) -> None:
     out.heading("The evidence: namespaces, policies, models (kubectl apply -f examples/)")
     files = [
         EXAMPLES / "namespaces.yaml",
@@ -434,6 +446,9 @@ def showcase(out: Out, api: ApiClient, operator: OperatorProcess, workdir: Path)
         out.command("kubectl get deployment aurora-chat -n prod-chat -o jsonpath='{.metadata.annotations}'")
         out.line("\n".join(f"{key}: {value or chr(34) * 2}" for key, value in sorted(marks.items())))
 
+    if mode != "webhook" and chat is not None:
+        gate_without_operator(out, api, operator, workloads)
+
     preview = workloads.get("borealis-preview")
     if preview is not None:
         out.heading("Fixing a denial: borealis-1 gets its risk evaluations")
@@ -453,6 +468,15 @@ def showcase(out: Out, api: ApiClient, operator: OperatorProcess, workdir: Path)
             return bool(condition and condition.get("status") == "True")
 
         wait_for("borealis-1 to turn Compliant", borealis_compliant)
+        if mode != "webhook":  # and the API server to decide by the verdicts rewritten meanwhile
+            wait_for(
+                "the native gate to read the new verdicts",
+                lambda: (
+                    call(
+                        api, "POST", path_of(preview, collection=True), preview, query=[("dryRun", "All")]
+                    ).ok
+                ),
+            )
         out.line("")
         out.command("kubectl get gpai -n prod-chat")
         out.line(table(api, "/apis/gpai.dev/v1alpha1/namespaces/prod-chat/gpaimodels", namespaced=False))
@@ -461,9 +485,37 @@ def showcase(out: Out, api: ApiClient, operator: OperatorProcess, workdir: Path)
         show_apply(out, api, preview)
 
     out.heading(f"The operator's metrics ({operator.metrics_url}), a few lines")
-    out.line("(one Pod refusal is the demo's own dry-run probe that the webhook is registered)")
+    if mode == "native":
+        out.line("(no webhook in native mode: admissions are in the API server's metrics and audit log)")
+    else:
+        out.line("(one Pod refusal is the demo's own dry-run probe that the webhook is registered)")
     for line in metric_lines(operator.metrics_url):
         out.line(line)
+
+
+def gate_without_operator(
+    out: Out, api: ApiClient, operator: OperatorProcess, workloads: dict[str, dict[str, Any]]
+) -> None:
+    """The native gate with the operator stopped: it decides by the last verdicts written."""
+    out.heading("The operator stopped: the native gate still holds")
+    out.command("kubectl get gpaiv -A   # the verdicts the operator wrote, one per namespace")
+    out.line(table(api, "/apis/gpai.dev/v1alpha1/admissionverdicts"))
+    operator.stop()
+    out.line("")
+    out.line(f"gpai run stopped (pid {operator.process.pid}). Creating workloads now:")
+    preview = copy.deepcopy(workloads["borealis-preview"])
+    preview["metadata"]["name"] = "borealis-preview-2"
+    canary = copy.deepcopy(workloads["aurora-chat"])
+    canary["metadata"]["name"] = "aurora-chat-canary"
+    for obj in (preview, canary):
+        out.command(f"kubectl create deployment {obj['metadata']['name']} ...   # gpai.dev/model: "
+                    f"{obj['metadata']['labels']['gpai.dev/model']}")  # fmt: skip
+        show_apply(out, api, obj)
+    started = time.monotonic()
+    operator.start_again()
+    operator.wait_ready()
+    out.line("")
+    out.line(f"gpai run started again, ready in {time.monotonic() - started:.1f} s")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -473,6 +525,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--workdir", type=Path, default=ROOT / ".demo", help="where the demo keeps its files (default: .demo)"
+    )
+    parser.add_argument(
+        "--admission",
+        choices=("webhook", "native", "both"),
+        default="webhook",
+        help="who gates workloads (docs/admission.md, admission modes); native and both also show the "
+        "gate holding while the operator is stopped (default: webhook)",
     )
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the demo as cleanly as Ctrl-C
@@ -484,7 +543,7 @@ def main(argv: list[str] | None = None) -> int:
     failed = False
     try:
         with contextlib.ExitStack() as stack:
-            run(out, workdir, stack, args.exit_after_showcase)
+            run(out, workdir, stack, args.exit_after_showcase, args.admission)
     except KeyboardInterrupt:
         print("\nStopping.", flush=True)
     except (DemoError, ControlPlaneError) as error:
@@ -504,7 +563,7 @@ def _interrupt(_signum: int, _frame: Any) -> None:
     raise KeyboardInterrupt
 
 
-def run(out: Out, workdir: Path, stack: contextlib.ExitStack, exit_after_showcase: bool) -> None:
+def run(out: Out, workdir: Path, stack: contextlib.ExitStack, exit_after_showcase: bool, mode: str) -> None:
     out.heading("A control plane: etcd, kube-apiserver and kube-controller-manager on loopback")
     cluster = stack.enter_context(ControlPlane(workdir=workdir / "control-plane"))
     api = stack.enter_context(cluster.api_client())
@@ -520,22 +579,40 @@ def run(out: Out, workdir: Path, stack: contextlib.ExitStack, exit_after_showcas
     install_kserve_crd(api)
     out.line(", ".join(names) + ", inferenceservices.serving.kserve.io")
 
-    out.heading("The operator: gpai run, with its admission webhook on TLS")
+    out.heading(f"The operator: gpai run, with its admission webhook on TLS (admission mode {mode})")
     certs = WebhookCertificates.create(workdir / "webhook")
-    operator = OperatorProcess(workdir, cluster.kubeconfig, certs)
+    operator = OperatorProcess(workdir, cluster.kubeconfig, certs, mode)
     stack.callback(operator.stop)
     started = time.monotonic()
     operator.wait_ready()
     out.line(f"ready in {time.monotonic() - started:.1f} s (pid {operator.process.pid}, log {operator.log})")
-    configuration = webhook_configuration(operator.webhook_url, certs.ca_pem)
-    AdmissionregistrationV1Api(api).create_validating_webhook_configuration(configuration)
-    out.line(
-        f"ValidatingWebhookConfiguration {configuration['metadata']['name']}: "
-        f"{', '.join(w['name'] for w in configuration['webhooks'])} -> {operator.webhook_url}"
-    )
-    _wait_until_webhook_called(api)
+    if mode != "native":
+        configuration = webhook_configuration(operator.webhook_url, certs.ca_pem)
+        if mode == "both":  # the native policy is the gate; the webhook beside it fails open
+            for hook in configuration["webhooks"]:
+                hook["failurePolicy"] = "Ignore"
+        AdmissionregistrationV1Api(api).create_validating_webhook_configuration(configuration)
+        out.line(
+            f"ValidatingWebhookConfiguration {configuration['metadata']['name']}: "
+            f"{', '.join(w['name'] for w in configuration['webhooks'])} -> {operator.webhook_url}"
+        )
+    if mode != "webhook":
+        policies = native_policies(name="gpai-operator", warnings=mode == "native")
+        for policy in policies:
+            plural = "validatingadmissionpolicies" if policy["kind"].endswith("Policy") else (
+                "validatingadmissionpolicybindings"
+            )  # fmt: skip
+            reply = call(api, "POST", f"/apis/admissionregistration.k8s.io/v1/{plural}", policy)
+            if not reply.ok:
+                raise DemoError(f"{policy['kind']} {policy['metadata']['name']}: {reply.body}")
+        out.line(
+            "ValidatingAdmissionPolicies and bindings: "
+            + ", ".join(sorted({p["metadata"]["name"] for p in policies}))
+            + ", deciding from the AdmissionVerdicts the operator writes into every namespace"
+        )
+    _wait_until_gated(api, mode)
 
-    showcase(out, api, operator, workdir)
+    showcase(out, api, operator, workdir, mode)
 
     if exit_after_showcase:
         return
@@ -553,9 +630,10 @@ def run(out: Out, workdir: Path, stack: contextlib.ExitStack, exit_after_showcas
         time.sleep(1)
 
 
-def _wait_until_webhook_called(api: ApiClient) -> None:
-    """kube-apiserver loads a new webhook configuration within moments: until then, a Pod of a model
-    that does not exist in an enforcing namespace would get through."""
+def _wait_until_gated(api: ApiClient, mode: str) -> None:
+    """kube-apiserver loads a new webhook configuration or policy within moments (and the native gate
+    needs the namespace's verdicts): until then, a Pod of a model that does not exist in an enforcing
+    namespace would get through, or anything be refused."""
     namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "gpai-demo-probe"}}
     apply(api, namespace)
     only_probe = {"matchLabels": {"kubernetes.io/metadata.name": "gpai-demo-probe"}}
@@ -573,14 +651,21 @@ def _wait_until_webhook_called(api: ApiClient) -> None:
     }  # fmt: skip
     try:
         wait_for(
-            "kube-apiserver to call the webhook",
-            lambda: (
-                call(api, "POST", path_of(pod, collection=True), pod, query=[("dryRun", "All")]).status == 403
+            "kube-apiserver to call the webhook" if mode == "webhook" else "the native gate to decide",
+            lambda: _refused_by_gate(
+                call(api, "POST", path_of(pod, collection=True), pod, query=[("dryRun", "All")]), mode
             ),
         )
     finally:
         call(api, "DELETE", path_of(policy))
         call(api, "DELETE", path_of(namespace))
+
+
+def _refused_by_gate(reply: Reply, mode: str) -> bool:
+    """Refused by the gate of `mode` for the unknown model (not for want of verdicts: HTTP 422)."""
+    message = str((reply.body or {}).get("message", ""))
+    gate = "admission webhook" if mode == "webhook" else "ValidatingAdmissionPolicy"
+    return reply.status == 403 and gate in message and (mode != "both" or "does not exist" in message)
 
 
 if __name__ == "__main__":

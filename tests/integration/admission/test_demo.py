@@ -107,3 +107,53 @@ def test_the_demo_shows_the_story_and_leaves_nothing_running(tmp_path: Path) -> 
     # nothing left behind: no process, no files
     assert processes_mentioning(str(workdir)) == []
     assert not workdir.exists()
+
+
+def test_the_demo_in_native_mode_shows_the_gate_holding_while_the_operator_is_stopped(tmp_path: Path) -> None:
+    try:
+        binaries = find_binaries()
+    except BinariesUnavailable as error:
+        unavailable(str(error))
+    workdir = tmp_path / "demo"
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "hack/demo.py",
+            "--exit-after-showcase",
+            "--admission",
+            "native",
+            "--workdir",
+            str(workdir),
+        ],
+        cwd=ROOT,
+        env={**os.environ, ASSETS_ENV: str(binaries)},
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+
+    output = result.stdout
+    assert result.returncode == 0, f"{output}\n{result.stderr}"
+    native_denial = (
+        "ValidatingAdmissionPolicy 'gpai-operator-deny' with binding 'gpai-operator-deny' denied request: "
+        "Deployment prod-chat/{name} is denied by policy eu-ai-act-enforce: it serves GPAIModel "
+        "prod-chat/borealis-1 version 1.0, which leaves 3 obligations unmet: "
+        "systemic-risk/adversarial-testing, systemic-risk/evaluation, systemic-risk/risk-acceptance. "
+        "In full: kubectl describe gpai borealis-1 -n prod-chat"
+    )
+    assert native_denial.format(name="borealis-preview") in output
+    assert "Job ml-research/kestrel-finetune is allowed with a warning by policy eu-ai-act-warn" in output
+    # the operator's verdicts, one per namespace, then the gate without the operator
+    stopped = output[output.index("The operator stopped: the native gate still holds") :]
+    assert "prod-chat         gpai-verdicts   2        1        0" in stopped
+    assert "gpai run stopped" in stopped
+    assert native_denial.format(name="borealis-preview-2") in stopped
+    assert "deployment.apps/aurora-chat-canary created" in stopped
+    assert "gpai run started again" in stopped
+    # the denial fixed by adding the evidence: the operator rewrote the verdicts
+    assert "deployment.apps/borealis-preview created" in output
+    assert output.rstrip().endswith("Everything the demo started has stopped.")
+    assert processes_mentioning(str(workdir)) == []
+    assert not workdir.exists()
