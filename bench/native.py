@@ -2,8 +2,18 @@
 and with the native ValidatingAdmissionPolicies deciding from a namespace's AdmissionVerdicts that
 hold 20 models, or 200.
 
-    python -m bench native [--count 100] [--rounds 3] [--mode native|both|floor] [--etcd-fsync off|on]
-                           [--json out.json]
+    python -m bench native [--count 100] [--rounds 3] [--mode operator|native|both|floor]
+                           [--etcd-fsync off|on] [--json out.json]
+
+`--mode operator` (the default) runs the operator as a user does (`gpai run --admission-verdicts`, in
+its own process, its webhook on TLS): the models, their evidence and a Deny policy are created in the
+API server, the operator writes the two namespaces' AdmissionVerdicts, and each round times creations
+with no admission, the native policies (mode native: deny and warn), the operator's webhook alone
+(mode webhook, failurePolicy Fail) and the deny policy with the webhook beside it (mode both, the
+webhook failing open), in both namespaces; the phases in turns, their order reversed every round.
+The operator runs throughout, annotating what is created, in every phase alike.
+
+The other modes measure the policies alone, with the verdicts written by the benchmark:
 
 Starts a local control plane (etcd + kube-apiserver, hack/control-plane.sh) with the CRDs, writes the
 AdmissionVerdicts of two namespaces (admission_verdicts.py on a state of N models: the example's
@@ -115,12 +125,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=100, help="creations per phase (default 100)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of the phases (default 3)")
     parser.add_argument(
-        "--mode", choices=("native", "both", "floor"), default="native", help="what to register"
+        "--mode",
+        choices=("operator", "native", "both", "floor"),
+        default="operator",
+        help="every admission mode with the operator writing the verdicts (default), or one set of "
+        "policies alone",
     )
     parser.add_argument("--etcd-fsync", choices=("off", "on"), default="off", help="etcd durability")
     parser.add_argument("--json", type=Path, help="also write the results as JSON here")
     args = parser.parse_args(argv)
-    result = run(args.count, args.rounds, args.etcd_fsync == "on", args.mode)
+    fsync = args.etcd_fsync == "on"
+    result = (
+        run_modes(args.count, args.rounds, fsync)
+        if args.mode == "operator"
+        else run(args.count, args.rounds, fsync, args.mode)
+    )
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n")
     return 0
@@ -217,6 +236,192 @@ def run(count: int, rounds: int, fsync: bool, mode: str = "native") -> dict[str,
         print(f"ratio of medians to {base}: {ratios} (aim: at most 1.15 with 20 models)")
     print("parameter object (spec, compact JSON): " + ", ".join(f"{p} {b:,} bytes" for p, b in sizes.items()))
     return result
+
+
+MODES = ("none", "native", "webhook", "both")
+
+
+def _manifests(namespace: str, models: int) -> list[dict[str, Any]]:
+    """`models` GPAIModels in `namespace` as _state builds them: aurora-2 with all its evidence, the
+    others with none."""
+    from gpai_operator.loader import load
+
+    made = []
+    for manifest in load([str(ROOT / "examples" / "models" / "aurora-2.yaml")]).manifests:
+        obj = copy.deepcopy(manifest.obj)
+        obj["metadata"]["namespace"] = namespace
+        made.append(obj)
+    for i in range(models - 1):
+        spec = {
+            "modelName": f"Model {i}",
+            "version": "1.0",
+            "provider": {"name": "Bench Labs", "establishedInEU": True},
+            "trainingCompute": {"flops": 3.8e25},
+        }
+        metadata = {"name": f"model-{i:04d}", "namespace": namespace}
+        made.append(
+            {"apiVersion": "gpai.dev/v1alpha1", "kind": "GPAIModel", "metadata": metadata, "spec": spec}
+        )
+    return made
+
+
+def _collection(obj: dict[str, Any]) -> str:
+    from gpai_operator.api.kinds import KINDS_BY_NAME
+
+    kind = KINDS_BY_NAME[obj["kind"]]
+    scope = f"/namespaces/{obj['metadata']['namespace']}" if kind.namespaced else ""
+    return f"/apis/{kind.api_version}{scope}/{kind.plural}"
+
+
+def run_modes(count: int, rounds: int, fsync: bool) -> dict[str, Any]:
+    """Every admission mode in one run, with the operator writing the verdicts (`--mode operator`)."""
+    import tempfile
+    import urllib.request
+
+    from kubernetes.client import AppsV1Api, CoreV1Api
+
+    from gpai_operator.admission.configuration import webhook_configuration, webhook_url
+    from gpai_operator.admission.native import native_policies
+    from gpai_operator.admission.testing import WebhookCertificates
+    from gpai_operator.testing.controlplane import ControlPlane, free_ports
+    from gpai_operator.testing.processes import ManagedProcess
+    from gpai_operator.testing.rest import request_json
+
+    body = example_deployment()
+    namespaces = {n: f"bench-{n}-models" for n in SIZES}
+    times: dict[str, list[float]] = {f"{mode}-{n}": [] for mode in MODES for n in SIZES}
+    plane = durable_control_plane(controllers=False) if fsync else ControlPlane(controllers=False)
+    with tempfile.TemporaryDirectory(prefix="gpai-bench-native-") as tmp, plane as cluster:
+        certs = WebhookCertificates.create(Path(tmp))
+        webhook_port, health_port = free_ports(2)
+        with cluster.api_client() as api_client:
+            core, apps = CoreV1Api(api_client), AppsV1Api(api_client)
+            install_crds_from(api_client)
+            policy = {"apiVersion": "gpai.dev/v1alpha1", "kind": "CompliancePolicy"}
+            request_json(
+                api_client,
+                "POST",
+                "/apis/gpai.dev/v1alpha1/compliancepolicies",
+                body={**policy, "metadata": {"name": "eu-ai-act"}, "spec": {"validationActions": ["Deny"]}},
+            )
+            for n, namespace in namespaces.items():
+                core.create_namespace({"metadata": {"name": namespace}})
+                for obj in _manifests(namespace, n):
+                    request_json(api_client, "POST", _collection(obj), body=obj)
+            argv = [
+                sys.executable, "-m", "gpai_operator.cli.main", "run",
+                "--kubeconfig", str(cluster.kubeconfig),
+                "--webhook-address", "127.0.0.1", "--webhook-port", str(webhook_port),
+                "--webhook-cert-file", str(certs.cert_file), "--webhook-key-file", str(certs.key_file),
+                "--bind-address", "127.0.0.1", "--metrics-port", "0", "--no-metrics-secure",
+                "--health-port", str(health_port),
+                "--admission-verdicts", "--admission-exclude-namespace", "kube-system",
+            ]  # fmt: skip
+            operator = ManagedProcess("gpai run", argv, Path(tmp) / "operator.log")
+            try:
+                _wait(lambda: _ready(urllib.request, health_port), "the operator to be ready")
+                for n, namespace in namespaces.items():
+                    _wait(
+                        lambda n=n, namespace=namespace: _verdicts_written(api_client, namespace, n),
+                        f"the operator to write the verdicts of {namespace}",
+                    )
+                url = webhook_url("127.0.0.1", webhook_port)
+                registrations = {
+                    "none": [],
+                    "native": native_policies(warnings=True),
+                    "webhook": [webhook_configuration(url, certs.ca_pem)],
+                    "both": [
+                        *native_policies(warnings=False),
+                        _failing_open(webhook_configuration(url, certs.ca_pem)),
+                    ],
+                }
+                for i in range(10):  # warm-up: connections and caches on every side
+                    for namespace in namespaces.values():
+                        _create(apps, namespace, body, f"warm-{i}")
+                created = 0
+                for round_ in range(rounds):
+                    for mode in MODES if round_ % 2 == 0 else tuple(reversed(MODES)):
+                        objs = registrations[mode]
+                        for obj in objs:
+                            request_json(api_client, "POST", _registration_path(obj), body=obj)
+                        for namespace in namespaces.values():
+                            _wait_for(apps, namespace, body, gated=bool(objs))
+                        for _ in range(count):
+                            for n, namespace in namespaces.items():
+                                times[f"{mode}-{n}"].append(_create(apps, namespace, body, f"chat-{created}"))
+                                created += 1
+                        for obj in reversed(objs):
+                            name = obj["metadata"]["name"]
+                            request_json(api_client, "DELETE", f"{_registration_path(obj)}/{name}")
+                        for namespace in namespaces.values():
+                            _wait_for(apps, namespace, body, gated=False)
+                    medians = ", ".join(f"{p} {1000 * statistics.median(t):.2f} ms" for p, t in times.items())
+                    print(f"round {round_ + 1}: medians {medians}", file=sys.stderr)
+            finally:
+                operator.stop()
+
+    result: dict[str, Any] = {phase: summary(t) for phase, t in times.items()}
+    result["ratio_to_none"] = {
+        f"{mode}-{n}": result[f"{mode}-{n}"]["median_ms"] / result[f"none-{n}"]["median_ms"]
+        for mode in MODES[1:]
+        for n in SIZES
+    }
+    for phase in times:
+        figures = result[phase]
+        print(
+            f"{phase:12} n={figures['count']:.0f} median {figures['median_ms']:.2f} ms, "
+            f"p90 {figures['p90_ms']:.2f} ms, mean {figures['mean_ms']:.2f} ms"
+        )
+    ratios = ", ".join(f"{phase} {ratio:.3f}" for phase, ratio in result["ratio_to_none"].items())
+    print(f"ratio of medians to no admission: {ratios} (aim: native at most 1.15 with 20 models)")
+    return result
+
+
+def install_crds_from(api_client: Any) -> None:
+    from gpai_operator.testing.crds import install_crds
+
+    install_crds(api_client, sorted((ROOT / "crds").glob("*.yaml")))
+
+
+def _registration_path(obj: dict[str, Any]) -> str:
+    if obj["kind"] == "ValidatingWebhookConfiguration":
+        return f"{ADMISSION}/validatingwebhookconfigurations"
+    return _path(obj)
+
+
+def _failing_open(configuration: dict[str, Any]) -> dict[str, Any]:
+    for hook in configuration["webhooks"]:
+        hook["failurePolicy"] = "Ignore"
+    return configuration
+
+
+def _ready(request: Any, port: int) -> bool:
+    try:
+        with request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as answer:
+            return bool(answer.status == 200)
+    except OSError:
+        return False
+
+
+def _verdicts_written(api_client: Any, namespace: str, models: int) -> bool:
+    from kubernetes.client.exceptions import ApiException
+
+    from gpai_operator.testing.rest import request_json
+
+    path = f"/apis/gpai.dev/v1alpha1/namespaces/{namespace}/admissionverdicts/gpai-verdicts"
+    try:
+        found = request_json(api_client, "GET", path)
+    except ApiException:
+        return False
+    return bool((found.get("status") or {}).get("models") == models)
+
+
+def _wait(probe: Any, what: str, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not probe():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        time.sleep(0.1)
 
 
 def _now() -> Any:
