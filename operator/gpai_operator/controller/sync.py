@@ -59,6 +59,15 @@ class StateSync:
     # ---- called by kopf's handlers ------------------------------------------------------------
     def upsert(self, body: Mapping[str, Any]) -> None:
         """An object was listed, added or modified."""
+        with self.runtime.lock:  # the webhook judges from the state on its own thread
+            self._upsert(body)
+
+    def delete(self, body: Mapping[str, Any]) -> None:
+        """An object was deleted. A stale deletion (the name already has a new object) is ignored."""
+        with self.runtime.lock:
+            self._delete(body)
+
+    def _upsert(self, body: Mapping[str, Any]) -> None:
         api_version, kind, namespace, name = objects.identity(body)
         uid = str((body.get("metadata") or {}).get("uid") or "")
         self.observed.uids[(kind, namespace, name)] = uid
@@ -69,8 +78,7 @@ class StateSync:
         elif kind == "Namespace" and api_version == "v1":
             self.queue.enqueue_models(objects.apply(self.state, body))
 
-    def delete(self, body: Mapping[str, Any]) -> None:
-        """An object was deleted. A stale deletion (the name already has a new object) is ignored."""
+    def _delete(self, body: Mapping[str, Any]) -> None:
         _, kind, namespace, name = objects.identity(body)
         uid = str((body.get("metadata") or {}).get("uid") or "")
         known = self.observed.uids.get((kind, namespace, name))
