@@ -16,6 +16,7 @@ BENCHMARKS: dict[str, str] = {
     "admission_e2e": "creating a Deployment through a real API server with and without our webhook",
     "admission_flood": "reviews and /healthz under a flood of huge bodies, beside a run without",
     "operator_convergence": "1,000 models and 5,000 workloads created at once: time until all is right",
+    "soak": "20 minutes of steady churn: the operator's RSS and open asyncio tasks over time, their slopes",
     "peer": "Deployment creations with no admission, our webhook in the running operator, Kyverno, native",
 }
 
