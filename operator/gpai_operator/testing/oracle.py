@@ -224,9 +224,11 @@ def written_marks(obj: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _differ(where: str, wanted: Mapping[str, Any], written: Mapping[str, Any]) -> list[Difference]:
+def _differ(
+    where: str, wanted: Mapping[str, Any], written: Mapping[str, Any], within: str = ""
+) -> list[Difference]:
     return [
-        Difference(where, field, wanted.get(field), written.get(field))
+        Difference(where, f"{within}[{field}]" if within else field, wanted.get(field), written.get(field))
         for field in sorted(wanted.keys() | written.keys())
         if wanted.get(field) != written.get(field)
     ]
@@ -253,7 +255,7 @@ def compare(
             found += _differ(f"GPAIModel {namespace}/{name}", wanted.models[(namespace, name)], status)
         elif (kind, namespace, name) in wanted.workloads:
             marks = wanted.workloads[(kind, namespace, name)]
-            found += _differ(f"{kind} {namespace}/{name}", marks, written_marks(obj))
+            found += _differ(f"{kind} {namespace}/{name}", marks, written_marks(obj), "metadata.annotations")
     return sorted(found, key=lambda d: (d.object, d.field))
 
 
