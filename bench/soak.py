@@ -13,9 +13,12 @@ steady and any growth is the operator's.
 
 Reported: the series every 30 s (RSS in MiB, tasks, models and workloads in the cluster); the
 least-squares slope of RSS (MiB/min) and tasks (tasks/min) after a warm-up (the first fifth of the
-run, at most 2 minutes), with a verdict: flat when the slope would grow the quantity by less than
-5 % of its mean per hour (RSS) or by less than 5 tasks per hour (tasks). At the end the oracle
-(gpai_operator.testing.oracle) checks every status and annotation.
+run, at most 2 minutes), with its standard error and a verdict: flat when the slope is within two
+standard errors of zero (noise: the task count swings with kopf's per-object workers), or would
+grow the quantity by less than 5 % of its mean per hour (RSS) or by less than 5 tasks per hour.
+Also the slope of the objects Python's garbage collector tracks: objects growing with RSS are a
+leak, RSS growing alone is the allocator. At the end the oracle (gpai_operator.testing.oracle)
+checks every status and annotation. The JSON has every sample.
 """
 
 from __future__ import annotations
@@ -39,15 +42,29 @@ FLAT_TASKS_PER_HOUR = 5.0
 NAMESPACES = 4
 
 
-def slope_per_minute(points: Sequence[tuple[float, float]]) -> float:
-    """Least-squares slope of (seconds, value) points, per minute."""
-    if len(points) < 2:
-        return 0.0
+def fit(points: Sequence[tuple[float, float]]) -> tuple[float, float]:
+    """Least-squares slope of (seconds, value) points per minute, and its standard error."""
+    if len(points) < 3:
+        return 0.0, 0.0
     xs = [t / 60 for t, _ in points]
     ys = [v for _, v in points]
     mean_x, mean_y = statistics.fmean(xs), statistics.fmean(ys)
     spread = sum((x - mean_x) ** 2 for x in xs)
-    return sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / spread if spread else 0.0
+    if not spread:
+        return 0.0, 0.0
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / spread
+    residuals = sum((y - mean_y - slope * (x - mean_x)) ** 2 for x, y in zip(xs, ys, strict=True))
+    return slope, (residuals / (len(points) - 2) / spread) ** 0.5
+
+
+def slope_per_minute(points: Sequence[tuple[float, float]]) -> float:
+    return fit(points)[0]
+
+
+def flat(slope: float, error: float, hourly_limit: float) -> bool:
+    """No growth to speak of: the slope is within two standard errors of zero (noise), or it
+    would add less than `hourly_limit` in an hour."""
+    return slope <= 2 * error or slope * 60 < hourly_limit
 
 
 def verdicts(samples: list[dict[str, float]], start: float, warmup: float) -> dict[str, Any]:
@@ -55,7 +72,9 @@ def verdicts(samples: list[dict[str, float]], start: float, warmup: float) -> di
     steady = [s for s in samples if s["time"] - start >= warmup]
     rss = [(s["time"] - start, s["rss"] / 2**20) for s in steady]
     tasks = [(s["time"] - start, float(s["tasks"])) for s in steady]
-    rss_slope, tasks_slope = slope_per_minute(rss), slope_per_minute(tasks)
+    objects = [(s["time"] - start, float(s.get("objects", 0))) for s in steady]
+    (rss_slope, rss_error), (tasks_slope, tasks_error) = fit(rss), fit(tasks)
+    objects_slope, objects_error = fit(objects)
     rss_mean = statistics.fmean(v for _, v in rss) if rss else 0.0
     return {
         "warmup_seconds": warmup,
@@ -64,12 +83,17 @@ def verdicts(samples: list[dict[str, float]], start: float, warmup: float) -> di
         "rss_mib_min": round(min((v for _, v in rss), default=0.0), 1),
         "rss_mib_max": round(max((v for _, v in rss), default=0.0), 1),
         "rss_slope_mib_per_min": round(rss_slope, 3),
-        "rss_flat": abs(rss_slope) * 60 < FLAT_RSS_FRACTION_PER_HOUR * rss_mean,
+        "rss_slope_standard_error": round(rss_error, 3),
+        "rss_flat": flat(rss_slope, rss_error, FLAT_RSS_FRACTION_PER_HOUR * rss_mean),
         "tasks_mean": round(statistics.fmean(v for _, v in tasks), 1) if tasks else 0.0,
         "tasks_min": min((int(v) for _, v in tasks), default=0),
         "tasks_max": max((int(v) for _, v in tasks), default=0),
         "tasks_slope_per_min": round(tasks_slope, 3),
-        "tasks_flat": abs(tasks_slope) * 60 < FLAT_TASKS_PER_HOUR,
+        "tasks_slope_standard_error": round(tasks_error, 3),
+        "tasks_flat": flat(tasks_slope, tasks_error, FLAT_TASKS_PER_HOUR),
+        "gc_objects_mean": round(statistics.fmean(v for _, v in objects)) if objects else 0,
+        "gc_objects_slope_per_min": round(objects_slope, 1),
+        "gc_objects_slope_standard_error": round(objects_error, 1),
     }
 
 
@@ -146,6 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "minute": round((time.monotonic() - started) / 60, 1),
                     "rss_mib": round(last["rss"] / 2**20, 1),
                     "tasks": last["tasks"],
+                    "gc_objects": last.get("objects", 0),
                     "models": len(churn.models),
                     "workloads": len(churn.deployments) + len(churn.pods),
                 }
@@ -169,6 +194,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             "converged_seconds_after_churn": round(converged, 2),
             "series": series,
             **verdicts(samples, churn_started, warmup),
+            "samples": [
+                {
+                    "second": round(s["time"] - churn_started, 1),
+                    "rss": s["rss"],
+                    "tasks": s["tasks"],
+                    "objects": s.get("objects", 0),
+                }
+                for s in samples
+            ],
         }
     print(json.dumps(result, indent=2))
     if args.json:

@@ -1,7 +1,8 @@
 """The soak benchmark's operator: `Operator` in a thread of this process (as `gpai run` runs it),
 and this process's main thread writing, every few seconds, one JSON line to a file:
 {"time": Unix time, "rss": bytes (from /proc), "tasks": asyncio tasks open in the operator's event
-loop}. The operator's task count is not exposed anywhere else.
+loop, "objects": objects the garbage collector tracks (growing objects are a leak; RSS growing
+without them is the allocator)}. The operator's task count is not exposed anywhere else.
 
     python -m bench.soak_child --kubeconfig FILE --samples FILE [--every 5] [--metrics-port N]
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import signal
@@ -73,7 +75,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     operator.start(timeout=120)
     with args.samples.open("a") as out:
         while not stopping.wait(0 if out.tell() == 0 else args.every):
-            sample = {"time": time.time(), "rss": _rss(os.getpid()), "tasks": open_tasks(operator)}
+            sample = {
+                "time": time.time(),
+                "rss": _rss(os.getpid()),
+                "tasks": open_tasks(operator),
+                "objects": len(gc.get_objects()),
+            }
             out.write(json.dumps(sample) + "\n")
             out.flush()
     operator.stop()
