@@ -94,7 +94,23 @@ def verdicts(samples: list[dict[str, float]], start: float, warmup: float) -> di
         "gc_objects_mean": round(statistics.fmean(v for _, v in objects)) if objects else 0,
         "gc_objects_slope_per_min": round(objects_slope, 1),
         "gc_objects_slope_standard_error": round(objects_error, 1),
+        "gc_types_grown": _grown(steady),
     }
+
+
+def _grown(steady: list[dict[str, Any]], top: int = 10) -> dict[str, int]:
+    """The object types whose count grew most between the first and the last steady samples (the
+    median of the first and the last five, as per-object workers come and go)."""
+    if len(steady) < 10:
+        return {}
+
+    def typical(samples: list[dict[str, Any]]) -> dict[str, float]:
+        names = {name for s in samples for name in s.get("types", {})}
+        return {n: statistics.median(s.get("types", {}).get(n, 0) for s in samples) for n in names}
+
+    first, last = typical(steady[:5]), typical(steady[-5:])
+    growth = {name: round(last[name] - first.get(name, 0)) for name in last}
+    return dict(sorted(growth.items(), key=lambda item: -item[1])[:top])
 
 
 def read_samples(path: Path) -> list[dict[str, float]]:

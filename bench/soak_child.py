@@ -2,7 +2,8 @@
 and this process's main thread writing, every few seconds, one JSON line to a file:
 {"time": Unix time, "rss": bytes (from /proc), "tasks": asyncio tasks open in the operator's event
 loop, "objects": objects the garbage collector tracks (growing objects are a leak; RSS growing
-without them is the allocator)}. The operator's task count is not exposed anywhere else.
+without them is the allocator), "types": the 40 most numerous of them, by type}. The operator's
+task count is not exposed anywhere else.
 
     python -m bench.soak_child --kubeconfig FILE --samples FILE [--every 5] [--metrics-port N]
 """
@@ -18,6 +19,7 @@ import signal
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -75,12 +77,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     operator.start(timeout=120)
     with args.samples.open("a") as out:
         while not stopping.wait(0 if out.tell() == 0 else args.every):
+            tracked = gc.get_objects()
             sample = {
                 "time": time.time(),
                 "rss": _rss(os.getpid()),
                 "tasks": open_tasks(operator),
-                "objects": len(gc.get_objects()),
+                "objects": len(tracked),
+                "types": dict(Counter(type(o).__name__ for o in tracked).most_common(40)),
             }
+            del tracked
             out.write(json.dumps(sample) + "\n")
             out.flush()
     operator.stop()

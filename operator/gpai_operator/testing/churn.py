@@ -313,10 +313,15 @@ class Churn:
                 self._document(namespace, name, "1.0")
 
     def delete_model(self) -> None:
+        """A model goes, and its documentation with it (documentation of models long gone would
+        otherwise pile up over a long run)."""
         key = self._pick(self.models)
         if key and self.delete("delete model", model(*key, self.today)) is not None:
             with self._lock:
                 self.models.pop(key, None)
+                documented = self.documented.pop(key, None) is not None
+            if documented:
+                self.delete("delete documentation", documentation(*key, "1.0", self.today))
 
     def bump_version(self) -> None:
         key = self._pick(self.models)
