@@ -552,10 +552,10 @@ def _set_up(
 ) -> list[AdmissionPath]:
     """CRDs, the example cluster, the operator and Kyverno running: the admission paths to compare."""
     from bench import kyverno
-    from bench.operator_process import OperatorProcess
     from bench.service_accounts import service_account_kubeconfig
     from gpai_operator.admission.testing import WebhookCertificates, install_kserve_crd
     from gpai_operator.testing.crds import install_crds
+    from gpai_operator.testing.operator_process import OperatorProcess
 
     install_crds(api_client, sorted((ROOT / "crds").glob("*.yaml")))
     install_kserve_crd(api_client)
