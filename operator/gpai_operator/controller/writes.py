@@ -27,6 +27,8 @@ from gpai_operator.runtime import Runtime, audit
 logger = logging.getLogger("gpai_operator.reconciler")
 
 Result = Literal["changed", "unchanged", "error"]
+# How the API server refuses new objects in a namespace being deleted (NamespaceLifecycle).
+TERMINATING = "because it is being terminated"
 
 
 class Writes:
@@ -170,6 +172,8 @@ class Writes:
                 if plan.status is not None and (plan.manifest is None or leading()):
                     self._derived_seen(plan, await self.writer.apply_derived_status(kind, plan.status))
         except ApiError as error:
+            if error.status == 403 and TERMINATING in error.message:
+                return "unchanged"  # its namespace is going away, and the object with it
             return self._failed(plan.result_key, error, lambda: self.queue.enqueue_derived())
         status = (plan.status or {}).get("status") or {}
         audit(

@@ -343,3 +343,18 @@ def test_a_workload_change_works_out_again_only_the_kinds_that_read_workloads():
 def test_an_operator_serving_some_namespaces_writes_verdicts_only_there():
     cluster = started(b.namespace(NS), b.namespace("elsewhere"), derived=[admission_verdicts(scope=[NS])])
     assert set(cluster.of_kind(VERDICTS)) == {(NS, NAME)}
+
+
+def test_a_namespace_being_deleted_gets_no_retries(caplog: pytest.LogCaptureFixture):
+    cluster = started(b.namespace(NS))
+    cluster.fail_next = ApiError(
+        "PATCH",
+        "/apis/gpai.dev/v1alpha1/namespaces/going/admissionverdicts/gpai-verdicts",
+        403,
+        "Forbidden",
+        'admissionverdicts.gpai.dev "gpai-verdicts" is forbidden: unable to create new content in '
+        "namespace going because it is being terminated",
+    )
+    settled(cluster, b.namespace("going"))
+    assert "write failed" not in caplog.text
+    assert not cluster.reconciler.writes._retry_handles
