@@ -78,7 +78,14 @@ class Reconciler:
         self.planner = Planner(runtime, observed, desired, derived)
         self.writes = (
             Writes(
-                runtime, observed, writer, self, instance=instance, retry_delay=retry_delay, created=created
+                runtime,
+                observed,
+                writer,
+                self,
+                instance=instance,
+                retry_delay=retry_delay,
+                leading=leading,
+                created=created,
             )
             if writer is not None
             else None
@@ -257,7 +264,7 @@ class Reconciler:
                 self._plan_derived_write(plan, writes, work)
 
     def _plan_derived_write(self, plan: DerivedPlan, writes: Writes | None, work: _Pass) -> None:
-        work.plan(plan.result_key, True, writes, lambda w: w.derived(plan, self.leading))
+        work.plan(plan.result_key, True, writes, lambda w: w.derived(plan))
 
     async def _write_status(self, writes: Writes, plan: ModelStatusPlan) -> Result:
         result = await writes.model_status(plan)

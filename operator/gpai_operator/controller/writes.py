@@ -41,6 +41,7 @@ class Writes:
         *,
         instance: str = "gpai-operator",
         retry_delay: float = 5.0,
+        leading: Callable[[], bool] = lambda: True,
         created: Callable[[tuple[str, str, str, str]], None] = lambda _identity: None,
     ) -> None:
         self.runtime = runtime
@@ -50,6 +51,9 @@ class Writes:
         self.queue = queue
         self.instance = instance
         self.retry_delay = retry_delay
+        # Asked again before each request after the first of a write: a replica paused while its
+        # status patch was in flight must not post the Event once another replica leads.
+        self.leading = leading
         self._retry_handles: set[asyncio.TimerHandle] = set()
 
     async def model_status(self, plan: ModelStatusPlan) -> Result:
@@ -76,7 +80,9 @@ class Writes:
                 next_review=desired.get("nextReview"),
                 workloads=desired.get("workloads"),
             )
-        if change is not None:
+        if change is not None and not self.leading():
+            audit(logger, "event not posted: no longer leading", namespace=namespace, model=name)
+        elif change is not None:
             body = events.event_body(change, self.runtime.clock.now(), self.instance)
             try:
                 await self.writer.post_event(namespace, body)
@@ -156,7 +162,7 @@ class Writes:
             )
         return "changed"
 
-    async def derived(self, plan: DerivedPlan, leading: Callable[[], bool]) -> Result:
+    async def derived(self, plan: DerivedPlan) -> Result:
         """A derived object applied whole and then its status, or deleted; leadership asked again
         before the second request."""
         kind, (namespace, name) = plan.kind, plan.key
@@ -169,7 +175,7 @@ class Writes:
                     self._derived_seen(plan, await self.writer.apply_derived(kind, plan.manifest))
                     if plan.action == "create":
                         self.created((kind.api_version, kind.kind, namespace, name))
-                if plan.status is not None and (plan.manifest is None or leading()):
+                if plan.status is not None and (plan.manifest is None or self.leading()):
                     self._derived_seen(plan, await self.writer.apply_derived_status(kind, plan.status))
         except ApiError as error:
             if error.status == 403 and TERMINATING in error.message:
