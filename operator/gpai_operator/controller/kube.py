@@ -12,7 +12,7 @@ import datetime as dt
 import json
 import os
 import ssl
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
@@ -133,8 +133,25 @@ def connection_info(credentials: Credentials) -> Any:
     )
 
 
+Fence = Callable[[], bool]
+
+
+class Fenced(Exception):
+    """A fenced request was not sent: its fence said no once the request had its connection."""
+
+
+async def _check_fence(_session: Any, context: Any, _params: Any) -> None:
+    """aiohttp trace hook, run once a request has its connection and just before it is sent: a
+    request that waited (for a connection, a TLS handshake, or a process that was paused) is not
+    sent when its fence no longer allows it. aiohttp releases the connection on the exception."""
+    fence = context.trace_request_ctx
+    if fence is not None and not fence():
+        raise Fenced("not sent: the fence no longer allows it")
+
+
 class KubeClient:
-    """Async requests to API paths, JSON in and out; raises ApiError on any failure."""
+    """Async requests to API paths, JSON in and out; raises ApiError on any failure, `Fenced` when a
+    request given a `fence` was not sent because the fence said no at the moment of sending."""
 
     def __init__(self, credentials: Credentials, *, concurrency: int = 32, timeout: float = 30.0) -> None:
         self.credentials = credentials
@@ -155,8 +172,14 @@ class KubeClient:
             connector = aiohttp.TCPConnector(
                 ssl=self.credentials.ssl_context(), limit=self._concurrency, enable_cleanup_closed=True
             )
+            fences = aiohttp.TraceConfig()
+            fences.on_connection_reuseconn.append(_check_fence)
+            fences.on_connection_create_end.append(_check_fence)
             self._session = aiohttp.ClientSession(
-                base_url=self.credentials.server.rstrip("/") + "/", connector=connector, timeout=self._timeout
+                base_url=self.credentials.server.rstrip("/") + "/",
+                connector=connector,
+                timeout=self._timeout,
+                trace_configs=[fences],
             )
         return self._session
 
@@ -173,8 +196,10 @@ class KubeClient:
         body: Any = None,
         content_type: str = JSON,
         params: Mapping[str, str] | None = None,
+        fence: Fence | None = None,
     ) -> JsonObject | None:
-        """The answer's JSON object (None for an empty answer)."""
+        """The answer's JSON object (None for an empty answer). With `fence`, the request is sent only
+        if it still answers True once the request has its connection (else `Fenced`)."""
         headers = {"Accept": JSON}
         if (authorization := self.credentials.authorization()) is not None:
             headers["Authorization"] = authorization
@@ -185,7 +210,7 @@ class KubeClient:
         session = self._open()
         try:
             async with session.request(
-                method, path.lstrip("/"), data=data, headers=headers, params=params
+                method, path.lstrip("/"), data=data, headers=headers, params=params, trace_request_ctx=fence
             ) as response:
                 text = await response.text()
                 if response.status >= 300:
@@ -200,11 +225,15 @@ class KubeClient:
     async def get(self, path: str, params: Mapping[str, str] | None = None) -> JsonObject | None:
         return await self.request("GET", path, params=params)
 
-    async def merge_patch(self, path: str, body: Mapping[str, Any]) -> JsonObject | None:
-        return await self.request("PATCH", path, body=body, content_type=MERGE_PATCH)
+    async def merge_patch(
+        self, path: str, body: Mapping[str, Any], fence: Fence | None = None
+    ) -> JsonObject | None:
+        return await self.request("PATCH", path, body=body, content_type=MERGE_PATCH, fence=fence)
 
-    async def create(self, path: str, body: Mapping[str, Any]) -> JsonObject | None:
-        return await self.request("POST", path, body=body)
+    async def create(
+        self, path: str, body: Mapping[str, Any], fence: Fence | None = None
+    ) -> JsonObject | None:
+        return await self.request("POST", path, body=body, fence=fence)
 
     async def replace(self, path: str, body: Mapping[str, Any]) -> JsonObject | None:
         """PUT: with metadata.resourceVersion set, refused with 409 if the object changed since."""

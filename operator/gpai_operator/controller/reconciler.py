@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gpai_operator.controller.bookkeeping import Desired, Observed
+from gpai_operator.controller.kube import Fenced
 from gpai_operator.controller.metrics import RECONCILES, Tallies
 from gpai_operator.controller.planner import ModelPlans, Planner
 from gpai_operator.controller.plans import IncidentStatusPlan, MarksPlan, ModelStatusPlan
@@ -239,6 +240,7 @@ class Reconciler:
                 # Leadership can lapse during a long pass: a replica that may no longer write stops
                 # at once (the new leader re-reconciles everything).
                 if self.leading():
-                    work.results[result_key] = await write()
+                    with contextlib.suppress(Fenced):  # lost the lease while it waited to be sent
+                        work.results[result_key] = await write()
 
         await asyncio.gather(*(bounded(key, write) for key, write in work.writes))

@@ -100,6 +100,10 @@ class StateSync:
             self._claims_changed((kind, namespace, name))
         self.queue.enqueue_models(affected)
 
+    def known(self, kind: str) -> dict[tuple[str, str], str]:
+        """The objects of `kind` the state came from, (namespace, name) -> uid."""
+        return {(ns, name): uid for (k, ns, name), uid in self.observed.uids.items() if k == kind}
+
     def listed(self) -> None:
         """The start-up listing is in the state: from now on the state is the cluster's."""
         if not self.runtime.synced:
