@@ -241,6 +241,8 @@ class Reconciler:
                 # at once (the new leader re-reconciles everything).
                 if self.leading():
                     with contextlib.suppress(Fenced):  # lost the lease while it waited to be sent
-                        work.results[result_key] = await write()
+                        result = work.results[result_key] = await write()
+                        if result != "error" and self.writes is not None:
+                            self.writes.succeeded(result_key)
 
         await asyncio.gather(*(bounded(key, write) for key, write in work.writes))

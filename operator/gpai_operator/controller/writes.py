@@ -26,6 +26,7 @@ from gpai_operator.runtime import Runtime, audit
 logger = logging.getLogger("gpai_operator.reconciler")
 
 Result = Literal["changed", "unchanged", "error"]
+MAX_RETRY_DELAY = 300.0  # seconds: the longest wait between two attempts at one object
 
 
 class Writes:
@@ -50,6 +51,7 @@ class Writes:
         # status patch was in flight must not post the Event once another replica leads.
         self.leading = leading
         self._retry_handles: set[asyncio.TimerHandle] = set()
+        self._failures: dict[tuple[str, ...], int] = {}  # failures in a row, per object
 
     async def model_status(self, plan: ModelStatusPlan) -> Result:
         """The status patch, then the Event of the change, if any ("changed": the Event is out or was
@@ -157,6 +159,9 @@ class Writes:
             )
         return "changed"
 
+    def succeeded(self, result_key: tuple[str, ...]) -> None:
+        self._failures.pop(result_key, None)
+
     def cancel_retries(self) -> None:
         for handle in self._retry_handles:
             handle.cancel()
@@ -168,7 +173,12 @@ class Writes:
     def _failed(self, result_key: tuple[str, ...], error: ApiError, requeue: Callable[[], None]) -> Result:
         if error.not_found:  # deleted meanwhile: its deletion event cleans up
             return "unchanged"
-        delay = self.retry_delay if error.retryable else self.retry_delay * 6
+        # Per object, the delay doubles with each failure in a row (as client-go's rate-limited work
+        # queue does), so a throttling (429) or struggling API server is not hammered; a success
+        # starts it over (`succeeded`).
+        failures = self._failures[result_key] = self._failures.get(result_key, 0) + 1
+        base = self.retry_delay if error.retryable else self.retry_delay * 6
+        delay = min(base * 2 ** (failures - 1), MAX_RETRY_DELAY)
         audit(
             logger,
             "write failed; retrying",
@@ -177,6 +187,7 @@ class Writes:
             status=error.status,
             error=error.message,
             retry_in=delay,
+            failures=failures,
         )
         handles = self._retry_handles
 
