@@ -35,9 +35,10 @@ from gpai_operator.controller.derived import DerivedSource
 from gpai_operator.controller.endpoints import Endpoints, Listen
 from gpai_operator.controller.kube import ConfigurationError, Credentials, KubeClient, load_credentials
 from gpai_operator.controller.leadership import Leadership, LeaseSettings, own_identity
-from gpai_operator.controller.listing import Sweeper, initial_listing
+from gpai_operator.controller.listing import initial_listing
 from gpai_operator.controller.preflight import Discovery, preflight
 from gpai_operator.controller.reconciler import Reconciler
+from gpai_operator.controller.relists import Relists
 from gpai_operator.controller.resources import NAMESPACES, OUR_KINDS, Watched, workload_watches
 from gpai_operator.controller.wiring import Loop, build_loop
 from gpai_operator.controller.writer import ApiWriter
@@ -209,14 +210,12 @@ class Operator:
         plurals = {w.kind: w.plural for w in watched}
         loop = build_loop(
             runtime,
-            ApiWriter(client, plurals),
+            ApiWriter(client, plurals, leading=lambda: self.leading),
             leading=lambda: self.leading,
             instance=self.identity,
             concurrency=options.write_concurrency,
             retry_delay=options.retry_delay,
             derived=derived,
-            # created before kopf's watches list, and deleted before: the sweeper finds out
-            created=lambda identity: sweeper.expect(identity),
         )
         self.reconciler = loop.reconciler
         self.leadership = Leadership(
@@ -225,9 +224,9 @@ class Operator:
             self.identity,
             on_change=loop.reconciler.leadership_changed,
         )
-        sweeper = Sweeper(client, loop.sync, set(), plurals)
+        relists = Relists(client, loop.sync, plurals)
         registry = kopf.OperatorRegistry()
-        handlers.register(registry, loop.sync, sweeper, watched, credentials)
+        handlers.register(registry, loop.sync, relists, watched, credentials)
         self.endpoints = Endpoints(
             Listen(options.bind_address, options.metrics_port) if options.metrics_port is not None else None,
             Listen(options.bind_address, options.health_port) if options.health_port is not None else None,
@@ -246,7 +245,7 @@ class Operator:
             loop=loop,
             leadership=self.leadership,
             endpoints=self.endpoints,
-            sweeper=sweeper,
+            relists=relists,
             registry=registry,
             settings=handlers.settings(None),  # the webhook runs on its own thread, not in kopf
             webhook=self._admission_server(),
@@ -273,7 +272,7 @@ class Operator:
         try:
             await asyncio.wait({listing, stopper, reconciling}, return_when=asyncio.FIRST_COMPLETED)
             if _succeeded(listing) and not stop.is_set():
-                background.append(asyncio.create_task(parts.sweeper.run(), name="sweeper"))
+                background.append(asyncio.create_task(parts.relists.run(), name="relists"))
                 background[-1].add_done_callback(_report_failure)
                 kopf_task = asyncio.create_task(self._kopf(parts, kopf_stop), name="kopf")
                 self._tasks.append(kopf_task)
@@ -302,13 +301,10 @@ class Operator:
     async def _list(self, parts: _Parts) -> None:
         """The state first, from our own listing; kopf's watches start only once it is complete."""
         started = time.monotonic()
-        sweeper = parts.sweeper
-        sweeper.unconfirmed = await initial_listing(
-            parts.client, parts.loop.sync, parts.served, self.options.namespaces
-        )
+        listed = await initial_listing(parts.client, parts.loop.sync, parts.served, self.options.namespaces)
         parts.loop.sync.listed()
         seconds = round(time.monotonic() - started, 2)
-        audit(logger, "initial listing done", objects=len(sweeper.unconfirmed), seconds=seconds)
+        audit(logger, "initial listing done", objects=listed, seconds=seconds)
 
     async def _kopf(self, parts: _Parts, stop: asyncio.Event) -> None:
         await kopf.operator(
@@ -371,7 +367,7 @@ class _Parts:
     loop: Loop
     leadership: Leadership
     endpoints: Endpoints
-    sweeper: Sweeper
+    relists: Relists
     registry: kopf.OperatorRegistry
     settings: kopf.OperatorSettings
     served: list[Watched]  # what the start-up listing lists: optional kinds at the version served

@@ -1,10 +1,11 @@
 """kopf wiring: one thin `@kopf.on.event` handler per watched resource, and kopf's settings.
 
-Each handler passes the event to `StateSync` (upsert, or delete) and tells the sweeper the object
-is still there (listing.py). `@kopf.on.event` handlers are silent observers: kopf writes nothing to
-the objects for them. On top of that, progress and diff-base storage are no-ops (no
-`kopf.zalando.org/*` annotations, no last-handled-configuration, and no deep copy of every object
-on every event), and posting of kopf's own log messages as Events is off.
+Each handler passes the event to `StateSync` (upsert, or delete) and tells `Relists` what it saw
+(relists.py: what a listing no longer mentions was deleted while unwatched). `@kopf.on.event`
+handlers are silent observers: kopf writes nothing to the objects for them. On top of that, progress
+and diff-base storage are no-ops (no `kopf.zalando.org/*` annotations, no last-handled-configuration,
+and no deep copy of every object on every event), and posting of kopf's own log messages as Events
+is off.
 
 No `@kopf.index`: kopf would then hold every handler until all listings are indexed, and that
 barrier costs time quadratic in the number of objects (minutes at 10,000 objects); the operator's
@@ -20,7 +21,7 @@ from typing import Any
 import kopf
 
 from gpai_operator.controller.kube import Credentials, connection_info
-from gpai_operator.controller.listing import Sweeper
+from gpai_operator.controller.relists import Relists
 from gpai_operator.controller.resources import Watched
 from gpai_operator.controller.sync import StateSync
 
@@ -74,7 +75,7 @@ def settings(admission_server: Any | None) -> kopf.OperatorSettings:
 def register(
     registry: kopf.OperatorRegistry,
     sync: StateSync,
-    sweeper: Sweeper,
+    relists: Relists,
     watched: Iterable[Watched],
     credentials: Credentials,
 ) -> None:
@@ -83,13 +84,13 @@ def register(
         return connection_info(credentials)
 
     for resource in watched:
-        _watch(registry, sync, sweeper, resource)
+        _watch(registry, sync, relists, resource)
 
 
-def _watch(registry: kopf.OperatorRegistry, sync: StateSync, sweeper: Sweeper, resource: Watched) -> None:
+def _watch(registry: kopf.OperatorRegistry, sync: StateSync, relists: Relists, resource: Watched) -> None:
     @kopf.on.event(*resource.selector, registry=registry, id=f"gpai-state-{resource.plural}")
     async def observe(event: kopf.RawEvent, body: kopf.Body, **_: Any) -> None:
-        sweeper.confirm(body)
+        relists.seen(event.get("type"), body)
         if event.get("type") == "DELETED":
             sync.delete(body)
         else:  # None (kopf's own listing), ADDED, MODIFIED

@@ -12,7 +12,7 @@ import datetime as dt
 import json
 import os
 import ssl
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
@@ -134,8 +134,25 @@ def connection_info(credentials: Credentials) -> Any:
     )
 
 
+Fence = Callable[[], bool]
+
+
+class Fenced(Exception):
+    """A fenced request was not sent: its fence said no once the request had its connection."""
+
+
+async def _check_fence(_session: Any, context: Any, _params: Any) -> None:
+    """aiohttp trace hook, run once a request has its connection and just before it is sent: a
+    request that waited (for a connection, a TLS handshake, or a process that was paused) is not
+    sent when its fence no longer allows it. aiohttp releases the connection on the exception."""
+    fence = context.trace_request_ctx
+    if fence is not None and not fence():
+        raise Fenced("not sent: the fence no longer allows it")
+
+
 class KubeClient:
-    """Async requests to API paths, JSON in and out; raises ApiError on any failure."""
+    """Async requests to API paths, JSON in and out; raises ApiError on any failure, `Fenced` when a
+    request given a `fence` was not sent because the fence said no at the moment of sending."""
 
     def __init__(self, credentials: Credentials, *, concurrency: int = 32, timeout: float = 30.0) -> None:
         self.credentials = credentials
@@ -156,8 +173,14 @@ class KubeClient:
             connector = aiohttp.TCPConnector(
                 ssl=self.credentials.ssl_context(), limit=self._concurrency, enable_cleanup_closed=True
             )
+            fences = aiohttp.TraceConfig()
+            fences.on_connection_reuseconn.append(_check_fence)
+            fences.on_connection_create_end.append(_check_fence)
             self._session = aiohttp.ClientSession(
-                base_url=self.credentials.server.rstrip("/") + "/", connector=connector, timeout=self._timeout
+                base_url=self.credentials.server.rstrip("/") + "/",
+                connector=connector,
+                timeout=self._timeout,
+                trace_configs=[fences],
             )
         return self._session
 
@@ -174,8 +197,10 @@ class KubeClient:
         body: Any = None,
         content_type: str = JSON,
         params: Mapping[str, str] | None = None,
+        fence: Fence | None = None,
     ) -> JsonObject | None:
-        """The answer's JSON object (None for an empty answer)."""
+        """The answer's JSON object (None for an empty answer). With `fence`, the request is sent only
+        if it still answers True once the request has its connection (else `Fenced`)."""
         headers = {"Accept": JSON}
         if (authorization := self.credentials.authorization()) is not None:
             headers["Authorization"] = authorization
@@ -186,7 +211,7 @@ class KubeClient:
         session = self._open()
         try:
             async with session.request(
-                method, path.lstrip("/"), data=data, headers=headers, params=params
+                method, path.lstrip("/"), data=data, headers=headers, params=params, trace_request_ctx=fence
             ) as response:
                 text = await response.text()
                 if response.status >= 300:
@@ -201,25 +226,35 @@ class KubeClient:
     async def get(self, path: str, params: Mapping[str, str] | None = None) -> JsonObject | None:
         return await self.request("GET", path, params=params)
 
-    async def merge_patch(self, path: str, body: Mapping[str, Any]) -> JsonObject | None:
-        return await self.request("PATCH", path, body=body, content_type=MERGE_PATCH)
+    async def merge_patch(
+        self, path: str, body: Mapping[str, Any], fence: Fence | None = None
+    ) -> JsonObject | None:
+        return await self.request("PATCH", path, body=body, content_type=MERGE_PATCH, fence=fence)
 
-    async def create(self, path: str, body: Mapping[str, Any]) -> JsonObject | None:
-        return await self.request("POST", path, body=body)
+    async def create(
+        self, path: str, body: Mapping[str, Any], fence: Fence | None = None
+    ) -> JsonObject | None:
+        return await self.request("POST", path, body=body, fence=fence)
 
     async def replace(self, path: str, body: Mapping[str, Any]) -> JsonObject | None:
         """PUT: with metadata.resourceVersion set, refused with 409 if the object changed since."""
         return await self.request("PUT", path, body=body)
 
-    async def apply(self, path: str, body: Mapping[str, Any], field_manager: str) -> JsonObject | None:
+    async def apply(
+        self, path: str, body: Mapping[str, Any], field_manager: str, fence: Fence | None = None
+    ) -> JsonObject | None:
         """Server-side apply, forced: creates the object or makes the fields `field_manager` owns
         exactly `body`'s (what it owned before and `body` lacks is removed)."""
         params = {"fieldManager": field_manager, "force": "true"}
-        return await self.request("PATCH", path, body=body, content_type=APPLY_PATCH, params=params)
+        return await self.request(
+            "PATCH", path, body=body, content_type=APPLY_PATCH, params=params, fence=fence
+        )
 
-    async def delete(self, path: str, body: Mapping[str, Any] | None = None) -> JsonObject | None:
+    async def delete(
+        self, path: str, body: Mapping[str, Any] | None = None, fence: Fence | None = None
+    ) -> JsonObject | None:
         """DELETE, with `body` a DeleteOptions (e.g. a uid precondition)."""
-        return await self.request("DELETE", path, body=body)
+        return await self.request("DELETE", path, body=body, fence=fence)
 
 
 def _iso(value: Any) -> str:

@@ -172,13 +172,16 @@ class Leadership:
         collection = LEASES_PATH.format(namespace=settings.namespace)
         path = f"{collection}/{settings.name}"
         now = self._wall_clock()
+        # The renewal counts from before it was sent, as client-go's renew deadline does: an answer
+        # read late (a process paused while it was in flight) must not extend the leadership.
+        started = self._monotonic()
         try:
             lease = await self.client.get(path)
         except ApiError as error:
             if not error.not_found:
                 raise
             created = await self.client.create(collection, self._lease_body(now, None))
-            self._took(created)
+            self._took(created, started)
             return True
         record = LeaseRecord.of(lease or {})
         if record != self._observed:
@@ -189,7 +192,7 @@ class Leadership:
             return False  # another replica holds it and we have seen it renewed recently
         body = self._lease_body(now, lease)
         replaced = await self.client.replace(path, body)
-        self._took(replaced)
+        self._took(replaced, started)
         return True
 
     def _lease_body(self, now: dt.datetime, current: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -210,8 +213,8 @@ class Leadership:
             metadata["resourceVersion"] = str((current.get("metadata") or {}).get("resourceVersion") or "")
         return {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": metadata, "spec": spec}
 
-    def _took(self, lease: Mapping[str, Any] | None) -> None:
-        self._renewed_at = self._monotonic()
+    def _took(self, lease: Mapping[str, Any] | None, started: float) -> None:
+        self._renewed_at = started
         self.leader = self.identity
         if lease is not None:
             self._observed, self._observed_at = LeaseRecord.of(lease), self._renewed_at

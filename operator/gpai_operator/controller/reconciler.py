@@ -25,6 +25,7 @@ from typing import Any
 
 from gpai_operator.controller.bookkeeping import Desired, Observed
 from gpai_operator.controller.derived import DerivedPlan, DerivedSource
+from gpai_operator.controller.kube import Fenced
 from gpai_operator.controller.metrics import RECONCILES, Tallies
 from gpai_operator.controller.planner import ModelPlans, Planner
 from gpai_operator.controller.plans import IncidentStatusPlan, MarksPlan, ModelStatusPlan
@@ -71,7 +72,6 @@ class Reconciler:
         concurrency: int = 32,
         retry_delay: float = 5.0,
         derived: Sequence[DerivedSource] = (),
-        created: Callable[[tuple[str, str, str, str]], None] = lambda _identity: None,
     ) -> None:
         self.runtime = runtime
         self.observed = observed
@@ -85,7 +85,6 @@ class Reconciler:
                 instance=instance,
                 retry_delay=retry_delay,
                 leading=leading,
-                created=created,
             )
             if writer is not None
             else None
@@ -282,6 +281,9 @@ class Reconciler:
                 # Leadership can lapse during a long pass: a replica that may no longer write stops
                 # at once (the new leader re-reconciles everything).
                 if self.leading():
-                    work.results[result_key] = await write()
+                    with contextlib.suppress(Fenced):  # lost the lease while it waited to be sent
+                        result = work.results[result_key] = await write()
+                        if result != "error" and self.writes is not None:
+                            self.writes.succeeded(result_key)
 
         await asyncio.gather(*(bounded(key, write) for key, write in work.writes))

@@ -123,6 +123,14 @@ class StateSync:
         self.queue.enqueue_models(affected)
         self.queue.enqueue_derived(workloads=objects.is_workload(body, self.state.kinds))
 
+    def known(self, kind: str) -> dict[tuple[str, str], str]:
+        """The objects of `kind` the state came from, (namespace, name) -> uid; for a derived kind, the
+        operator's own objects (one deleted unwatched is then written again)."""
+        derived = [seen for (_, k), seen in self.observed.derived.items() if k == kind]
+        if derived:
+            return {key: str(form["metadata"].get("uid") or "") for key, form in derived[0].items()}
+        return {(ns, name): uid for (k, ns, name), uid in self.observed.uids.items() if k == kind}
+
     def listed(self) -> None:
         """The start-up listing is in the state: from now on the state is the cluster's."""
         if not self.runtime.synced:

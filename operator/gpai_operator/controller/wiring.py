@@ -40,11 +40,9 @@ def build_loop(
     concurrency: int = 32,
     retry_delay: float = 5.0,
     derived: Sequence[DerivedSource] = (),
-    created: Callable[[tuple[str, str, str, str]], None] = lambda _identity: None,
 ) -> Loop:
     """The sync and the reconciler over one runtime, sharing what was observed and what is desired;
-    `derived`: the kinds the operator derives wholly from the state (controller/derived.py), and
-    `created` is told (apiVersion, kind, namespace, name) of each such object it creates."""
+    `derived`: the kinds the operator derives wholly from the state (controller/derived.py)."""
     observed, desired = Observed(), Desired()
     reconciler = Reconciler(
         runtime,
@@ -56,7 +54,6 @@ def build_loop(
         concurrency=concurrency,
         retry_delay=retry_delay,
         derived=derived,
-        created=created,
     )
     sync = StateSync(runtime, observed, desired, reconciler, derived)
     return Loop(sync, reconciler, observed, desired)

@@ -2,12 +2,14 @@
 
 Merge patches of GPAIModel and SeriousIncident status and of workload metadata, Event creation, and
 the objects of the derived kinds (controller/derived.py), applied whole or deleted: nothing else is
-ever written. Unit tests put a recording fake in its place (tests/unit/controller/fakes.py).
+ever written. Every request is fenced by `leading`: one that waited (for a connection, or in a
+paused process) is not sent once this replica no longer leads (`Fenced`). Unit tests put a recording
+fake in its place (tests/unit/controller/fakes.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from gpai_operator.controller.derived import FIELD_MANAGER, DerivedKind
@@ -51,15 +53,21 @@ class Writer(Protocol):
 class ApiWriter:
     """Writes through the operator's KubeClient: merge patches and Event creation only."""
 
-    def __init__(self, client: KubeClient, plurals: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        client: KubeClient,
+        plurals: Mapping[str, str] | None = None,
+        leading: Callable[[], bool] = lambda: True,
+    ) -> None:
         self.client = client
         self.plurals = plurals or {}  # kind -> plural, for workload kinds added by configuration
+        self.leading = leading
 
     async def patch_status(
         self, namespace: str, name: str, body: Mapping[str, Any]
     ) -> Mapping[str, Any] | None:
         path = object_path("gpai.dev/v1alpha1", "GPAIModel", namespace, name, "status")
-        return await self.client.merge_patch(path, body)
+        return await self.client.merge_patch(path, body, self.leading)
 
     async def patch_workload(self, workload: Workload, body: Mapping[str, Any]) -> Mapping[str, Any] | None:
         path = object_path(
@@ -69,29 +77,30 @@ class ApiWriter:
             workload.name,
             plural=self.plurals.get(workload.kind, ""),
         )
-        return await self.client.merge_patch(path, body)
+        return await self.client.merge_patch(path, body, self.leading)
 
     async def post_event(self, namespace: str, body: Mapping[str, Any]) -> None:
-        await self.client.create(events_path(namespace), body)
+        await self.client.create(events_path(namespace), body, self.leading)
 
     async def patch_incident_status(
         self, namespace: str, name: str, body: Mapping[str, Any]
     ) -> Mapping[str, Any] | None:
         path = object_path("gpai.dev/v1alpha1", "SeriousIncident", namespace, name, "status")
-        return await self.client.merge_patch(path, body)
+        return await self.client.merge_patch(path, body, self.leading)
 
     async def apply_derived(self, kind: DerivedKind, body: Mapping[str, Any]) -> Mapping[str, Any] | None:
-        return await self.client.apply(_derived_path(kind, body), body, FIELD_MANAGER)
+        return await self.client.apply(_derived_path(kind, body), body, FIELD_MANAGER, self.leading)
 
     async def apply_derived_status(
         self, kind: DerivedKind, body: Mapping[str, Any]
     ) -> Mapping[str, Any] | None:
-        return await self.client.apply(_derived_path(kind, body, "status"), body, FIELD_MANAGER)
+        path = _derived_path(kind, body, "status")
+        return await self.client.apply(path, body, FIELD_MANAGER, self.leading)
 
     async def delete_derived(self, kind: DerivedKind, namespace: str, name: str, uid: str) -> None:
         preconditions = {"preconditions": {"uid": uid}} if uid else {}
         body = {"apiVersion": "v1", "kind": "DeleteOptions", **preconditions}
-        await self.client.delete(kind.path(namespace, name), body)
+        await self.client.delete(kind.path(namespace, name), body, self.leading)
 
 
 def _derived_path(kind: DerivedKind, body: Mapping[str, Any], subresource: str = "") -> str:

@@ -27,6 +27,7 @@ from gpai_operator.runtime import Runtime, audit
 logger = logging.getLogger("gpai_operator.reconciler")
 
 Result = Literal["changed", "unchanged", "error"]
+MAX_RETRY_DELAY = 300.0  # seconds: the longest wait between two attempts at one object
 # How the API server refuses new objects in a namespace being deleted (NamespaceLifecycle).
 TERMINATING = "because it is being terminated"
 
@@ -42,10 +43,8 @@ class Writes:
         instance: str = "gpai-operator",
         retry_delay: float = 5.0,
         leading: Callable[[], bool] = lambda: True,
-        created: Callable[[tuple[str, str, str, str]], None] = lambda _identity: None,
     ) -> None:
         self.runtime = runtime
-        self.created = created  # told (apiVersion, kind, namespace, name) of each derived object created
         self.observed = observed
         self.writer = writer
         self.queue = queue
@@ -55,6 +54,7 @@ class Writes:
         # status patch was in flight must not post the Event once another replica leads.
         self.leading = leading
         self._retry_handles: set[asyncio.TimerHandle] = set()
+        self._failures: dict[tuple[str, ...], int] = {}  # failures in a row, per object
 
     async def model_status(self, plan: ModelStatusPlan) -> Result:
         """The status patch, then the Event of the change, if any ("changed": the Event is out or was
@@ -173,8 +173,6 @@ class Writes:
             else:
                 if plan.manifest is not None:
                     self._derived_seen(plan, await self.writer.apply_derived(kind, plan.manifest))
-                    if plan.action == "create":
-                        self.created((kind.api_version, kind.kind, namespace, name))
                 if plan.status is not None and (plan.manifest is None or self.leading()):
                     self._derived_seen(plan, await self.writer.apply_derived_status(kind, plan.status))
         except ApiError as error:
@@ -207,6 +205,9 @@ class Writes:
             version,
         )
 
+    def succeeded(self, result_key: tuple[str, ...]) -> None:
+        self._failures.pop(result_key, None)
+
     def cancel_retries(self) -> None:
         for handle in self._retry_handles:
             handle.cancel()
@@ -218,7 +219,12 @@ class Writes:
     def _failed(self, result_key: tuple[str, ...], error: ApiError, requeue: Callable[[], None]) -> Result:
         if error.not_found:  # deleted meanwhile: its deletion event cleans up
             return "unchanged"
-        delay = self.retry_delay if error.retryable else self.retry_delay * 6
+        # Per object, the delay doubles with each failure in a row (as client-go's rate-limited work
+        # queue does), so a throttling (429) or struggling API server is not hammered; a success
+        # starts it over (`succeeded`).
+        failures = self._failures[result_key] = self._failures.get(result_key, 0) + 1
+        base = self.retry_delay if error.retryable else self.retry_delay * 6
+        delay = min(base * 2 ** (failures - 1), MAX_RETRY_DELAY)
         audit(
             logger,
             "write failed; retrying",
@@ -227,6 +233,7 @@ class Writes:
             status=error.status,
             error=error.message,
             retry_in=delay,
+            failures=failures,
         )
         handles = self._retry_handles
 

@@ -149,6 +149,20 @@ def test_a_leader_that_cannot_renew_stops_leading_before_anyone_may_take_over() 
     assert SETTINGS.renew_deadline < SETTINGS.lease_duration
 
 
+def test_a_renewal_whose_answer_is_read_after_a_pause_does_not_extend_the_leadership() -> None:
+    api, clock = LeaseApi(), Clock()
+    a = replica(api, "a", clock)
+    attempt(a)
+    clock.now += SETTINGS.retry_period
+
+    async def paused_while_in_flight() -> None:  # the server applied it; the answer is read much later
+        clock.now += SETTINGS.renew_deadline
+
+    api.race = paused_while_in_flight
+    assert attempt(a) is True  # the renewal went through...
+    assert not a.leading  # ...but it was sent a renew deadline ago: writing now is not safe
+
+
 def test_of_two_replicas_taking_an_expired_lease_at_once_one_wins() -> None:
     api, clock = LeaseApi(), Clock()
     a, b, c = replica(api, "a", clock), replica(api, "b", clock), replica(api, "c", clock)

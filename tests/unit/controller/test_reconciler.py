@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from gpai_operator.controller.annotations import COMPLIANCE, EVALUATED, UNMET
+from gpai_operator.controller.kube import ApiError
 from tests.unit.controller.fakes import FakeCluster
 from tests.unit.engine import builders as b
 
@@ -400,3 +401,32 @@ def test_deleting_an_incident_reevaluates_its_model():
     asyncio.run(cluster.settle())
     assert conditions(cluster)["Compliant"]["status"] == "True"
     assert cluster.observed.incident_status == {}
+
+
+def test_retries_of_one_object_back_off_exponentially_and_start_over_after_a_success():
+    cluster = FakeCluster(b.NOW)
+    writes = cluster.reconciler.writes
+    assert writes is not None
+    key = ("workload", "Deployment", NS, "chat")
+    throttled = ApiError("PATCH", "/apis/apps/v1/namespaces/ml/deployments/chat", 429, "TooManyRequests", "")
+
+    async def delays_of(failures: int) -> list[float]:
+        loop, seen = asyncio.get_running_loop(), []
+        for _ in range(failures):
+            before = set(writes._retry_handles)
+            writes._failed(key, throttled, lambda: None)
+            (handle,) = writes._retry_handles - before
+            seen.append(round(handle.when() - loop.time(), 1))
+        return seen
+
+    async def scenario() -> tuple[list[float], list[float]]:
+        first = await delays_of(4)
+        writes.succeeded(key)
+        again = await delays_of(1)
+        writes.cancel_retries()
+        return first, again
+
+    first, again = asyncio.run(scenario())
+    base = writes.retry_delay
+    assert first == [base, base * 2, base * 4, base * 8]
+    assert again == [base]

@@ -1,0 +1,54 @@
+"""A fenced request is not sent once its fence says no, however long it waited for a connection (a
+paused leader's writes must not reach the API server after another replica took over)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp.web
+import pytest
+from kubernetes.client import Configuration
+
+from gpai_operator.controller.kube import Credentials, Fenced, KubeClient
+
+
+async def _serve(received: list[str], release: asyncio.Event) -> tuple[aiohttp.web.AppRunner, int]:
+    async def handle(request: aiohttp.web.Request) -> aiohttp.web.Response:
+        received.append(request.path)
+        if request.path == "/slow":
+            await release.wait()
+        return aiohttp.web.json_response({})
+
+    app = aiohttp.web.Application()
+    app.router.add_route("*", "/{tail:.*}", handle)
+    runner = aiohttp.web.AppRunner(app)
+    await runner.setup()
+    site = aiohttp.web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    return runner, int(runner.addresses[0][1])
+
+
+def test_a_request_waiting_for_a_connection_is_not_sent_once_its_fence_says_no():
+    received: list[str] = []
+    leading = [True]
+
+    async def scenario() -> None:
+        release = asyncio.Event()
+        runner, port = await _serve(received, release)
+        credentials = Credentials(f"http://127.0.0.1:{port}", Configuration(), "test")
+        async with KubeClient(credentials, concurrency=1) as client:
+            assert await client.merge_patch("/first", {}, lambda: leading[0]) == {}
+            busy = asyncio.create_task(client.get("/slow"))  # holds the only connection
+            await asyncio.sleep(0.1)
+            waiting = asyncio.create_task(client.merge_patch("/late", {}, lambda: leading[0]))
+            await asyncio.sleep(0.1)
+            leading[0] = False  # the lease is lost while the write waits for its connection
+            release.set()
+            await busy
+            with pytest.raises(Fenced):
+                await waiting
+            assert await client.get("/read") == {}  # unfenced requests go on; the connection is back
+        await runner.cleanup()
+
+    asyncio.run(scenario())
+    assert received == ["/first", "/slow", "/read"]
