@@ -17,7 +17,8 @@ plugged in as one `DerivedSource`, a kind descriptor and a pure function:
 with at least the name (namespace, labels and annotations as wanted), the content fields (`spec`, or
 whatever the kind holds at the top level) and, for a kind with a status subresource, `status`.
 `verdicts` are the reconciler's current model verdicts (`runtime.verdicts`); `now` is the pass's
-time. It must be pure and cheap enough to run on every reconcile pass that changed the state.
+time. It must be pure and cheap enough to run on every reconcile pass that evaluated models or
+follows a change of the state (`workloads=False` spares it the passes where only workloads changed).
 
 The rest is the mechanism's:
 
@@ -32,10 +33,11 @@ The rest is the mechanism's:
   content was written. Fields named in `stamps` (dotted paths, e.g. the time of an evaluation) are
   not compared: they are written along with a change, never for themselves.
 - An object of the operator's that is no longer desired is deleted (with its uid as precondition).
-- Only the leader writes, asking again right before each request; a failed write is retried as the
-  reconciler's others are (controller/writes.py), by working the kind out again.
+- Only the leader writes, asking again right before each request (and fenced at sending, as every
+  write is); a failed write is retried as the reconciler's others are (controller/writes.py: per
+  object, backing off), by working the kind out again.
 - Someone else's change to such an object (an edit, a deletion) is noticed by the watch and undone
-  in the next pass.
+  in the next pass; one deleted while no watch ran is found by the relisting (controller/relists.py).
 
 A source whose `desired` raises writes and deletes nothing in that pass (a bug must not empty the
 cluster of its objects).
