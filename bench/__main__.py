@@ -15,7 +15,7 @@ BENCHMARKS: dict[str, str] = {
     "admission_latency": "webhook latency: HTTPS AdmissionReview posts on loopback, beside a trivial webhook",
     "admission_e2e": "creating a Deployment through a real API server with and without our webhook",
     "admission_flood": "reviews and /healthz under a flood of huge bodies, beside a run without",
-    "native": "creating a Deployment with no admission, and with the native policies (20 and 200 models)",
+    "native": "creating a Deployment: no admission, native, webhook, both; the operator writing verdicts",
     "operator_convergence": "1,000 models and 5,000 workloads created at once: time until all is right",
     "soak": "20 minutes of steady churn: the operator's RSS and open asyncio tasks over time, their slopes",
     "peer": "Deployment creations with no admission, our webhook in the running operator, Kyverno, native",
