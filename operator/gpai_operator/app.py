@@ -79,6 +79,8 @@ class Options:
     # identities (usernames) than the built-in ones.
     workload_kinds: tuple[str, ...] = ()
     trusted_controllers: tuple[str, ...] = ()
+    # Policy reports: "openreports", "wgpolicyk8s" (policy_reports.FORMATS) or "off".
+    reports: str = "off"
 
 
 class Operator:

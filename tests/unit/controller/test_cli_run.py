@@ -61,3 +61,11 @@ def test_client_names_need_the_client_ca(capsys, tmp_path):
     argv = ["run", "--no-webhook", "--no-metrics-secure", "--webhook-client-ca-file", str(tmp_path / "ca")]
     assert main([*argv, "--kubeconfig", __file__]) == 2
     assert f"--webhook-client-ca-file {tmp_path / 'ca'}: not a readable file" in capsys.readouterr().err
+
+
+def test_reports_take_one_of_the_formats_or_off(capsys):
+    with pytest.raises(SystemExit):
+        main(["run", "--reports", "policyreport"])
+    err = capsys.readouterr().err
+    assert "--reports: invalid choice: 'policyreport'" in err
+    assert "'openreports', 'wgpolicyk8s', 'off'" in err
