@@ -2,6 +2,8 @@
 
     verdicts = verdicts_for(state, namespace, now)
     verdicts.manifest()   # the object the operator writes into the namespace
+    desired_verdicts(state, current, now, excluded)   # every namespace's, with status: what the
+                                                      # operator keeps in the cluster
 
 The ValidatingAdmissionPolicies of admission/native.py decide every judged request from this one
 object (their `params`), inside the API server, without calling the operator. For every workload of
@@ -39,6 +41,7 @@ from gpai_operator.engine import (
     Decision,
     ModelKey,
     ModelVerdict,
+    ObjectKey,
     evaluate_model,
     selecting_policies,
 )
@@ -171,6 +174,32 @@ def namespaces_needing_verdicts(state: ClusterState, excluded: Iterable[str] = (
     known.update(namespace for namespace, _ in state.models)
     known.update(namespace for _, namespace, _ in state.workloads)
     return sorted(known - set(excluded))
+
+
+def desired_verdicts(
+    state: ClusterState,
+    verdicts: Mapping[ModelKey, ModelVerdict],
+    now: dt.datetime,
+    excluded: Iterable[str] = (),
+) -> dict[ObjectKey, dict[str, Any]]:
+    """Every covered namespace's AdmissionVerdicts at `now`, status included (`evaluated` is `now`),
+    keyed by (namespace, name): what the operator keeps in the cluster (controller/derived.py).
+
+    `verdicts` are current model verdicts (the reconciler's); one whose nextReview has come is not
+    used (the model is evaluated afresh), so a late re-evaluation cannot write a stale verdict.
+    """
+    current = {
+        key: verdict
+        for key, verdict in verdicts.items()
+        if verdict.next_review is None or verdict.next_review > now
+    }
+    desired: dict[ObjectKey, dict[str, Any]] = {}
+    for namespace in namespaces_needing_verdicts(state, excluded):
+        verdict = verdicts_for(state, namespace, now, current)
+        manifest = verdict.manifest()
+        manifest["status"] = verdict.status(now).wire()
+        desired[(namespace, NAME)] = manifest
+    return desired
 
 
 def _rfc3339(instant: dt.datetime) -> str:

@@ -1,8 +1,9 @@
 """What the sync and the reconciler share, so neither reads the other's fields.
 
 - `Observed`: what the watches (and the answers to the reconciler's own writes) last showed of the
-  fields the operator writes: model and incident status, the workloads' `gpai.dev/*` annotations.
-- `Desired`: what the reconciler last computed for those fields. The sync compares the two to tell
+  fields the operator writes: model and incident status, the workloads' `gpai.dev/*` annotations,
+  and the objects of the kinds it derives wholly (controller/derived.py).
+- `Desired`: what the reconciler last computed for those fields and objects. The sync compares the two to tell
   someone else's edit (queue the object again) from the echo of the operator's own write (nothing).
 - `WorkQueue`: the one way the sync hands work to the reconciler.
 
@@ -17,6 +18,8 @@ from typing import Any, Protocol
 
 from gpai_operator.controller.annotations import Marks
 from gpai_operator.engine import ModelKey, ObjectKey, WorkloadKey
+
+KindKey = tuple[str, str]  # (apiVersion, kind) of a derived kind
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,10 @@ class Observed:
     invalid_models: dict[ModelKey, InvalidModel] = field(default_factory=dict)
     marks: dict[WorkloadKey, Marks] = field(default_factory=dict)
     uids: dict[tuple[str, str, str], str] = field(default_factory=dict)  # (kind, namespace, name) -> uid
+    # The operator's own objects of each derived kind (derived.observed_form), and the resourceVersions
+    # its latest writes to each produced: their watch events, arriving late, are not news.
+    derived: dict[KindKey, dict[ObjectKey, dict[str, Any]]] = field(default_factory=dict)
+    derived_written: dict[tuple[KindKey, ObjectKey], tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass
@@ -46,6 +53,7 @@ class Desired:
     model_status: dict[ModelKey, dict[str, Any]] = field(default_factory=dict)
     incident_status: dict[ObjectKey, dict[str, Any]] = field(default_factory=dict)
     marks: dict[WorkloadKey, Marks] = field(default_factory=dict)
+    derived: dict[KindKey, dict[ObjectKey, dict[str, Any]]] = field(default_factory=dict)
 
 
 class WorkQueue(Protocol):
@@ -56,6 +64,9 @@ class WorkQueue(Protocol):
 
     def enqueue_workloads(self, keys: Iterable[WorkloadKey]) -> None:
         """Decide these workloads again."""
+
+    def enqueue_derived(self) -> None:
+        """The state changed (or a derived object is not as wanted): work the derived objects out again."""
 
     def forget_workload(self, key: WorkloadKey) -> None:
         """The workload is gone: drop what was computed for it."""

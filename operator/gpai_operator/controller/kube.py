@@ -22,6 +22,7 @@ from kubernetes.client import Configuration
 
 JsonObject = dict[str, Any]  # what the API server answers: always a JSON object
 MERGE_PATCH = "application/merge-patch+json"
+APPLY_PATCH = "application/apply-patch+yaml"  # server-side apply (JSON is YAML)
 JSON = "application/json"
 # No answer at all, too many requests, and the server errors a retry can get past.
 RETRYABLE = frozenset({0, 429, 500, 502, 503, 504})
@@ -209,6 +210,16 @@ class KubeClient:
     async def replace(self, path: str, body: Mapping[str, Any]) -> JsonObject | None:
         """PUT: with metadata.resourceVersion set, refused with 409 if the object changed since."""
         return await self.request("PUT", path, body=body)
+
+    async def apply(self, path: str, body: Mapping[str, Any], field_manager: str) -> JsonObject | None:
+        """Server-side apply, forced: creates the object or makes the fields `field_manager` owns
+        exactly `body`'s (what it owned before and `body` lacks is removed)."""
+        params = {"fieldManager": field_manager, "force": "true"}
+        return await self.request("PATCH", path, body=body, content_type=APPLY_PATCH, params=params)
+
+    async def delete(self, path: str, body: Mapping[str, Any] | None = None) -> JsonObject | None:
+        """DELETE, with `body` a DeleteOptions (e.g. a uid precondition)."""
+        return await self.request("DELETE", path, body=body)
 
 
 def _iso(value: Any) -> str:

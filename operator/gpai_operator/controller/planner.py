@@ -5,16 +5,21 @@ and the Event of a change of its Compliant condition, and the status of each of 
 SeriousIncidents; for a workload: its `gpai.dev/*` annotations. Each plan carries the merge patch
 from what the watches last saw (`Observed`); what it should be is kept in `Desired`, where the sync
 tells the echo of the operator's own write from someone else's edit.
+
+For each derived kind (controller/derived.py): its desired objects, from its source's pure function
+over the state and the current verdicts, and the writes that make the observed ones so.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from gpai_operator.controller import events
 from gpai_operator.controller.annotations import Marks, desired_marks, marks_patch
 from gpai_operator.controller.bookkeeping import Desired, Observed
+from gpai_operator.controller.derived import DerivedPlan, DerivedSource, complete, plan_derived
 from gpai_operator.controller.metrics import Tallies
 from gpai_operator.controller.plans import (
     IncidentStatusPlan,
@@ -38,10 +43,17 @@ class ModelPlans:
 
 
 class Planner:
-    def __init__(self, runtime: Runtime, observed: Observed, desired: Desired) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        observed: Observed,
+        desired: Desired,
+        derived: Sequence[DerivedSource] = (),
+    ) -> None:
         self.runtime = runtime
         self.observed = observed
         self.desired = desired
+        self.derived_sources = tuple(derived)
         self.tallies = Tallies()  # for the metrics
         self.reviews: dict[ModelKey, dt.datetime] = {}  # nextReview of each verdict, when in the future
         self.announced: dict[ModelKey, str] = {}  # Compliant status last written (Events on change)
@@ -107,6 +119,16 @@ class Planner:
                 self.tallies.compliance[key] = (workload.namespace, decision.compliance)
         self.desired.marks[key] = desired
         return MarksPlan(workload, desired, marks_patch(desired, observed))
+
+    def derived(self, source: DerivedSource, now: dt.datetime) -> list[DerivedPlan]:
+        """The writes that make the source's objects in the cluster what its function wants at `now`,
+        from the current verdicts (their own next reviews queue the models, and so this, again).
+        Raises what the function raises, having planned nothing."""
+        kind = source.kind
+        wanted = source.desired(self.runtime.state, self.runtime.verdicts, now)
+        desired = {key: complete(kind, key, manifest) for key, manifest in wanted.items()}
+        self.desired.derived[kind.key] = desired
+        return plan_derived(source, desired, self.observed.derived.get(kind.key, {}))
 
     def announce(self, key: ModelKey, compliant: bool) -> None:
         """The Event of a change of the model's Compliant condition is out (or was tried)."""

@@ -5,6 +5,9 @@ re-evaluate exactly those models (and the workloads that name them) and work out
 what the watches last saw, then has `Writes` send only the differences, many requests at a time.
 When nothing is queued it sleeps until the earliest `nextReview` of any verdict (the clock alone
 changes a verdict then: an evaluation expiring, a grace period ending), or until something is queued.
+A pass that evaluated models, or follows a change of the state, also works out the objects the
+operator derives wholly from the state (controller/derived.py: the AdmissionVerdicts of the native
+gate) and writes their differences.
 
 Every replica evaluates (its verdicts answer admission reviews and fill the metrics); only the
 leading one writes (leadership.py).
@@ -16,11 +19,12 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from gpai_operator.controller.bookkeeping import Desired, Observed
+from gpai_operator.controller.derived import DerivedPlan, DerivedSource
 from gpai_operator.controller.metrics import RECONCILES, Tallies
 from gpai_operator.controller.planner import ModelPlans, Planner
 from gpai_operator.controller.plans import IncidentStatusPlan, MarksPlan, ModelStatusPlan
@@ -66,10 +70,11 @@ class Reconciler:
         instance: str = "gpai-operator",
         concurrency: int = 32,
         retry_delay: float = 5.0,
+        derived: Sequence[DerivedSource] = (),
     ) -> None:
         self.runtime = runtime
         self.observed = observed
-        self.planner = Planner(runtime, observed, desired)
+        self.planner = Planner(runtime, observed, desired, derived)
         self.writes = (
             Writes(runtime, observed, writer, self, instance=instance, retry_delay=retry_delay)
             if writer is not None
@@ -79,6 +84,7 @@ class Reconciler:
         self.concurrency = concurrency
         self.pending_models: set[ModelKey] = set()
         self.pending_workloads: set[WorkloadKey] = set()
+        self.pending_derived = False
         self.passes = 0
         self._wake = asyncio.Event()
         self._synced = asyncio.Event()
@@ -100,8 +106,14 @@ class Reconciler:
         if len(self.pending_workloads) != before:
             self._wake.set()
 
+    def enqueue_derived(self) -> None:
+        if self.planner.derived_sources and not self.pending_derived:
+            self.pending_derived = True
+            self._wake.set()
+
     def enqueue_all(self) -> None:
         """Everything: after the first sync, and when this replica starts leading."""
+        self.enqueue_derived()
         state = self.runtime.state
         self.enqueue_models({*state.models, *self.observed.invalid_models, *self.observed.model_status})
         self.enqueue_workloads(state.workloads)
@@ -126,7 +138,7 @@ class Reconciler:
 
     @property
     def idle(self) -> bool:
-        return not (self.pending_models or self.pending_workloads)
+        return not (self.pending_models or self.pending_workloads or self.pending_derived)
 
     def next_review(self) -> dt.datetime | None:
         return self.planner.next_review()
@@ -174,6 +186,7 @@ class Reconciler:
         writes = self.writes if self.leading() else None
         models, self.pending_models = sorted(self.pending_models), set()
         workloads, self.pending_workloads = self.pending_workloads, set()
+        derive, self.pending_derived = self.pending_derived or bool(models), False
         work = _Pass()
         for index, key in enumerate(models):
             try:
@@ -198,6 +211,8 @@ class Reconciler:
                     self._plan_marks_write(marks, writes, work)
             if index % (YIELD_EVERY * 4) == YIELD_EVERY * 4 - 1:
                 await asyncio.sleep(0)
+        if derive:
+            self._plan_derived(now, writes, work)
         await self._run_writes(work)
         for result in work.results.values():
             RECONCILES.labels(result).inc()
@@ -220,6 +235,20 @@ class Reconciler:
     @staticmethod
     def _plan_marks_write(plan: MarksPlan, writes: Writes | None, work: _Pass) -> None:
         work.plan(plan.result_key, plan.patch is not None, writes, lambda w: w.marks(plan))
+
+    def _plan_derived(self, now: dt.datetime, writes: Writes | None, work: _Pass) -> None:
+        for source in self.planner.derived_sources:
+            try:
+                plans = self.planner.derived(source, now)
+            except Exception:  # a bug must write nothing: deleting every object would open no gate
+                audit_exception(logger, "derived objects not worked out", kind=source.kind.kind)
+                work.results[(source.kind.kind,)] = "error"
+                continue
+            for plan in plans:
+                self._plan_derived_write(plan, writes, work)
+
+    def _plan_derived_write(self, plan: DerivedPlan, writes: Writes | None, work: _Pass) -> None:
+        work.plan(plan.result_key, True, writes, lambda w: w.derived(plan, self.leading))
 
     async def _write_status(self, writes: Writes, plan: ModelStatusPlan) -> Result:
         result = await writes.model_status(plan)

@@ -12,17 +12,22 @@ tells the reconciler what to look at again:
   writing `gpai.dev/compliance: Compliant` by hand).
 
 So the reconciler's own writes come back as events that queue nothing: no feedback loop.
+
+Any real change of the state also asks the reconciler to work out the derived objects again
+(controller/derived.py); their own watch events are kept as observed, and queue that work only when
+an object is not what the reconciler wants (someone edited or deleted it).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from gpai_operator import objects
 from gpai_operator.controller.annotations import observed_marks
 from gpai_operator.controller.bookkeeping import Desired, InvalidModel, Observed, WorkQueue
+from gpai_operator.controller.derived import DerivedSource, differs, is_managed, observed_form
 from gpai_operator.engine import ClusterState, ModelKey, ObjectKey, WorkloadKey
 from gpai_operator.runtime import Runtime, audit
 
@@ -46,11 +51,19 @@ def _current(state: ClusterState, kind: str, namespace: str, name: str) -> Any:
 
 
 class StateSync:
-    def __init__(self, runtime: Runtime, observed: Observed, desired: Desired, queue: WorkQueue) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        observed: Observed,
+        desired: Desired,
+        queue: WorkQueue,
+        derived: Iterable[DerivedSource] = (),
+    ) -> None:
         self.runtime = runtime
         self.observed = observed
         self.desired = desired
         self.queue = queue
+        self.derived = {source.kind.key: source for source in derived}
 
     @property
     def state(self) -> ClusterState:
@@ -60,6 +73,10 @@ class StateSync:
     def upsert(self, body: Mapping[str, Any]) -> None:
         """An object was listed, added or modified."""
         api_version, kind, namespace, name = objects.identity(body)
+        source = self.derived.get((api_version, kind))
+        if source is not None:
+            self._upsert_derived(source, body)
+            return
         uid = str((body.get("metadata") or {}).get("uid") or "")
         self.observed.uids[(kind, namespace, name)] = uid
         if objects.is_ours(body):
@@ -68,10 +85,15 @@ class StateSync:
             self._upsert_workload(body, kind, namespace, name)
         elif kind == "Namespace" and api_version == "v1":
             self.queue.enqueue_models(objects.apply(self.state, body))
+            self.queue.enqueue_derived()
 
     def delete(self, body: Mapping[str, Any]) -> None:
         """An object was deleted. A stale deletion (the name already has a new object) is ignored."""
-        _, kind, namespace, name = objects.identity(body)
+        api_version, kind, namespace, name = objects.identity(body)
+        source = self.derived.get((api_version, kind))
+        if source is not None:
+            self._delete_derived(source, body)
+            return
         uid = str((body.get("metadata") or {}).get("uid") or "")
         known = self.observed.uids.get((kind, namespace, name))
         if known is not None and uid and known != uid:
@@ -91,6 +113,7 @@ class StateSync:
             self.queue.forget_workload((kind, namespace, name))
             self._claims_changed((kind, namespace, name))
         self.queue.enqueue_models(affected)
+        self.queue.enqueue_derived()
 
     def listed(self) -> None:
         """The start-up listing is in the state: from now on the state is the cluster's."""
@@ -110,6 +133,7 @@ class StateSync:
     def _upsert_ours(self, body: Mapping[str, Any], kind: str, namespace: str, name: str, uid: str) -> None:
         key = (namespace, name)
         before = _current(self.state, kind, namespace, name)
+        changed = True
         try:
             affected = objects.apply(self.state, body)
         except objects.InvalidObject as error:
@@ -132,6 +156,7 @@ class StateSync:
                 affected.add(key)
             if before is not None and before == _current(self.state, kind, namespace, name):
                 affected = set()  # metadata or status only: no verdict can change
+                changed = False
         if kind == "GPAIModel":
             status = body.get("status")
             status = dict(status) if isinstance(status, Mapping) else {}
@@ -141,6 +166,8 @@ class StateSync:
         elif kind == "SeriousIncident":
             affected |= self._incident_status_seen(body, key)
         self.queue.enqueue_models(affected)
+        if changed:
+            self.queue.enqueue_derived()
 
     def _incident_status_seen(self, body: Mapping[str, Any], key: ObjectKey) -> set[ModelKey]:
         """Remember a SeriousIncident's status; its model when the status is not what it should be."""
@@ -159,6 +186,8 @@ class StateSync:
         after = self.state.workloads.get(key)
         if before == after:
             affected = set()  # only annotations, status or spec changed: the model's verdict did not
+        else:
+            self.queue.enqueue_derived()
         marks = observed_marks((body.get("metadata") or {}).get("annotations"))
         self.observed.marks[key] = marks
         self.queue.enqueue_models(affected)
@@ -178,3 +207,43 @@ class StateSync:
         self.queue.enqueue_models(
             {model for k in claimed if (w := workloads.get(k)) is not None and (model := w.model_key)}
         )
+
+    # ---- the derived kinds (controller/derived.py) -------------------------------------------------
+    def _upsert_derived(self, source: DerivedSource, body: Mapping[str, Any]) -> None:
+        kind, key = source.kind.key, _derived_key(source, body)
+        seen = self.observed.derived.setdefault(kind, {})
+        wanted = self.desired.derived.get(kind, {}).get(key)
+        if not is_managed(body):  # not the operator's (or no longer labelled so): never touched
+            if seen.pop(key, None) is not None or wanted is not None:
+                self.queue.enqueue_derived()
+            return
+        version = str((body.get("metadata") or {}).get("resourceVersion") or "")
+        current = seen.get(key)
+        if (
+            current is not None
+            and version in self.observed.derived_written.get((kind, key), ())
+            and version != current["metadata"].get("resourceVersion")
+        ):
+            return  # the late echo of an earlier write of ours: what we hold is newer
+        form = observed_form(body)
+        seen[key] = form
+        if differs(source, wanted, form):
+            self.queue.enqueue_derived()
+
+    def _delete_derived(self, source: DerivedSource, body: Mapping[str, Any]) -> None:
+        kind, key = source.kind.key, _derived_key(source, body)
+        seen = self.observed.derived.get(kind, {})
+        current = seen.get(key)
+        uid = str((body.get("metadata") or {}).get("uid") or "")
+        if current is None or (uid and current["metadata"].get("uid") not in (None, "", uid)):
+            return  # not ours, or a stale deletion: the name already has a new object
+        del seen[key]
+        self.observed.derived_written.pop((kind, key), None)
+        if key in self.desired.derived.get(kind, {}):
+            self.queue.enqueue_derived()
+
+
+def _derived_key(source: DerivedSource, body: Mapping[str, Any]) -> ObjectKey:
+    metadata = body.get("metadata") or {}
+    namespace = str(metadata.get("namespace") or "") if source.kind.namespaced else ""
+    return namespace, str(metadata.get("name") or "")

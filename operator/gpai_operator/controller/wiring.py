@@ -10,10 +10,11 @@ The two sides share plain records (`Observed`, `Desired`) and the sync queues wo
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from gpai_operator.controller.bookkeeping import Desired, Observed
+from gpai_operator.controller.derived import DerivedSource
 from gpai_operator.controller.reconciler import Reconciler
 from gpai_operator.controller.sync import StateSync
 from gpai_operator.controller.writer import Writer
@@ -38,8 +39,10 @@ def build_loop(
     instance: str = "gpai-operator",
     concurrency: int = 32,
     retry_delay: float = 5.0,
+    derived: Sequence[DerivedSource] = (),
 ) -> Loop:
-    """The sync and the reconciler over one runtime, sharing what was observed and what is desired."""
+    """The sync and the reconciler over one runtime, sharing what was observed and what is desired;
+    `derived`: the kinds the operator derives wholly from the state (controller/derived.py)."""
     observed, desired = Observed(), Desired()
     reconciler = Reconciler(
         runtime,
@@ -50,5 +53,7 @@ def build_loop(
         instance=instance,
         concurrency=concurrency,
         retry_delay=retry_delay,
+        derived=derived,
     )
-    return Loop(StateSync(runtime, observed, desired, reconciler), reconciler, observed, desired)
+    sync = StateSync(runtime, observed, desired, reconciler, derived)
+    return Loop(sync, reconciler, observed, desired)

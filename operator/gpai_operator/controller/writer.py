@@ -1,7 +1,8 @@
 """Where the reconciler's writes go: the `Writer` protocol, and `ApiWriter` over the operator's client.
 
-Merge patches of GPAIModel and SeriousIncident status and of workload metadata, and Event creation:
-nothing else is ever written. Unit tests put a recording fake in its place (tests/unit/controller/fakes.py).
+Merge patches of GPAIModel and SeriousIncident status and of workload metadata, Event creation, and
+the objects of the derived kinds (controller/derived.py), applied whole or deleted: nothing else is
+ever written. Unit tests put a recording fake in its place (tests/unit/controller/fakes.py).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from gpai_operator.controller.derived import FIELD_MANAGER, DerivedKind
 from gpai_operator.controller.kube import KubeClient
 from gpai_operator.controller.resources import events_path, object_path
 from gpai_operator.engine import Workload
@@ -30,6 +32,20 @@ class Writer(Protocol):
     async def patch_incident_status(
         self, namespace: str, name: str, body: Mapping[str, Any]
     ) -> Mapping[str, Any] | None: ...
+
+    async def apply_derived(self, kind: DerivedKind, body: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        """A derived object, whole (server-side apply): created, or made exactly `body`."""
+        ...
+
+    async def apply_derived_status(
+        self, kind: DerivedKind, body: Mapping[str, Any]
+    ) -> Mapping[str, Any] | None:
+        """A derived object's status subresource, whole (server-side apply)."""
+        ...
+
+    async def delete_derived(self, kind: DerivedKind, namespace: str, name: str, uid: str) -> None:
+        """A derived object, if it still is the one with `uid`."""
+        ...
 
 
 class ApiWriter:
@@ -63,3 +79,21 @@ class ApiWriter:
     ) -> Mapping[str, Any] | None:
         path = object_path("gpai.dev/v1alpha1", "SeriousIncident", namespace, name, "status")
         return await self.client.merge_patch(path, body)
+
+    async def apply_derived(self, kind: DerivedKind, body: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        return await self.client.apply(_derived_path(kind, body), body, FIELD_MANAGER)
+
+    async def apply_derived_status(
+        self, kind: DerivedKind, body: Mapping[str, Any]
+    ) -> Mapping[str, Any] | None:
+        return await self.client.apply(_derived_path(kind, body, "status"), body, FIELD_MANAGER)
+
+    async def delete_derived(self, kind: DerivedKind, namespace: str, name: str, uid: str) -> None:
+        preconditions = {"preconditions": {"uid": uid}} if uid else {}
+        body = {"apiVersion": "v1", "kind": "DeleteOptions", **preconditions}
+        await self.client.delete(kind.path(namespace, name), body)
+
+
+def _derived_path(kind: DerivedKind, body: Mapping[str, Any], subresource: str = "") -> str:
+    metadata = body["metadata"]
+    return kind.path(str(metadata.get("namespace") or ""), str(metadata["name"]), subresource)

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from gpai_operator.controller import events
 from gpai_operator.controller.annotations import observed_marks
 from gpai_operator.controller.bookkeeping import Observed, WorkQueue
+from gpai_operator.controller.derived import DerivedPlan, observed_form
 from gpai_operator.controller.kube import ApiError
 from gpai_operator.controller.plans import IncidentStatusPlan, MarksPlan, ModelStatusPlan
 from gpai_operator.controller.status import COMPLIANT
@@ -150,6 +151,47 @@ class Writes:
                 name=workload.name,
             )
         return "changed"
+
+    async def derived(self, plan: DerivedPlan, leading: Callable[[], bool]) -> Result:
+        """A derived object applied whole and then its status, or deleted; leadership asked again
+        before the second request."""
+        kind, (namespace, name) = plan.kind, plan.key
+        try:
+            if plan.action == "delete":
+                await self.writer.delete_derived(kind, namespace, name, plan.uid)
+                self.observed.derived.get(kind.key, {}).pop(plan.key, None)
+            else:
+                if plan.manifest is not None:
+                    self._derived_seen(plan, await self.writer.apply_derived(kind, plan.manifest))
+                if plan.status is not None and (plan.manifest is None or leading()):
+                    self._derived_seen(plan, await self.writer.apply_derived_status(kind, plan.status))
+        except ApiError as error:
+            return self._failed(plan.result_key, error, self.queue.enqueue_derived)
+        status = (plan.status or {}).get("status") or {}
+        audit(
+            logger,
+            "derived object deleted" if plan.action == "delete" else "derived object written",
+            kind=kind.kind,
+            namespace=namespace or None,
+            name=name,
+            action=plan.action,
+            **{key: value for key, value in status.items() if isinstance(value, (int, str))},
+        )
+        return "changed"
+
+    def _derived_seen(self, plan: DerivedPlan, answer: Mapping[str, Any] | None) -> None:
+        """The object as a write left it is what is observed; the watch event of the write is then no
+        news, and neither, when it arrives late, is that of an earlier write."""
+        if answer is None:
+            return
+        form = observed_form(answer)
+        self.observed.derived.setdefault(plan.kind.key, {})[plan.key] = form
+        written = (plan.kind.key, plan.key)
+        version = str(form["metadata"].get("resourceVersion") or "")
+        self.observed.derived_written[written] = (
+            *self.observed.derived_written.get(written, ())[-3:],
+            version,
+        )
 
     def cancel_retries(self) -> None:
         for handle in self._retry_handles:

@@ -1,8 +1,10 @@
 """An in-memory stand-in for the API server behind the reconciler's writes, and the watch feeding back.
 
 `FakeCluster.create(obj)` stores an object and passes it to the StateSync as a watch event would;
-the reconciler's patches are applied to the stored objects (JSON merge patch), recorded, and fed
-back to the StateSync the same way, so a test sees the whole loop without a network.
+the reconciler's patches are applied to the stored objects (JSON merge patch), its applies of
+derived objects replace what the operator owns (as server-side apply does), its deletions remove;
+all are recorded and fed back to the StateSync the same way, so a test sees the whole loop without
+a network. `fail_next` makes the next write fail with that error.
 """
 
 from __future__ import annotations
@@ -10,10 +12,12 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import itertools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from gpai_operator import objects
+from gpai_operator.controller.derived import DerivedKind, DerivedSource
+from gpai_operator.controller.kube import ApiError
 from gpai_operator.controller.wiring import build_loop
 from gpai_operator.engine import Workload
 from gpai_operator.runtime import ManualClock, Runtime
@@ -35,15 +39,25 @@ def merge(target: Any, patch: Any) -> Any:
 
 
 class FakeCluster:
-    def __init__(self, now: dt.datetime, leading: bool = True) -> None:
+    def __init__(
+        self,
+        now: dt.datetime,
+        leading: bool = True,
+        derived: Sequence[DerivedSource] = (),
+        retry_delay: float = 5.0,
+    ) -> None:
         self.clock = ManualClock(now)
         self.runtime = Runtime(clock=self.clock)
         self.leading = leading
-        loop = build_loop(self.runtime, self, leading=lambda: self.leading)
+        loop = build_loop(
+            self.runtime, self, leading=lambda: self.leading, derived=derived, retry_delay=retry_delay
+        )
         self.sync, self.reconciler, self.observed = loop.sync, loop.reconciler, loop.observed
+        self.desired = loop.desired
         self.objects: dict[tuple[str, str, str], Obj] = {}
         self.writes: list[tuple[str, tuple[str, str, str], Any]] = []
         self.events: list[Obj] = []
+        self.fail_next: ApiError | None = None
         self._uids = itertools.count(1)
         self._versions = itertools.count(1)
 
@@ -73,6 +87,14 @@ class FakeCluster:
     def delete(self, kind: str, namespace: str, name: str) -> None:
         obj = self.objects.pop((kind, namespace, name))
         self.sync.delete(obj)
+
+    def of_kind(self, kind: str) -> dict[tuple[str, str], Obj]:
+        """The stored objects of one kind, by (namespace, name)."""
+        return {(ns, name): obj for (k, ns, name), obj in self.objects.items() if k == kind}
+
+    def written(self, *operations: str) -> list[tuple[str, tuple[str, str, str], Any]]:
+        """The writes recorded so far, only those of `operations` if given."""
+        return [w for w in self.writes if not operations or w[0] in operations]
 
     def get(self, kind: str, namespace: str, name: str) -> Obj:
         return self.objects[(kind, namespace, name)]
@@ -109,6 +131,63 @@ class FakeCluster:
     def _patch(self, key: tuple[str, str, str], body: Mapping[str, Any]) -> Obj:
         obj = merge(self.objects[key], body)
         obj["metadata"]["resourceVersion"] = str(next(self._versions))
+        self.objects[key] = obj
+        self.sync.upsert(obj)  # the watch event of our own write
+        return copy.deepcopy(obj)
+
+    # ---- derived objects (server-side apply and deletion) ---------------------------------------------
+    async def apply_derived(self, kind: DerivedKind, body: Mapping[str, Any]) -> Obj:
+        self._fail()
+        key = self._derived_key(kind, body)
+        self.writes.append(("apply", key, copy.deepcopy(body)))
+        existing = self.objects.get(key)
+        obj = copy.deepcopy(dict(body))
+        if existing is not None:  # what others own stays: extra labels, the status
+            metadata = {**existing["metadata"], **obj["metadata"]}
+            metadata["labels"] = {
+                **existing["metadata"].get("labels", {}),
+                **obj["metadata"].get("labels", {}),
+            }
+            obj["metadata"] = metadata
+            if "status" in existing:
+                obj["status"] = existing["status"]
+        return self._store(key, obj)
+
+    async def apply_derived_status(self, kind: DerivedKind, body: Mapping[str, Any]) -> Obj:
+        self._fail()
+        key = self._derived_key(kind, body)
+        self.writes.append(("apply-status", key, copy.deepcopy(body)))
+        if key not in self.objects:
+            raise ApiError("PATCH", "/status", 404, "NotFound", "not found")
+        obj = copy.deepcopy(self.objects[key])
+        obj["status"] = copy.deepcopy(body["status"])
+        return self._store(key, obj)
+
+    async def delete_derived(self, kind: DerivedKind, namespace: str, name: str, uid: str) -> None:
+        self._fail()
+        key = (kind.kind, namespace, name)
+        self.writes.append(("delete", key, uid))
+        obj = self.objects.get(key)
+        if obj is None:
+            raise ApiError("DELETE", "/", 404, "NotFound", "not found")
+        if uid and obj["metadata"]["uid"] != uid:
+            raise ApiError("DELETE", "/", 409, "Conflict", "precondition failed: uid")
+        del self.objects[key]
+        self.sync.delete(obj)
+
+    def _fail(self) -> None:
+        error, self.fail_next = self.fail_next, None
+        if error is not None:
+            raise error
+
+    @staticmethod
+    def _derived_key(kind: DerivedKind, body: Mapping[str, Any]) -> tuple[str, str, str]:
+        return kind.kind, str(body["metadata"].get("namespace") or ""), str(body["metadata"]["name"])
+
+    def _store(self, key: tuple[str, str, str], obj: Obj) -> Obj:
+        metadata = obj["metadata"]
+        metadata.setdefault("uid", f"uid-{next(self._uids)}")
+        metadata["resourceVersion"] = str(next(self._versions))
         self.objects[key] = obj
         self.sync.upsert(obj)  # the watch event of our own write
         return copy.deepcopy(obj)

@@ -1,0 +1,41 @@
+"""The kinds the operator derives wholly from its state, each one `DerivedSource` (controller/derived.py).
+
+- AdmissionVerdicts (`admission_verdicts`): one per namespace the native admission gate covers, the
+  parameter its ValidatingAdmissionPolicies decide by (admission_verdicts.py computes them). Written
+  when the gate is native (`gpai run --admission-verdicts`, chart admission.mode native or both).
+
+A new kind is one more function here returning its source, and one more entry where app.py chooses
+the sources.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+
+from gpai_operator.admission_verdicts import desired_verdicts
+from gpai_operator.api.kinds import ADMISSION_VERDICTS
+from gpai_operator.controller.derived import DerivedKind, DerivedSource, Manifest
+from gpai_operator.engine import ClusterState, ModelKey, ModelVerdict, ObjectKey
+
+ADMISSION_VERDICTS_KIND = DerivedKind(
+    ADMISSION_VERDICTS.api_version,
+    ADMISSION_VERDICTS.kind,
+    ADMISSION_VERDICTS.plural,
+    namespaced=True,
+    status=True,
+)
+
+
+def admission_verdicts(excluded: Iterable[str] = ("kube-system",)) -> DerivedSource:
+    """Every covered namespace's AdmissionVerdicts: every namespace the operator knows but `excluded`
+    (those the chart's policies do not match: kube-system, the operator's own, excludeNamespaces).
+    `status.evaluated` is a stamp: written with a change of the verdicts or their nextReview only."""
+    outside = tuple(sorted(set(excluded)))
+
+    def desired(
+        state: ClusterState, verdicts: Mapping[ModelKey, ModelVerdict], now: dt.datetime
+    ) -> Mapping[ObjectKey, Manifest]:
+        return desired_verdicts(state, verdicts, now, outside)
+
+    return DerivedSource(ADMISSION_VERDICTS_KIND, desired, stamps=("status.evaluated",))
