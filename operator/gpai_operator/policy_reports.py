@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -129,18 +130,56 @@ def policy_reports(
     verdicts: Mapping[ModelKey, ModelVerdict] | None = None,
     report_format: ReportFormat = OPENREPORTS,
 ) -> dict[ReportKey, dict[str, Any]]:
-    """Every report the state calls for at `now`, by (namespace, name); `verdicts` (current ones, e.g.
-    the reconciler's) spare evaluating those models again. The cluster report is always there."""
-    given = verdicts or {}
-    known = {key: given.get(key) or evaluate_model(state, key, now) for key in sorted(state.models)}
+    """Every report the state calls for at `now`, by (namespace, name): the namespaces' and the
+    cluster's. `verdicts` (current ones, e.g. the reconciler's) spare evaluating those models again."""
+    known = _verdicts(state, now, verdicts)
+    return {
+        **namespace_reports(state, now, known, report_format),
+        **cluster_report(state, now, known, report_format),
+    }
+
+
+def namespace_reports(
+    state: ClusterState,
+    now: dt.datetime,
+    verdicts: Mapping[ModelKey, ModelVerdict] | None = None,
+    report_format: ReportFormat = OPENREPORTS,
+) -> dict[ReportKey, dict[str, Any]]:
+    """One report for each namespace with a GPAIModel or a reported workload."""
+    known = _verdicts(state, now, verdicts)
+    workloads: dict[str, list[Workload]] = defaultdict(list)
+    for workload in state.workloads.values():
+        if not state.gated_through_controller(workload):
+            workloads[workload.namespace].append(workload)
     reports: dict[ReportKey, dict[str, Any]] = {}
-    for namespace in _namespaces(state):
-        results = [*_model_results(state, namespace, known), *_workload_results(state, namespace, now, known)]
+    for namespace in sorted({ns for ns, _ in state.models} | set(workloads)):
+        results = list(_model_results(state, namespace, known))
+        for workload in sorted(workloads[namespace], key=lambda w: (w.kind, w.name)):
+            results += _results_for_workload(state, workload, now, known)
         if results:
             reports[(namespace, NAME)] = _manifest(report_format, namespace, results)
-    cluster = [r for v in known.values() for r in _cluster_results(v, _model_reference(state, v))]
-    reports[("", NAME)] = _manifest(report_format, "", cluster)
     return reports
+
+
+def cluster_report(
+    state: ClusterState,
+    now: dt.datetime,
+    verdicts: Mapping[ModelKey, ModelVerdict] | None = None,
+    report_format: ReportFormat = OPENREPORTS,
+) -> dict[ReportKey, dict[str, Any]]:
+    """The cluster-wide summary: always there, empty without models."""
+    known = _verdicts(state, now, verdicts)
+    results = [r for v in known.values() for r in _cluster_results(v, _model_reference(state, v))]
+    return {("", NAME): _manifest(report_format, "", results)}
+
+
+def _verdicts(
+    state: ClusterState, now: dt.datetime, verdicts: Mapping[ModelKey, ModelVerdict] | None
+) -> dict[ModelKey, ModelVerdict]:
+    """A verdict for every model the state holds, by key: those given, the others evaluated (a given
+    verdict of a model no longer there is dropped)."""
+    given = verdicts or {}
+    return {key: given.get(key) or evaluate_model(state, key, now) for key in sorted(state.models)}
 
 
 def summary(results: Iterable[Mapping[str, Any]]) -> dict[str, int]:
@@ -178,12 +217,6 @@ def _size(results: list[dict[str, Any]]) -> int:
 
 def _cut(message: str) -> str:
     return message if len(message) <= MESSAGE_CUT else message[: MESSAGE_CUT - 1] + "\u2026"
-
-
-def _namespaces(state: ClusterState) -> list[str]:
-    found = {namespace for namespace, _ in state.models}
-    found.update(namespace for _, namespace, _ in state.workloads)
-    return sorted(found)
 
 
 def _manifest(report_format: ReportFormat, namespace: str, results: list[dict[str, Any]]) -> dict[str, Any]:
@@ -289,18 +322,6 @@ def _obligation_result(
             "validationActions": ",".join(policy.actions),
         },
     )
-
-
-def _workload_results(
-    state: ClusterState, namespace: str, now: dt.datetime, verdicts: Mapping[ModelKey, ModelVerdict]
-) -> Iterator[dict[str, Any]]:
-    workloads = sorted(
-        (w for (_, ns, _), w in state.workloads.items() if ns == namespace),
-        key=lambda w: (w.kind, w.name),
-    )
-    for workload in workloads:
-        if not state.gated_through_controller(workload):
-            yield from _results_for_workload(state, workload, now, verdicts)
 
 
 def _results_for_workload(
