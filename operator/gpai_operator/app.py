@@ -28,18 +28,20 @@ import kopf
 
 from gpai_operator.admission import handlers as admission
 from gpai_operator.admission.identities import TrustedControllers
-from gpai_operator.controller import handlers, metrics
+from gpai_operator.controller import derived_kinds, handlers, metrics
 from gpai_operator.controller.access import DelegatedAccess
+from gpai_operator.controller.derived import DerivedSource
 from gpai_operator.controller.endpoints import Endpoints, Listen
 from gpai_operator.controller.kube import ConfigurationError, Credentials, KubeClient, load_credentials
 from gpai_operator.controller.leadership import Leadership, LeaseSettings, own_identity
 from gpai_operator.controller.listing import Sweeper, initial_listing
-from gpai_operator.controller.preflight import Discovery, preflight
+from gpai_operator.controller.preflight import Discovery, preflight, serves
 from gpai_operator.controller.reconciler import Reconciler
 from gpai_operator.controller.resources import NAMESPACES, OUR_KINDS, Watched, workload_watches
 from gpai_operator.controller.wiring import Loop, build_loop
 from gpai_operator.controller.writer import ApiWriter
 from gpai_operator.engine import WorkloadKinds
+from gpai_operator.policy_reports import FORMATS
 from gpai_operator.runtime import ReloadingContext, Runtime, audit, audit_exception
 
 logger = logging.getLogger("gpai_operator.operator")
@@ -93,6 +95,7 @@ class Operator:
         self.leadership: Leadership | None = None
         self.endpoints: Endpoints | None = None
         self.discovery: Discovery | None = None
+        self.reports: tuple[DerivedSource, ...] = ()  # the policy reports' sources, where served
         self._tasks: list[asyncio.Task[Any]] = []
 
     # ---- probes -------------------------------------------------------------------------------
@@ -132,6 +135,7 @@ class Operator:
                 self.runtime.state.kinds,
                 metrics_auth=self.metrics_authenticated,
             )
+            self.reports = await self._report_sources(client)
             audit(
                 logger,
                 "starting",
@@ -144,6 +148,7 @@ class Operator:
                 if self.discovery.kserve
                 else "not installed (watched once its CRD appears)",
                 webhook=f"{options.webhook_address}:{options.webhook_port}" if options.webhook else "off",
+                reports=", ".join(source.kind.kind for source in self.reports) or "off",
                 metrics="off"
                 if options.metrics_port is None
                 else "https, authorized callers only"
@@ -153,6 +158,23 @@ class Operator:
             await self._serve(self._build(client, credentials, metrics_tls), stop or asyncio.Event())
         finally:
             await client.close()
+
+    async def _report_sources(self, client: KubeClient) -> tuple[DerivedSource, ...]:
+        """The policy reports to write (`--reports`): none when off, or when the cluster does not serve
+        their kinds (said in the log: install the CRD, then restart the operator)."""
+        if self.options.reports == "off":
+            return ()
+        sources = derived_kinds.policy_reports(FORMATS[self.options.reports])
+        for source in sources:
+            if not await serves(client, source.kind.api_version, source.kind.plural):
+                audit(
+                    logger,
+                    "policy reports not written: their kind is not served",
+                    kind=f"{source.kind.api_version} {source.kind.kind}",
+                    fix="install its CustomResourceDefinition, then restart the operator",
+                )
+                return ()
+        return sources
 
     def _metrics_tls(self) -> ReloadingContext | None:
         """The metrics listener's TLS when metrics are authenticated; raises ConfigurationError
@@ -175,7 +197,13 @@ class Operator:
     ) -> _Parts:
         """Every part of one run, wired to the others; nothing runs yet."""
         options, runtime = self.options, self.runtime
-        watched = (*OUR_KINDS, NAMESPACES, *workload_watches(runtime.state.kinds))
+        derived = self.reports
+        watched = (
+            *OUR_KINDS,
+            NAMESPACES,
+            *workload_watches(runtime.state.kinds),
+            *(source.kind.watched for source in derived),
+        )
         plurals = {w.kind: w.plural for w in watched}
         loop = build_loop(
             runtime,
@@ -184,6 +212,7 @@ class Operator:
             instance=self.identity,
             concurrency=options.write_concurrency,
             retry_delay=options.retry_delay,
+            derived=derived,
         )
         self.reconciler = loop.reconciler
         self.leadership = Leadership(
