@@ -81,8 +81,19 @@ class Options:
     # identities (usernames) than the built-in ones.
     workload_kinds: tuple[str, ...] = ()
     trusted_controllers: tuple[str, ...] = ()
-    # Policy reports: "openreports", "wgpolicyk8s" (policy_reports.FORMATS) or "off".
+    # Policy reports: "openreports", "wgpolicyk8s" (policy_reports.FORMATS) or "off"; written where
+    # the cluster serves their kinds (Operator._report_sources), unlike the derived kinds above.
     reports: str = "off"
+    # Write an AdmissionVerdicts into every namespace the native gate covers: every namespace but
+    # these (admission.mode native or both).
+    admission_verdicts: bool = False
+    verdicts_excluded_namespaces: tuple[str, ...] = ("kube-system",)
+
+    def derived(self) -> tuple[DerivedSource, ...]:
+        """The kinds this operator derives wholly from its state (controller/derived.py)."""
+        if not self.admission_verdicts:
+            return ()
+        return (derived_kinds.admission_verdicts(self.verdicts_excluded_namespaces),)
 
 
 class Operator:
@@ -134,6 +145,7 @@ class Operator:
                 options.leader_election,
                 self.runtime.state.kinds,
                 metrics_auth=self.metrics_authenticated,
+                derived=[source.kind for source in options.derived()],
             )
             self.reports = await self._report_sources(client)
             audit(
@@ -148,6 +160,9 @@ class Operator:
                 if self.discovery.kserve
                 else "not installed (watched once its CRD appears)",
                 webhook=f"{options.webhook_address}:{options.webhook_port}" if options.webhook else "off",
+                admission_verdicts="written, outside " + ",".join(options.verdicts_excluded_namespaces)
+                if options.admission_verdicts
+                else "off",
                 reports=", ".join(source.kind.kind for source in self.reports) or "off",
                 metrics="off"
                 if options.metrics_port is None
@@ -197,7 +212,7 @@ class Operator:
     ) -> _Parts:
         """Every part of one run, wired to the others; nothing runs yet."""
         options, runtime = self.options, self.runtime
-        derived = self.reports
+        derived = (*options.derived(), *self.reports)
         watched = (
             *OUR_KINDS,
             NAMESPACES,

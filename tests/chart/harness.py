@@ -309,8 +309,9 @@ REPORT_VERBS = {"get", "list", "watch", "create", "patch", "delete"}
 NEEDED = {
     **{("gpai.dev", kind.plural): {"get", "list", "watch"} for kind in KINDS},
     ("gpai.dev", "gpaimodels/status"): {"patch"},
-    ("gpai.dev", ADMISSION_VERDICTS.plural): {"get", "list", "watch", "create", "update", "patch"},
-    ("gpai.dev", f"{ADMISSION_VERDICTS.plural}/status"): {"update", "patch"},
+    # server-side apply (a patch; creating with one needs create too), and deletion
+    ("gpai.dev", ADMISSION_VERDICTS.plural): {"get", "list", "watch", "create", "patch", "delete"},
+    ("gpai.dev", f"{ADMISSION_VERDICTS.plural}/status"): {"patch"},
     ("gpai.dev", "seriousincidents/status"): {"patch"},
     ("", "namespaces"): {"get", "list", "watch"},
     **{resource: {"get", "list", "watch", "patch"} for resource in WORKLOAD_RESOURCES},

@@ -259,7 +259,7 @@ def test_only_the_operator_writes_admission_verdicts(helm: Helm) -> None:
         for rule in role["rules"]
         if "gpai.dev" in rule.get("apiGroups", [])
         and "admissionverdicts" in rule.get("resources", [])
-        and {"create", "update", "patch", "*"} & set(rule["verbs"])
+        and {"create", "update", "patch", "delete", "*"} & set(rule["verbs"])
     }
     assert writers == {FULLNAME}
 
@@ -514,6 +514,29 @@ def test_native_mode_registers_no_webhook_but_the_operator_still_serves_tls(helm
     assert "ValidatingWebhookConfiguration" not in kinds(manifests)
     assert "Secret" in kinds(manifests)
     assert container(manifests)  # the operator runs: it writes the verdicts
+
+
+def test_the_operator_writes_verdicts_where_the_native_policies_match_and_only_in_their_modes(
+    helm: Helm,
+) -> None:
+    def verdict_args(manifests: list[Manifest]) -> list[str]:
+        return [a for a in container(manifests)["args"] if a.startswith("--admission-")]
+
+    assert verdict_args(helm.template(OPTIONS["admission-webhook"], extra=SERVES_VAP)) == []
+    assert verdict_args(helm.template()) == []  # no ValidatingAdmissionPolicy served: webhook mode
+    excluded = {"webhook": {"excludeNamespaces": ["sandbox", "kube-system"]}}
+    for mode in ("native", "both"):
+        manifests = helm.template({"admission": {"mode": mode}, **excluded})
+        assert verdict_args(manifests) == [
+            "--admission-verdicts",
+            "--admission-exclude-namespace=kube-system",
+            f"--admission-exclude-namespace={NAMESPACE}",
+            "--admission-exclude-namespace=sandbox",
+        ]
+        # the same namespaces as the policies leave out
+        [binding] = [m for m in manifests if m["kind"] == "ValidatingAdmissionPolicy"][:1]
+        expressions = binding["spec"]["matchConstraints"]["namespaceSelector"]["matchExpressions"]
+        assert expressions[0]["values"] == ["kube-system", NAMESPACE, "sandbox"]
 
 
 def test_both_mode_makes_the_native_policy_the_gate_and_leaves_warnings_to_the_webhook(helm: Helm) -> None:

@@ -80,6 +80,22 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="do not serve admission reviews (reconcile and metrics only)",
     )
 
+    native = parser.add_argument_group("native admission gate (ValidatingAdmissionPolicy)")
+    native.add_argument(
+        "--admission-verdicts",
+        action="store_true",
+        help="write the AdmissionVerdicts the native gate decides by into every namespace it covers, "
+        "and delete them where it no longer does (the chart sets it in admission.mode native and both)",
+    )
+    native.add_argument(
+        "--admission-exclude-namespace",
+        action="append",
+        default=[],
+        metavar="NS",
+        help="a namespace the native gate does not cover: no verdicts written there (repeatable; "
+        "kube-system always; default: kube-system and $POD_NAMESPACE)",
+    )
+
     scope.add_argument(
         "--workload-kind",
         action="append",
@@ -228,6 +244,13 @@ def _lease(args: argparse.Namespace) -> LeaseSettings | None:
     )
 
 
+def _verdicts_excluded(args: argparse.Namespace) -> tuple[str, ...]:
+    """The namespaces the native gate does not cover: those given, else the operator's own; and
+    kube-system, always (the chart's policies never match either)."""
+    given = args.admission_exclude_namespace or [os.environ.get("POD_NAMESPACE") or ""]
+    return tuple(sorted({"kube-system", *filter(None, given)}))
+
+
 def run(args: argparse.Namespace) -> int:
     problems = _usage_problems(args)
     if problems:
@@ -265,6 +288,8 @@ def run(args: argparse.Namespace) -> int:
         leader_election=_lease(args),
         workload_kinds=tuple(args.workload_kind),
         trusted_controllers=tuple(args.trusted_controller),
+        admission_verdicts=args.admission_verdicts,
+        verdicts_excluded_namespaces=_verdicts_excluded(args),
         reports=args.reports,
     )
     # The operator runs in its own thread and this one turns SIGTERM/SIGINT into an orderly stop:

@@ -65,8 +65,9 @@ class WorkQueue(Protocol):
     def enqueue_workloads(self, keys: Iterable[WorkloadKey]) -> None:
         """Decide these workloads again."""
 
-    def enqueue_derived(self) -> None:
-        """The state changed (or a derived object is not as wanted): work the derived objects out again."""
+    def enqueue_derived(self, *, workloads: bool = False) -> None:
+        """The state changed (or a derived object is not as wanted): work the derived objects out
+        again; `workloads`: only a workload changed (only the kinds that read workloads)."""
 
     def forget_workload(self, key: WorkloadKey) -> None:
         """The workload is gone: drop what was computed for it."""

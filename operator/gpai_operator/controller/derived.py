@@ -102,6 +102,9 @@ class DerivedSource:
     kind: DerivedKind
     desired: Desire
     stamps: tuple[str, ...] = ()  # dotted paths not compared (times): written only with a change
+    # Whether its objects depend on workloads; False spares working them out again when only a
+    # workload changed (the pods of every Deployment rollout).
+    workloads: bool = True
 
 
 Action = Literal["create", "replace", "status", "delete"]
@@ -167,16 +170,22 @@ def complete(kind: DerivedKind, key: ObjectKey, manifest: Mapping[str, Any]) -> 
 
 
 def _without(obj: Any, paths: Iterable[tuple[str, ...]]) -> Any:
-    """A copy of `obj` without the fields at `paths` (those not there are ignored)."""
-    stripped = copy.deepcopy(obj)
+    """`obj` without the fields at `paths` (those not there are ignored); copied only along them."""
     for path in paths:
-        *parents, last = path
-        at = stripped
-        for part in parents:
-            at = at.get(part) if isinstance(at, Mapping) else None
-        if isinstance(at, dict):
-            at.pop(last, None)
-    return stripped
+        obj = _without_one(obj, path)
+    return obj
+
+
+def _without_one(obj: Any, path: tuple[str, ...]) -> Any:
+    if not isinstance(obj, Mapping) or not path or path[0] not in obj:
+        return obj
+    head, rest = path[0], path[1:]
+    copied = dict(obj)
+    if rest:
+        copied[head] = _without_one(obj[head], rest)
+    else:
+        del copied[head]
+    return copied
 
 
 def _content(obj: Mapping[str, Any]) -> dict[str, Any]:

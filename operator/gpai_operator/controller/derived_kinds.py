@@ -43,7 +43,8 @@ def admission_verdicts(excluded: Iterable[str] = ("kube-system",)) -> DerivedSou
     ) -> Mapping[ObjectKey, Manifest]:
         return desired_verdicts(state, verdicts, now, outside)
 
-    return DerivedSource(ADMISSION_VERDICTS_KIND, desired, stamps=("status.evaluated",))
+    # Workloads only matter by their namespace, which the Namespace watch reports first.
+    return DerivedSource(ADMISSION_VERDICTS_KIND, desired, stamps=("status.evaluated",), workloads=False)
 
 
 def report_kinds(report_format: ReportFormat) -> tuple[DerivedKind, DerivedKind]:

@@ -1,6 +1,6 @@
-"""Start-up checks with answers a person can act on: is the API reachable, are the CRDs there,
-may the operator do what it needs (SelfSubjectAccessReviews, every missing permission listed),
-can it hold the leader Lease, is KServe installed.
+"""Start-up checks with answers a person can act on: is the API reachable, are the CRDs there (those
+of the kinds it derives too), may the operator do what it needs (SelfSubjectAccessReviews, every
+missing permission listed), can it hold the leader Lease, is KServe installed.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from gpai_operator.api.base import API_VERSION, GROUP
+from gpai_operator.controller.derived import DerivedKind
 from gpai_operator.controller.kube import ApiError, JsonObject, KubeClient
 from gpai_operator.controller.leadership import LeaseSettings
 from gpai_operator.controller.resources import (
@@ -65,6 +66,7 @@ def required_permissions(
     kinds: WorkloadKinds = DEFAULT_KINDS,
     *,
     metrics_auth: bool = False,
+    derived: Sequence[DerivedKind] = (),
 ) -> list[Permission]:
     scopes = list(namespaces) or [""]
     wanted: list[Permission] = []
@@ -83,6 +85,11 @@ def required_permissions(
         if w.kind == "InferenceService" and not kserve:
             continue
         add(w, ("list", "watch", "patch"))
+    for kind in derived:  # server-side apply is a patch (one that creates needs create too)
+        add(kind.watched, ("list", "watch", "create", "patch", "delete"))
+        if kind.status:
+            for namespace in scopes if kind.namespaced else [""]:
+                wanted.append(Permission("patch", kind.group, kind.plural, "status", namespace))
     wanted += [
         Permission("list", "apiextensions.k8s.io", "customresourcedefinitions"),
         Permission("watch", "apiextensions.k8s.io", "customresourcedefinitions"),
@@ -142,6 +149,7 @@ async def preflight(
     kinds: WorkloadKinds = DEFAULT_KINDS,
     *,
     metrics_auth: bool = False,
+    derived: Sequence[DerivedKind] = (),
 ) -> Discovery:
     where = f"{client.credentials.server} (credentials: {client.credentials.source})"
     try:
@@ -161,12 +169,24 @@ async def preflight(
                 f"the {GROUP} CustomResourceDefinitions are not installed ({API_VERSION} lacks "
                 f"{', '.join(missing)}): apply crds/ (kubectl apply -f crds/) or install the Helm chart"
             )
+        for output in derived:
+            found = await _served(client, f"/apis/{output.api_version}")
+            if not any(r.get("name") == output.plural for r in (found or {}).get("resources", [])):
+                raise PreflightError(
+                    f"{output.api_version} {output.kind} ({output.plural}) is not served, and the operator "
+                    "is to write it: install its CustomResourceDefinition (crds/ or the Helm chart)"
+                )
         optional: dict[str, str] = {}  # optional kind -> the version served
         for kind in kinds:
             if kind.optional and (served_version := await _served_version(client, kind)):
                 optional[kind.kind] = served_version
         permissions = required_permissions(
-            namespaces, "InferenceService" in optional, lease, kinds, metrics_auth=metrics_auth
+            namespaces,
+            "InferenceService" in optional,
+            lease,
+            kinds,
+            metrics_auth=metrics_auth,
+            derived=derived,
         )
         answers = await asyncio.gather(*(_allowed(client, p) for p in permissions))
         denied = [p for p, allowed in zip(permissions, answers, strict=True) if not allowed]

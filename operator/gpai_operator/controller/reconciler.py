@@ -84,7 +84,7 @@ class Reconciler:
         self.concurrency = concurrency
         self.pending_models: set[ModelKey] = set()
         self.pending_workloads: set[WorkloadKey] = set()
-        self.pending_derived = False
+        self.pending_derived: set[DerivedSource] = set()  # to work out again
         self.passes = 0
         self._wake = asyncio.Event()
         self._synced = asyncio.Event()
@@ -106,9 +106,10 @@ class Reconciler:
         if len(self.pending_workloads) != before:
             self._wake.set()
 
-    def enqueue_derived(self) -> None:
-        if self.planner.derived_sources and not self.pending_derived:
-            self.pending_derived = True
+    def enqueue_derived(self, *, workloads: bool = False) -> None:
+        sources = {s for s in self.planner.derived_sources if s.workloads or not workloads}
+        if not sources <= self.pending_derived:
+            self.pending_derived |= sources
             self._wake.set()
 
     def enqueue_all(self) -> None:
@@ -186,7 +187,9 @@ class Reconciler:
         writes = self.writes if self.leading() else None
         models, self.pending_models = sorted(self.pending_models), set()
         workloads, self.pending_workloads = self.pending_workloads, set()
-        derive, self.pending_derived = self.pending_derived or bool(models), False
+        derive, self.pending_derived = self.pending_derived, set()
+        if models:  # their verdicts may have changed
+            derive = set(self.planner.derived_sources)
         work = _Pass()
         for index, key in enumerate(models):
             try:
@@ -211,8 +214,7 @@ class Reconciler:
                     self._plan_marks_write(marks, writes, work)
             if index % (YIELD_EVERY * 4) == YIELD_EVERY * 4 - 1:
                 await asyncio.sleep(0)
-        if derive:
-            self._plan_derived(now, writes, work)
+        self._plan_derived(derive, now, writes, work)
         await self._run_writes(work)
         for result in work.results.values():
             RECONCILES.labels(result).inc()
@@ -236,8 +238,12 @@ class Reconciler:
     def _plan_marks_write(plan: MarksPlan, writes: Writes | None, work: _Pass) -> None:
         work.plan(plan.result_key, plan.patch is not None, writes, lambda w: w.marks(plan))
 
-    def _plan_derived(self, now: dt.datetime, writes: Writes | None, work: _Pass) -> None:
+    def _plan_derived(
+        self, sources: set[DerivedSource], now: dt.datetime, writes: Writes | None, work: _Pass
+    ) -> None:
         for source in self.planner.derived_sources:
+            if source not in sources:
+                continue
             try:
                 plans = self.planner.derived(source, now)
             except Exception:  # a bug must write nothing: deleting every object would open no gate

@@ -113,7 +113,7 @@ class StateSync:
             self.queue.forget_workload((kind, namespace, name))
             self._claims_changed((kind, namespace, name))
         self.queue.enqueue_models(affected)
-        self.queue.enqueue_derived()
+        self.queue.enqueue_derived(workloads=objects.is_workload(body, self.state.kinds))
 
     def listed(self) -> None:
         """The start-up listing is in the state: from now on the state is the cluster's."""
@@ -187,7 +187,7 @@ class StateSync:
         if before == after:
             affected = set()  # only annotations, status or spec changed: the model's verdict did not
         else:
-            self.queue.enqueue_derived()
+            self.queue.enqueue_derived(workloads=True)
         marks = observed_marks((body.get("metadata") or {}).get("annotations"))
         self.observed.marks[key] = marks
         self.queue.enqueue_models(affected)

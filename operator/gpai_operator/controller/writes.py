@@ -166,7 +166,7 @@ class Writes:
                 if plan.status is not None and (plan.manifest is None or leading()):
                     self._derived_seen(plan, await self.writer.apply_derived_status(kind, plan.status))
         except ApiError as error:
-            return self._failed(plan.result_key, error, self.queue.enqueue_derived)
+            return self._failed(plan.result_key, error, lambda: self.queue.enqueue_derived())
         status = (plan.status or {}).get("status") or {}
         audit(
             logger,

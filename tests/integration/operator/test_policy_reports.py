@@ -54,7 +54,11 @@ def test_a_namespace_report_is_written_rewritten_when_evidence_changes_and_only_
     kube.create(model)
     kube.create(b.workload(namespace=namespace))
 
-    report = wait_for(lambda: namespace_report(api_client, namespace), "the namespace's Report")
+    def complete() -> dict[str, Any] | None:
+        report = namespace_report(api_client, namespace)
+        return report if report and len({name for name, _ in results(report)}) == 2 else None
+
+    report = wait_for(complete, "the namespace's Report on the model and the Deployment")
     assert report["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "gpai-operator"
     found = results(report)
     assert found[(b.MODEL, "systemic-risk/evaluation")] == "fail"
@@ -139,9 +143,11 @@ def test_the_wgpolicyk8s_format_writes_policy_reports_the_real_schema_accepts(
     kube.create(b.model(namespace=namespace))
     kube.create(b.workload("Pod", "notebook", model_name="missing", namespace=namespace))
 
-    report = wait_for(
-        lambda: namespace_report(api_client, namespace, WGPOLICYK8S, "policyreports"), "the PolicyReport"
-    )
+    def complete() -> dict[str, Any] | None:
+        report = namespace_report(api_client, namespace, WGPOLICYK8S, "policyreports")
+        return report if report and len({name for name, _ in results(report)}) == 2 else None
+
+    report = wait_for(complete, "the PolicyReport on the model and the Pod")
     assert report["kind"] == "PolicyReport"
     found = results(report)
     assert found[(b.MODEL, "systemic-risk/evaluation")] == "fail"

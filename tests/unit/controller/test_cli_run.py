@@ -69,3 +69,21 @@ def test_reports_take_one_of_the_formats_or_off(capsys):
     err = capsys.readouterr().err
     assert "--reports: invalid choice: 'policyreport'" in err
     assert "'openreports', 'wgpolicyk8s', 'off'" in err
+
+
+def test_the_namespaces_without_verdicts_are_kube_system_and_the_given_ones_else_the_operators_own(
+    monkeypatch,
+):
+    import argparse
+
+    from gpai_operator.cli.run import _verdicts_excluded
+
+    monkeypatch.setenv("POD_NAMESPACE", "gpai-system")
+    assert _verdicts_excluded(argparse.Namespace(admission_exclude_namespace=[])) == (
+        "gpai-system",
+        "kube-system",
+    )
+    given = argparse.Namespace(admission_exclude_namespace=["gpai", "sandbox"])
+    assert _verdicts_excluded(given) == ("gpai", "kube-system", "sandbox")
+    monkeypatch.delenv("POD_NAMESPACE")
+    assert _verdicts_excluded(argparse.Namespace(admission_exclude_namespace=[])) == ("kube-system",)

@@ -316,3 +316,25 @@ def test_a_manifest_naming_another_object_is_refused():
         complete(SUMMARY, ("ml", "other"), {})
     made: Manifest = complete(SUMMARY, ("", "ok"), {"results": {}})
     assert made["apiVersion"] == "reports.example/v1"
+
+
+def test_a_workload_change_works_out_again_only_the_kinds_that_read_workloads():
+    calls: dict[str, int] = {"verdicts": 0, "summaries": 0}
+    plain = admission_verdicts()
+
+    def counted(name: str, desire):
+        def desired(state, verdicts, now):
+            calls[name] += 1
+            return desire(state, verdicts, now)
+
+        return desired
+
+    verdicts_source = DerivedSource(
+        plain.kind, counted("verdicts", plain.desired), plain.stamps, workloads=False
+    )
+    summary_source = DerivedSource(SUMMARY, counted("summaries", summaries))
+    cluster = started(b.namespace(NS), derived=[verdicts_source, summary_source])
+    before = dict(calls)
+    settled(cluster, b.workload(model_name=None))  # unlabelled: no model to evaluate again
+    assert calls["verdicts"] == before["verdicts"]
+    assert calls["summaries"] > before["summaries"]

@@ -52,3 +52,14 @@ def test_namespaced_operation_checks_each_namespace_and_cluster_scoped_kinds_clu
     assert "list apps/deployments in namespace prod" in names
     assert "list gpai.dev/compliancepolicies cluster-wide" in names
     assert "list core/namespaces cluster-wide" in names
+
+
+def test_writing_admission_verdicts_needs_their_watch_apply_and_delete_and_not_otherwise():
+    from gpai_operator.controller.derived_kinds import ADMISSION_VERDICTS_KIND
+
+    without = _names(required_permissions((), kserve=False, lease=None))
+    assert not any("admissionverdicts" in n for n in without)
+    names = _names(required_permissions((), kserve=False, lease=None, derived=[ADMISSION_VERDICTS_KIND]))
+    for verb in ("list", "watch", "create", "patch", "delete"):
+        assert f"{verb} gpai.dev/admissionverdicts cluster-wide" in names
+    assert "patch gpai.dev/admissionverdicts/status cluster-wide" in names
