@@ -17,6 +17,7 @@ BENCHMARKS: dict[str, str] = {
     "admission_flood": "reviews and /healthz under a flood of huge bodies, beside a run without",
     "native": "creating a Deployment with no admission, and with the native policies (20 and 200 models)",
     "operator_convergence": "1,000 models and 5,000 workloads created at once: time until all is right",
+    "soak": "20 minutes of steady churn: the operator's RSS and open asyncio tasks over time, their slopes",
     "peer": "Deployment creations with no admission, our webhook in the running operator, Kyverno, native",
 }
 

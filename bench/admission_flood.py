@@ -111,10 +111,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the results as JSON here")
     args = parser.parse_args(argv)
 
-    from bench.operator_process import OperatorProcess
     from gpai_operator.admission.testing import WebhookCertificates
     from gpai_operator.testing.controlplane import ControlPlane
     from gpai_operator.testing.crds import install_crds
+    from gpai_operator.testing.operator_process import OperatorProcess
 
     costs = inline_parse_costs()
     runs: dict[bool, list[dict[str, Any]]] = {False: [], True: []}

@@ -112,15 +112,15 @@ async def _serve(mode: str, certdir: Path) -> None:
     import threading
 
     from gpai_operator.admission import server as server_module
-    from gpai_operator.admission.handlers import bind, build_server
+    from gpai_operator.admission.handlers import build_server
     from gpai_operator.admission.server import Reviewer
 
     server_module.record = _timed_record  # type: ignore[attr-defined]
     threading.Thread(target=_answer_stats_requests, daemon=True).start()
-    server = build_server("127.0.0.1", 0, certdir / "webhook.crt", certdir / "webhook.key")
-    if mode == "gpai":
-        bind(server, example_runtime())
-    else:
+    server = build_server(
+        "127.0.0.1", 0, certdir / "webhook.crt", certdir / "webhook.key", runtime=example_runtime()
+    )
+    if mode != "gpai":
         server.bind(cast(Reviewer, trivial_reviewer))  # it is only ever given bytes
     async with server:
         async for client_config in server(None):

@@ -41,9 +41,19 @@ class AdmissionPath:
     reviews: Callable[[], WebhookCalls] | None = None  # the webhook's own count and time of its reviews
     skipped: str = ""  # why the path is not measured, if it is not
     refusal: str = ""  # what the API server said to the non-compliant Deployment
+    gates: bool = True  # refuses a non-compliant model (checked before timing); not the trivial reference
 
 
-def gpai_path(api_client: Any, url: str, ca_pem: bytes, metrics: Callable[[], str]) -> AdmissionPath:
+def gpai_path(
+    api_client: Any,
+    url: str,
+    ca_pem: bytes,
+    metrics: Callable[[], str] | None,
+    *,
+    name: str = "gpai",
+    label: str = "gpai webhook",
+    gates: bool = True,
+) -> AdmissionPath:
     from kubernetes.client import AdmissionregistrationV1Api
 
     from bench.service_accounts import username
@@ -53,17 +63,24 @@ def gpai_path(api_client: Any, url: str, ca_pem: bytes, metrics: Callable[[], st
     configuration = webhook_configuration(
         url, ca_pem, operator_username=username(OPERATOR_NAMESPACE, OPERATOR_ACCOUNT)
     )
-    ours = {f"webhook:{VALIDATE}", f"webhook:{ADVISE}"}
+    validate, advise = VALIDATE, ADVISE
+    if name != "gpai":  # a reference path: its own names, so the phases can tell it from ours
+        validate, advise = f"{name}.{VALIDATE}", f"{name}.{ADVISE}"
+        configuration["metadata"]["name"] = f"{name}-{configuration['metadata']['name']}"
+        for webhook in configuration["webhooks"]:
+            webhook["name"] = f"{name}.{webhook['name']}"
+    ours = {f"webhook:{validate}", f"webhook:{advise}"}
     return AdmissionPath(
-        "gpai",
-        "gpai webhook",
+        name,
+        label,
         register=lambda: admission.create_validating_webhook_configuration(configuration),
         unregister=lambda: admission.delete_validating_webhook_configuration(
             configuration["metadata"]["name"]
         ),
         owns=lambda consulted: consulted in ours,
-        webhook_names=lambda counts: [VALIDATE],
-        reviews=lambda: histogram_totals(metrics(), "gpai_admission_duration_seconds"),
+        webhook_names=lambda counts: [validate],
+        gates=gates,
+        reviews=(lambda: histogram_totals(metrics(), "gpai_admission_duration_seconds")) if metrics else None,
     )
 
 

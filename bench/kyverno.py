@@ -384,7 +384,7 @@ class KyvernoProcess:
 
     def metrics(self) -> str:
         """Its Prometheus metrics (plain HTTP on loopback, as the chart serves them)."""
-        from bench.operator_process import http_get
+        from gpai_operator.testing.operator_process import http_get
 
         return http_get(f"http://127.0.0.1:{self.ports.metrics}/metrics")[1]
 

@@ -50,7 +50,7 @@ NAMESPACES = {"excluded": "bench-no-admission", **{f"native-{n}": f"bench-{n}-mo
 def _state(namespace: str, models: int) -> Any:
     """`models` GPAIModels in `namespace`: aurora-2 with all its evidence, the others with none."""
     from gpai_operator import objects
-    from gpai_operator.engine.state import ClusterState
+    from gpai_operator.engine import ClusterState
     from gpai_operator.loader import load
 
     state = ClusterState()

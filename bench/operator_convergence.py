@@ -8,8 +8,9 @@ Generates the benchmark corpus (bench/corpus.py: models with their documentation
 policies and risk evaluations, two CompliancePolicies, labelled and unlabelled workloads of every
 kind, Services), creates all of it at once through the API (many requests in flight), and polls
 until every GPAIModel's status and every workload's `gpai.dev/*` annotations say what the engine,
-run offline on the same manifests, says they should. Then it lets the operator rest and reads its
-resident memory.
+run offline on the same manifests, says they should (gpai_operator.testing.oracle's expectations);
+once converged, the oracle compares every field it knows from a fresh listing. Then it lets the
+operator rest and reads its resident memory.
 
 No kube-controller-manager by default: the benchmark measures the operator against the workloads
 the corpus creates. `--controllers` runs it, and then every Deployment, StatefulSet, Job and CronJob
@@ -54,25 +55,14 @@ def _manifests(folder: Path) -> list[dict[str, Any]]:
 
 
 def _expected(objs: list[dict[str, Any]], now: dt.datetime) -> tuple[dict[Any, Any], dict[Any, Any]]:
-    """What the operator should write: per model (compliant, workloads), per workload its marks."""
-    from gpai_operator import objects
-    from gpai_operator.engine import ClusterState, evaluate_all
+    """What the operator should write (the oracle's expectations, gpai_operator.testing.oracle),
+    reduced to what `_wrong` reads back: per model (Compliant, workloads), per workload (compliance,
+    unmet)."""
+    from gpai_operator.testing.oracle import COMPLIANCE, COMPLIANT_STATUS, UNMET, expected
 
-    state = ClusterState()
-    for obj in objs:
-        objects.apply(state, obj)
-    report = evaluate_all(state, now)
-    models = {
-        (m.namespace, m.name): (
-            "True" if m.compliant else "False",
-            sum(1 for w in state.workloads_for((m.namespace, m.name)) if not w.controlled),
-        )
-        for m in report.models
-    }
-    workloads = {
-        (w.kind, w.namespace, w.name): (w.compliance, ",".join(sorted(w.unmet)) if w.compliance else None)
-        for w in report.workloads
-    }
+    wanted = expected(objs, now)
+    models = {key: (f[COMPLIANT_STATUS], f["status.workloads"]) for key, f in wanted.models.items()}
+    workloads = {key: (marks[COMPLIANCE], marks[UNMET]) for key, marks in wanted.workloads.items()}
     return models, workloads
 
 
@@ -173,11 +163,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from bench.corpus import write_corpus
-    from bench.operator_process import OperatorProcess
     from gpai_operator.admission.testing import install_kserve_crd
     from gpai_operator.controller.kube import load_credentials
     from gpai_operator.testing.controlplane import ControlPlane
     from gpai_operator.testing.crds import install_crds
+    from gpai_operator.testing.operator_process import OperatorProcess
+    from gpai_operator.testing.oracle import differences
     from gpai_operator.testing.processes import rss_bytes
 
     with (
@@ -198,6 +189,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             expected_models, expected_workloads = _expected(objs, now)
             credentials = load_credentials(str(cluster.kubeconfig))
             results = asyncio.run(_run(credentials, objs, expected_models, expected_workloads, args))
+            with cluster.api_client() as api_client:  # every field the oracle compares, once
+                wrong_fields = len(differences(api_client, dt.datetime.now(dt.UTC)))
             cpu_before = _cpu_seconds(operator.process.pid)
             time.sleep(args.rest)
             cpu_rest = (_cpu_seconds(operator.process.pid) - cpu_before) / args.rest
@@ -234,6 +227,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             results["converged_seconds"] - results["create_seconds"], 2
         ),
         "objects_per_second_to_convergence": round(results["created"] / results["converged_seconds"], 1),
+        "oracle_differences_after_convergence": wrong_fields,
         "reconciles_changed": _series(metrics, "gpai_reconcile_total", result="changed"),
         "reconciles_unchanged": _series(metrics, "gpai_reconcile_total", result="unchanged"),
         "reconcile_errors": _series(metrics, "gpai_reconcile_total", result="error"),

@@ -3,6 +3,7 @@ operator while it watches and annotates), with Kyverno's equivalent ClusterPolic
 admission (a ValidatingAdmissionPolicy) once the operator ships one. Issue 15's measuring instrument.
 
     python -m bench peer [--count 300] [--rounds 3] [--warmup 10] [--paths none,gpai,kyverno,native]
+                         (also: alone, trivial: reference webhooks in processes of their own)
                          [--kyverno-policy plain|match-conditions] [--[no-]controllers]
                          [--json out.json] [--workdir DIR]
 
@@ -72,7 +73,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.admission_e2e import NAMESPACE, example_deployment, timed_create  # prod-chat: enforced
-from bench.admission_latency import EXAMPLES
+from bench.admission_latency import EXAMPLES, ServerProcess
 from bench.admission_paths import (
     OPERATOR_ACCOUNT,
     OPERATOR_NAMESPACE,
@@ -152,21 +153,21 @@ def _wait_until_only(api_client: Any, apps: Any, current: AdmissionPath, paths: 
 
 
 def _check_gate(apps: Any, path: AdmissionPath) -> None:
-    """A Deployment of the non-compliant model is refused by every path and admitted with none."""
+    """A Deployment of the non-compliant model is refused by every gate and admitted otherwise."""
     from kubernetes.client.exceptions import ApiException
 
     body = _named(example_deployment(REFUSED), f"refused-{path.name}")
     try:
         apps.create_namespaced_deployment(NAMESPACE, body)
     except ApiException as error:
-        if path.name == "none":
+        if not path.gates:
             raise GateError(
-                f"with no admission path the API server refused {REFUSED}: {_api_message(error)}"
+                f"with {path.label} the API server refused {REFUSED}: {_api_message(error)}"
             ) from error
         path.refusal = _api_message(error)
         return
     apps.delete_namespaced_deployment(body["metadata"]["name"], NAMESPACE)
-    if path.name != "none":
+    if path.gates:
         raise GateError(
             f"{path.label} admitted {REFUSED}, whose model is not compliant: timing it would not be honest"
         )
@@ -412,7 +413,11 @@ def report(paths: list[AdmissionPath], results: Results, context: dict[str, Any]
 
 
 # ---- main -------------------------------------------------------------------------------------------
-PATHS = ("none", "gpai", "kyverno", "native")
+PATHS = ("none", "gpai", "kyverno", "native", "alone", "trivial")
+# Reference paths, measured only when asked for: what a webhook costs when its process does nothing
+# else. `alone`: our reviewer judging the example cluster in a process of its own (no watches, no
+# reconciliation); `trivial`: a webhook there that allows everything. Both on the same configuration.
+REFERENCES = {"alone": "gpai reviewer alone", "trivial": "trivial webhook alone"}
 
 
 def _paths(text: str) -> tuple[str, ...]:
@@ -547,10 +552,10 @@ def _set_up(
 ) -> list[AdmissionPath]:
     """CRDs, the example cluster, the operator and Kyverno running: the admission paths to compare."""
     from bench import kyverno
-    from bench.operator_process import OperatorProcess
     from bench.service_accounts import service_account_kubeconfig
     from gpai_operator.admission.testing import WebhookCertificates, install_kserve_crd
     from gpai_operator.testing.crds import install_crds
+    from gpai_operator.testing.operator_process import OperatorProcess
 
     install_crds(api_client, sorted((ROOT / "crds").glob("*.yaml")))
     install_kserve_crd(api_client)
@@ -576,7 +581,7 @@ def _set_up(
     print(f"operator ready in {operator.wait_ready():.1f} s", file=sys.stderr, flush=True)
     _wait_for_verdicts(api_client, {COMPLIANT_MODEL: "True", NON_COMPLIANT_MODEL: "False"})
     assert operator.webhook_url is not None
-    paths = [AdmissionPath("none", "no admission")]
+    paths = [AdmissionPath("none", "no admission", gates=False)]
     if "gpai" in args.paths:
         paths.append(gpai_path(api_client, operator.webhook_url, certs.ca_pem, operator.metrics))
     if kyverno_folder is not None:
@@ -596,6 +601,22 @@ def _set_up(
         paths.append(kyverno_path(api_client, process.metrics, match_conditions=match_conditions))
     if "native" in args.paths:
         paths.append(native_path(api_client, args.native_set))
+    for reference, label in REFERENCES.items():
+        if reference in args.paths:
+            mode = "gpai" if reference == "alone" else "baseline"
+            server = ServerProcess(mode, certs.cert_file.parent, cpu=None)
+            stack.callback(server.stop)
+            paths.append(
+                gpai_path(
+                    api_client,
+                    server.url,
+                    certs.ca_pem,
+                    None,
+                    name=reference,
+                    label=label,
+                    gates=reference != "trivial",
+                )
+            )
     return paths
 
 

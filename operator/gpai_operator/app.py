@@ -28,6 +28,7 @@ import kopf
 
 from gpai_operator.admission import handlers as admission
 from gpai_operator.admission.identities import TrustedControllers
+from gpai_operator.admission.serving import WebhookThread
 from gpai_operator.controller import derived_kinds, handlers, metrics
 from gpai_operator.controller.access import DelegatedAccess
 from gpai_operator.controller.derived import DerivedSource
@@ -95,6 +96,10 @@ class Options:
             return ()
         return (derived_kinds.admission_verdicts(self.verdicts_excluded_namespaces),)
 
+    # On a stop, go unready and keep answering reviews this long before closing the webhook, so
+    # that endpoints (and so the Service) stop sending new ones first; reviews in flight finish.
+    shutdown_delay: float = 0.0
+
 
 class Operator:
     def __init__(self, options: Options, runtime: Runtime | None = None) -> None:
@@ -107,10 +112,14 @@ class Operator:
         self.endpoints: Endpoints | None = None
         self.discovery: Discovery | None = None
         self.reports: tuple[DerivedSource, ...] = ()  # the policy reports' sources, where served
+        self.webhook: WebhookThread | None = None
+        self.stopping = False
         self._tasks: list[asyncio.Task[Any]] = []
 
     # ---- probes -------------------------------------------------------------------------------
     def ready(self) -> tuple[bool, str]:
+        if self.stopping:
+            return False, "stopping: draining admission reviews"
         if not self.runtime.synced:
             return False, "state not synced yet (start-up listing)"
         if self.options.webhook and not self.runtime.webhook_serving:
@@ -121,6 +130,8 @@ class Operator:
         for task in self._tasks:
             if task.done():
                 return False, f"{task.get_name()} has stopped"
+        if self.webhook is not None and not self.webhook.alive:
+            return False, "the admission webhook's thread has stopped"
         return True, "ok"
 
     @property
@@ -259,7 +270,8 @@ class Operator:
             endpoints=self.endpoints,
             sweeper=sweeper,
             registry=registry,
-            settings=handlers.settings(self._admission_server(registry)),
+            settings=handlers.settings(None),  # the webhook runs on its own thread, not in kopf
+            webhook=self._admission_server(),
             served=_served(watched, self.discovery),
             snapshot=snapshot,
         )
@@ -269,6 +281,8 @@ class Operator:
         then (once the state is complete) kopf's watches."""
         metrics.install(parts.snapshot)
         await parts.endpoints.start()
+        if parts.webhook is not None:
+            self.webhook = await asyncio.to_thread(parts.webhook.start)
         kopf_stop = asyncio.Event()
         kopf_task: asyncio.Task[Any] | None = None
         # Our tasks exist before kopf starts: kopf cancels every task created after its own start.
@@ -288,11 +302,23 @@ class Operator:
                 await asyncio.wait({stopper, *self._tasks}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             try:
+                await self._drain(parts)
                 await self._shutdown(kopf_task, kopf_stop, [listing, reconciling, *background])
             finally:
                 self.runtime.synced = False
                 metrics.uninstall(parts.snapshot)
                 await parts.endpoints.stop()
+
+    async def _drain(self, parts: _Parts) -> None:
+        """Unready first, then (after `shutdown_delay`) the webhook closes: in-flight reviews finish,
+        and replicas behind the same Service take the new ones meanwhile."""
+        self.stopping = True
+        if parts.webhook is None:
+            return
+        if self.options.shutdown_delay > 0 and self.runtime.webhook_serving:
+            audit(logger, "draining admission reviews", seconds=self.options.shutdown_delay)
+            await asyncio.sleep(self.options.shutdown_delay)
+        await asyncio.to_thread(parts.webhook.stop)
 
     async def _list(self, parts: _Parts) -> None:
         """The state first, from our own listing; kopf's watches start only once it is complete."""
@@ -316,15 +342,15 @@ class Operator:
             stop_flag=stop,
         )
 
-    def _admission_server(self, registry: kopf.OperatorRegistry) -> Any:
+    def _admission_server(self) -> WebhookThread | None:
+        """The webhook, on a thread of its own (admission/serving.py), or None without one."""
         options = self.options
         if not options.webhook:
             return None
         trusted = TrustedControllers.with_extra(options.trusted_controllers)
-        admission.register(registry, self.runtime, trusted)
         assert options.webhook_cert_file
         assert options.webhook_key_file
-        return admission.build_server(
+        server = admission.build_server(
             options.webhook_address,
             options.webhook_port,
             options.webhook_cert_file,
@@ -334,6 +360,7 @@ class Operator:
             client_ca_file=options.webhook_client_ca_file,
             client_names=options.webhook_client_names,
         )
+        return WebhookThread(server)
 
     async def _shutdown(
         self, kopf_task: asyncio.Task[Any] | None, kopf_stop: asyncio.Event, ours: list[asyncio.Task[Any]]
@@ -370,6 +397,7 @@ class _Parts:
     settings: kopf.OperatorSettings
     served: list[Watched]  # what the start-up listing lists: optional kinds at the version served
     snapshot: Callable[[], metrics.Snapshot]
+    webhook: WebhookThread | None
 
 
 def _served(watched: Iterable[Watched], discovery: Discovery | None) -> list[Watched]:

@@ -50,9 +50,6 @@ logger = logging.getLogger("gpai_operator.admission")
 NOT_READY = (
     "gpai-operator has not finished loading the cluster's models and policies yet; retry in a few seconds"
 )
-# The engine reads dicts that watch handlers may change meanwhile if they run in other threads;
-# a read that trips over a change is simply repeated.
-_ATTEMPTS = 3
 
 
 def review(
@@ -83,7 +80,8 @@ def review(
             f"malformed AdmissionReview: {error}",
         )
     try:
-        return _judge(request, runtime, now, memo, trusted)
+        with runtime.lock:  # the watches change the state on another thread: judge between changes
+            return _judge(request, runtime, now, memo, trusted)
     except Exception as error:  # a bug must not take the webhook down: refuse, as failurePolicy Fail would
         audit_exception(logger, "admission review failed", uid=uid, kind=request.kind)
         return _refuse(
@@ -215,20 +213,13 @@ def _workload(request: Request, runtime: Runtime, kind: WorkloadKind) -> Workloa
 def _decide(
     runtime: Runtime, workload: Workload, now: dt.datetime, memo: VerdictMemo | None
 ) -> WorkloadDecision:
-    state = runtime.state
-    for attempt in range(_ATTEMPTS):
-        try:
-            key = workload.model_key
-            verdict = memo.verdict(state, key, now) if memo is not None and key is not None else None
-            if verdict is not None:
-                # What decide_workload does with a verdict, without its per-call caches
-                # (tests/unit/admission/test_memo.py holds them equal).
-                return decide_from_verdict(workload, verdict)
-            return decide_workload(state, workload, now, verdict)
-        except RuntimeError:  # "dictionary changed size during iteration"
-            if attempt == _ATTEMPTS - 1:
-                raise
-    raise AssertionError("unreachable")
+    key = workload.model_key
+    verdict = memo.verdict(runtime.state, key, now) if memo is not None and key is not None else None
+    if verdict is not None:
+        # What decide_workload does with a verdict, without its per-call caches
+        # (tests/unit/admission/test_memo.py holds them equal).
+        return decide_from_verdict(workload, verdict)
+    return decide_workload(runtime.state, workload, now, verdict)
 
 
 # ---- answers --------------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """The HTTPS endpoint: kopf's WebhookServer, answering with our reviewer instead of kopf's handlers.
 
 kopf's WebhookServer brings what we want from it: restarting its listener when the certificate files
-change (certificate rotation), and running as one of the operator's root tasks, under
-`settings.admission.server`, after kopf has scanned the cluster's resources. What we replace:
+change (certificate rotation). It runs on a thread of its own (serving.py), not as one of kopf's
+tasks. What we replace:
 
 - the TLS context (`_build_ssl`, kopf's documented hook): TLS 1.2+ with modern ciphers only, and
   the API server's client certificate required when a client CA is given (runtime/tls.py);
@@ -55,8 +55,8 @@ Reviewer = Callable[[bytes | Mapping[str, Any]], Answer]
 class AdmissionServer(kopf.WebhookServer):
     """kopf.WebhookServer on fixed certificate files, answering `/validate` with `reviewer`.
 
-    The reviewer is given at construction, by `bind`, or at start by `late_binding` (handlers.py);
-    starting without one is a configuration error, reported when kopf starts the server.
+    The reviewer is given at construction or by `bind` (handlers.py); starting without one is a
+    configuration error.
     `client_ca_file` makes the server require a client certificate issued by that CA; with
     `client_names`, also one whose common name or a DNS name is among them.
     """
@@ -65,7 +65,6 @@ class AdmissionServer(kopf.WebhookServer):
         self,
         *,
         reviewer: Reviewer | None = None,
-        late_binding: Callable[[AdmissionServer], None] | None = None,
         client_ca_file: str | os.PathLike[str] | None = None,
         client_names: Sequence[str] = (),
         limits: Limits | None = None,
@@ -83,7 +82,6 @@ class AdmissionServer(kopf.WebhookServer):
         self.client_names = frozenset(client_names)
         self.intake = Intake(limits or Limits())
         self.parser = large.ParserProcess()
-        self._late_binding = late_binding
 
     @property
     def limits(self) -> Limits:
@@ -95,8 +93,6 @@ class AdmissionServer(kopf.WebhookServer):
             self.on_serving = on_serving
 
     async def __call__(self, fn: Any) -> AsyncIterator[Any]:
-        if self.reviewer is None and self._late_binding is not None:
-            self._late_binding(self)
         if self.reviewer is None:
             raise RuntimeError(
                 "the admission server has no reviewer to answer with (see AdmissionServer.bind)"

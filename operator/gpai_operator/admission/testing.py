@@ -10,10 +10,7 @@ OpenSSL feature that current versions removed, and production certificates come 
 
 from __future__ import annotations
 
-import asyncio
-import threading
 import time
-import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -22,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Self
 from gpai_operator.admission.configuration import webhook_url
 from gpai_operator.admission.handlers import build_server
 from gpai_operator.admission.server import AdmissionServer
+from gpai_operator.admission.serving import WebhookThread
 from gpai_operator.runtime import Runtime
 
 if TYPE_CHECKING:
@@ -113,7 +111,8 @@ class WebhookCertificates:
 
 
 class ServedWebhook:
-    """The admission server answering from `runtime`, in a thread with its own event loop."""
+    """The admission server answering from `runtime`, in a thread with its own event loop, as the
+    operator serves it (serving.WebhookThread)."""
 
     def __init__(
         self,
@@ -128,12 +127,11 @@ class ServedWebhook:
             address, port, certs.cert_file, certs.key_file, runtime=runtime, **options
         )
         self.address = address
-        self.port = port
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._ready = threading.Event()
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="gpai-webhook", daemon=True)
+        self._thread: WebhookThread | None = None
+
+    @property
+    def port(self) -> int:
+        return self._thread.port if self._thread is not None else self.server.port or 0
 
     @property
     def url(self) -> str:
@@ -148,31 +146,9 @@ class ServedWebhook:
         self.stop()
 
     def start(self, timeout: float = 10.0) -> Self:
-        self._thread.start()
-        if not self._ready.wait(timeout) or self._error is not None:
-            self.stop()
-            raise RuntimeError(f"the webhook did not start: {self._error!r}")
+        self._thread = WebhookThread(self.server).start(timeout)
         return self
 
     def stop(self) -> None:
-        if self._loop is not None and self._stop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._stop.set)
-        if self._thread.is_alive():
-            self._thread.join(10)
-
-    def _run(self) -> None:
-        try:
-            asyncio.run(self._serve())
-        except BaseException as error:  # reported to start()
-            self._error = error
-            self._ready.set()
-
-    async def _serve(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._stop = asyncio.Event()
-        async with self.server:
-            async for client_config in self.server(None):
-                self.port = urllib.parse.urlsplit(client_config["url"]).port or self.port
-                self._ready.set()
-                await self._stop.wait()
-                break
+        if self._thread is not None:
+            self._thread.stop()

@@ -74,6 +74,15 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "is NAME (repeat for several)",
     )
     webhook.add_argument(
+        "--shutdown-delay",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="on SIGTERM, report not ready and keep answering reviews this long before closing the "
+        "webhook, so the Service stops sending reviews to this replica first (the chart sets 5; "
+        "default: 0)",
+    )
+    webhook.add_argument(
         "--no-webhook",
         dest="webhook",
         action="store_false",
@@ -291,6 +300,7 @@ def run(args: argparse.Namespace) -> int:
         admission_verdicts=args.admission_verdicts,
         verdicts_excluded_namespaces=_verdicts_excluded(args),
         reports=args.reports,
+        shutdown_delay=max(0.0, args.shutdown_delay),
     )
     # The operator runs in its own thread and this one turns SIGTERM/SIGINT into an orderly stop:
     # kopf, in the main thread, would take the signals itself and stop before the reconciler.

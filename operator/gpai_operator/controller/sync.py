@@ -72,6 +72,15 @@ class StateSync:
     # ---- called by kopf's handlers ------------------------------------------------------------
     def upsert(self, body: Mapping[str, Any]) -> None:
         """An object was listed, added or modified."""
+        with self.runtime.lock:  # the webhook judges from the state on its own thread
+            self._upsert(body)
+
+    def delete(self, body: Mapping[str, Any]) -> None:
+        """An object was deleted. A stale deletion (the name already has a new object) is ignored."""
+        with self.runtime.lock:
+            self._delete(body)
+
+    def _upsert(self, body: Mapping[str, Any]) -> None:
         api_version, kind, namespace, name = objects.identity(body)
         source = self.derived.get((api_version, kind))
         if source is not None:
@@ -87,8 +96,7 @@ class StateSync:
             self.queue.enqueue_models(objects.apply(self.state, body))
             self.queue.enqueue_derived()
 
-    def delete(self, body: Mapping[str, Any]) -> None:
-        """An object was deleted. A stale deletion (the name already has a new object) is ignored."""
+    def _delete(self, body: Mapping[str, Any]) -> None:
         api_version, kind, namespace, name = objects.identity(body)
         source = self.derived.get((api_version, kind))
         if source is not None:

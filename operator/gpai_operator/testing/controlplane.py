@@ -38,7 +38,14 @@ from kubernetes.client import ApiClient, Configuration
 from kubernetes.config import load_kube_config, new_client_from_config
 
 from gpai_operator.testing import audit
-from gpai_operator.testing.pki import CONTROLLER_MANAGER_USER, PkiFiles, write_kubeconfig, write_pki
+from gpai_operator.testing.pki import (
+    CONTROLLER_MANAGER_USER,
+    PkiFiles,
+    issue_client,
+    new_ca,
+    write_kubeconfig,
+    write_pki,
+)
 from gpai_operator.testing.processes import ManagedProcess, register, rss_bytes, tail, unregister
 
 ASSETS_ENV = "KUBEBUILDER_ASSETS"
@@ -163,6 +170,9 @@ class ControlPlane:
         self.audit_log: Path | None = None
         self.startup_seconds = 0.0  # process start to ready
         self.apiserver_ready_seconds = 0.0  # process start to kube-apiserver ready (etcd included)
+        self._ca = new_ca()
+        self._pki: PkiFiles | None = None
+        self._ports: dict[str, int] = {}
 
     def __enter__(self) -> Self:
         return self.start()
@@ -191,8 +201,9 @@ class ControlPlane:
         return self
 
     def _start(self, binaries: Path) -> None:
-        pki = write_pki(self.workdir / "pki")
+        pki = self._pki = write_pki(self.workdir / "pki", self._ca)
         etcd_port, peer_port, api_port = free_ports(3)
+        self._ports = {"etcd": etcd_port, "kube-apiserver": api_port}
         self.server = f"https://127.0.0.1:{api_port}"
         started = time.monotonic()
         deadline = started + self._start_timeout
@@ -342,6 +353,65 @@ class ControlPlane:
         """A new admin client for this control plane."""
         client: ApiClient = new_client_from_config(config_file=str(self.kubeconfig))
         return client
+
+    # ---- faults: each process can crash and come back, on the same ports and data ---------------
+    @property
+    def etcd_url(self) -> str:
+        """etcd's client URL (plain HTTP on loopback), for its v3 HTTP gateway (testing/etcd.py)."""
+        return f"http://127.0.0.1:{self._ports['etcd']}"
+
+    def process(self, name: str) -> ManagedProcess:
+        """The running process named `name`: etcd, kube-apiserver or kube-controller-manager."""
+        for process in self._processes:
+            if process.name == name:
+                return process
+        raise KeyError(f"no process {name!r}; there are {[p.name for p in self._processes]}")
+
+    def kill(self, name: str) -> None:
+        """SIGKILL one process, as a crash or the OOM killer would; waits until it is gone."""
+        self.process(name).kill()
+
+    def start_again(self, name: str, timeout: float | None = None) -> float:
+        """Starts a process that was killed with its old command line (same ports, same etcd data
+        folder); waits until it serves again and returns how long that took in seconds."""
+        index = self._processes.index(self.process(name))
+        self._processes[index] = self._processes[index].respawn()
+        started = time.monotonic()
+        deadline = started + (timeout or self._start_timeout)
+        self._wait_until(f"{name} serves again", self._serving(name), deadline)
+        return time.monotonic() - started
+
+    def restart(self, name: str, down: float = 0.0, timeout: float | None = None) -> float:
+        """Kills a process, leaves it down for `down` seconds, starts it again; the seconds from the
+        kill until it served again."""
+        killed = time.monotonic()
+        self.kill(name)
+        time.sleep(down)
+        self.start_again(name, timeout)
+        return time.monotonic() - killed
+
+    def _serving(self, name: str) -> Callable[[], bool]:
+        pki = self._pki
+        assert pki is not None
+        if name == "etcd":
+            return lambda: _etcd_healthy(self._ports["etcd"])
+        if name == "kube-apiserver":
+            return lambda: self._apiserver_ready(pki, self._ports["kube-apiserver"])
+        return lambda: True
+
+    def client_kubeconfig(self, user: str, group: str, server: str | None = None) -> Path:
+        """A kubeconfig for a user of our own (a client certificate of the cluster's CA naming `user`
+        in `group`), reaching the API server at `server` (default: directly); RBAC grants it nothing
+        until bound."""
+        assert self._pki is not None
+        folder = self.workdir / "clients"
+        client = issue_client(self._ca, folder, user, group)
+        path = folder / f"{user.replace(':', '-')}.kubeconfig"
+        return write_kubeconfig(path, server or self.server, self._pki, user=user, client=client)
+
+    @property
+    def apiserver_port(self) -> int:
+        return self._ports["kube-apiserver"]
 
     def rss_bytes(self) -> dict[str, int]:
         """Resident memory of each process (Linux)."""

@@ -55,8 +55,13 @@ class PkiFiles:
         return pairs[user]
 
 
-def write_pki(folder: Path) -> PkiFiles:
-    """Creates a CA, the API server's serving pair, two client pairs and a service-account key."""
+def new_ca() -> trustme.CA:
+    return trustme.CA(organization_name="gpai-operator test control plane")
+
+
+def write_pki(folder: Path, ca: trustme.CA | None = None) -> PkiFiles:
+    """Creates (or takes) a CA, the API server's serving pair, two client pairs and a service-account
+    key."""
     folder.mkdir(parents=True, exist_ok=True)
     files = PkiFiles(
         ca_cert=folder / "ca.crt",
@@ -69,7 +74,7 @@ def write_pki(folder: Path) -> PkiFiles:
         service_account_key=folder / "service-account.key",
         service_account_pub=folder / "service-account.pub",
     )
-    ca = trustme.CA(organization_name="gpai-operator test control plane")
+    ca = ca or new_ca()
     ca.cert_pem.write_to_path(str(files.ca_cert))
     serving = ca.issue_cert(*SERVING_NAMES, common_name="kube-apiserver")
     serving.cert_chain_pems[0].write_to_path(str(files.serving_cert))
@@ -102,6 +107,16 @@ def write_pki(folder: Path) -> PkiFiles:
     return files
 
 
+def issue_client(ca: trustme.CA, folder: Path, user: str, group: str) -> tuple[Path, Path]:
+    """A client certificate and key for `user` in `group`, written into `folder`; (cert, key)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = user.replace(":", "-")
+    cert, key = folder / f"{stem}.crt", folder / f"{stem}.key"
+    _issue_client(ca, user, group, cert, key)
+    key.chmod(0o600)
+    return cert, key
+
+
 def _issue_client(ca: trustme.CA, user: str, group: str, cert: Path, key: Path) -> None:
     """A client certificate the API server reads as `user` (CN) in `group` (O)."""
     # The name doubles as a SAN: Go rejects the empty critical SAN extension trustme writes without one.
@@ -113,10 +128,16 @@ def _issue_client(ca: trustme.CA, user: str, group: str, cert: Path, key: Path) 
 
 
 def write_kubeconfig(
-    path: Path, server: str, pki: PkiFiles, name: str = "gpai-test", user: str = ADMIN_USER
+    path: Path,
+    server: str,
+    pki: PkiFiles,
+    name: str = "gpai-test",
+    user: str = ADMIN_USER,
+    client: tuple[Path, Path] | None = None,
 ) -> Path:
-    """A self-contained kubeconfig (certificates inlined) for `user`, the admin by default."""
-    cert, key = pki.client(user)
+    """A self-contained kubeconfig (certificates inlined) for `user`, the admin by default, with
+    `client` (certificate, key) or the user's pair in `pki`."""
+    cert, key = client or pki.client(user)
 
     def inline(file: Path) -> str:
         return base64.b64encode(file.read_bytes()).decode()

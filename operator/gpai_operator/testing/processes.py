@@ -102,12 +102,14 @@ class ManagedProcess:
         env: dict[str, str] | None = None,
     ) -> None:
         self.name = name
+        self.argv = [os.fspath(arg) for arg in argv]
+        self.env = env
         self.log_path = log_path
         self._log: IO[bytes] = log_path.open("ab")
         preexec = _die_with_parent(os.getpid()) if sys.platform == "linux" else None
         try:
             self._popen = subprocess.Popen(
-                [os.fspath(arg) for arg in argv],
+                self.argv,
                 stdin=subprocess.DEVNULL,
                 stdout=self._log,
                 stderr=subprocess.STDOUT,
@@ -140,6 +142,24 @@ class ManagedProcess:
                 self._popen.wait()
         self._signal_group(signal.SIGKILL)  # whatever the leader left behind in its group
         self._log.close()
+
+    def kill(self) -> None:
+        """SIGKILL to the process group, as a crash or the OOM killer would; waits until it is gone."""
+        unregister(self)
+        self._signal_group(signal.SIGKILL)
+        self._popen.wait()
+        self._log.close()
+
+    def signal(self, signum: int) -> None:
+        """Sends `signum` to the process group (SIGSTOP freezes it, SIGCONT resumes it)."""
+        self._signal_group(signum)
+
+    def respawn(self) -> ManagedProcess:
+        """A new process with the same command line, environment and log (appended to); this one
+        must have ended."""
+        if self._popen.poll() is None:
+            raise RuntimeError(f"{self.name} (pid {self.pid}) is still running")
+        return ManagedProcess(self.name, self.argv, self.log_path, self.env)
 
     def _signal_group(self, signum: int) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):

@@ -21,8 +21,10 @@ def request_json(
     body: Any = None,
     content_type: str = JSON,
     accept: str = JSON,
+    timeout: float | None = None,
 ) -> Any:
-    """Sends one request and returns the decoded JSON answer; raises ApiException on an error status."""
+    """Sends one request and returns the decoded JSON answer; raises ApiException on an error status.
+    `timeout` bounds the whole request in seconds (default: none)."""
     method, url, headers, body, _ = api_client.param_serialize(
         method.upper(),
         path,
@@ -31,7 +33,7 @@ def request_json(
         body=body,
         auth_settings=["BearerToken"],
     )
-    response = api_client.call_api(method, url, headers, body)
+    response = api_client.call_api(method, url, headers, body, _request_timeout=timeout)
     response.read()
     if not 200 <= response.status <= 299:
         api_client.response_deserialize(response, {})  # raises ApiException carrying the server's Status

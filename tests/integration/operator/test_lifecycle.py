@@ -5,10 +5,14 @@ from __future__ import annotations
 import copy
 import functools
 import socket
+import ssl
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
 
+import pytest
 import trustme
 import yaml
 
@@ -247,6 +251,47 @@ def test_probes_and_metrics_with_the_webhook_serving(start_operator, tmp_path: P
     assert metric(text, "gpai_operator_ready") == 1
     assert metric(text, "gpai_build_info") == 1
     assert metric(text, "gpai_reconcile_total", result="error") == 0
+
+
+def _review_status(url: str, ca_file: Path) -> int:
+    """POSTs an empty body to the webhook; any HTTP answer (400: not an AdmissionReview) means it serves."""
+    context = ssl.create_default_context(cafile=str(ca_file))
+    request = urllib.request.Request(url, data=b"{}", headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, context=context, timeout=5) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+
+
+def test_a_stopping_operator_goes_unready_and_keeps_serving_reviews_for_its_shutdown_delay(
+    start_operator, tmp_path: Path
+):
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    cert_file, key_file, ca_file = tmp_path / "tls.crt", tmp_path / "tls.key", tmp_path / "ca.crt"
+    cert.cert_chain_pems[0].write_to_path(str(cert_file))
+    cert.private_key_pem.write_to_path(str(key_file))
+    ca.cert_pem.write_to_path(str(ca_file))
+    port = _free_port()
+    thread = start_operator(
+        webhook=True,
+        webhook_address="127.0.0.1",
+        webhook_port=port,
+        webhook_cert_file=str(cert_file),
+        webhook_key_file=str(key_file),
+        shutdown_delay=3.0,
+    )
+    url = f"https://127.0.0.1:{port}/validate"
+    assert _review_status(url, ca_file) == 400
+    thread.request_stop()
+    wait_for(lambda: http_get(health_url(thread, "/readyz"))[0] == 503, "unready on stop", timeout=2)
+    assert _review_status(url, ca_file) == 400  # endpoints drop it meanwhile; it still answers
+    assert thread.operator.webhook is not None
+    assert thread.operator.webhook.alive
+    thread.join()
+    with pytest.raises(urllib.error.URLError):
+        _review_status(url, ca_file)
 
 
 def _kubeconfig(cluster, path: Path, *, server: str | None = None, token: str | None = None) -> Path:

@@ -617,24 +617,24 @@ def test_an_engine_failure_refuses_a_create_but_never_a_delete(monkeypatch: pyte
     assert delete.body["response"] == {"uid": delete.body["response"]["uid"], "allowed": True}
 
 
-def test_a_state_changing_under_the_engine_is_read_again(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_review_judges_under_the_runtimes_lock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The watches change the state on the operator's thread; the webhook's thread judges from it only
+    while holding the lock they take for each change, so it never reads half a change."""
     from gpai_operator.admission import review as module
     from gpai_operator.engine import decide_workload as real
 
-    calls: list[int] = []
+    rt = deny_everywhere()
+    held: list[bool] = []
 
-    def flaky(*args: Any, **kwargs: Any) -> Any:
-        calls.append(1)
-        if len(calls) == 1:
-            raise RuntimeError("dictionary changed size during iteration")
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        held.append(rt.lock.locked())
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(module, "decide_workload", flaky)
+    monkeypatch.setattr(module, "decide_workload", watched)
 
-    assert (
-        response_of(admission_review("CREATE", workload("Deployment")), deny_everywhere())["allowed"] is False
-    )
-    assert len(calls) == 2
+    assert response_of(admission_review("CREATE", workload("Pod", model=None)), rt)["allowed"] is True
+    assert held == [True]
+    assert not rt.lock.locked()
 
 
 # ---- kinds added by configuration ----------------------------------------------------------------

@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-import gc
 import http.client
 import json
 import logging
 import ssl
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any, cast
 
-import kopf
 import pytest
 from prometheus_client import REGISTRY
 
-from gpai_operator.admission.handlers import build_server, register
 from gpai_operator.admission.server import Reviewer
 from gpai_operator.admission.testing import ServedWebhook, WebhookCertificates
 from gpai_operator.runtime.logs import TextFormatter
 from tests.unit.admission.builders import review as admission_review
-from tests.unit.admission.builders import runtime, workload
+from tests.unit.admission.builders import workload
 
 
 @pytest.fixture
@@ -141,49 +137,20 @@ def test_the_runtime_knows_when_the_webhook_serves(rt: Any, certs: WebhookCertif
     assert rt.webhook_serving is False
 
 
-# ---- wiring into kopf ------------------------------------------------------------------------------
-def test_a_server_built_from_flags_answers_from_the_registered_runtime(
-    rt: Any, certs: WebhookCertificates, tmp_path: Path
-) -> None:
-    gc.collect()  # registries of earlier tests
-    registry = kopf.OperatorRegistry()
-    register(registry, rt)
-    server = build_server("127.0.0.1", 0, certs.cert_file, certs.key_file)
-    served = ServedWebhook(rt, certs)
-    served.server = server  # as kopf would start it: unbound until then
-
-    with served:
-        status, _, body = post(
-            served, certs, json.dumps(admission_review("CREATE", workload("Pod"))).encode()
-        )
-
-    assert status == 200
-    assert body["response"]["allowed"] is False
-    assert rt.webhook_serving is False
-
-
-def test_a_server_without_a_runtime_refuses_to_start(certs: WebhookCertificates) -> None:
-    gc.collect()
-    served = ServedWebhook(runtime(), certs)
-    served.server = build_server("127.0.0.1", 0, certs.cert_file, certs.key_file)
-
-    with pytest.raises(RuntimeError, match="register"):
-        served.start()
-
-
-def test_the_startup_activity_binds_the_configured_server_and_refuses_managed_configurations(
+# ---- on a thread of its own --------------------------------------------------------------------------
+def test_the_webhook_answers_from_its_own_thread_while_the_state_is_held(
     rt: Any, certs: WebhookCertificates
 ) -> None:
-    registry = kopf.OperatorRegistry()
-    register(registry, rt)
-    [handler] = registry._activities.get_all_handlers()
-    settings = kopf.OperatorSettings()
-    settings.admission.server = build_server("127.0.0.1", 0, certs.cert_file, certs.key_file)
+    """A review judges between two changes of the state: while a watch handler holds the lock, it waits."""
+    import threading
 
-    bind_admission = cast(Callable[..., Any], handler.fn)  # kopf passes more; this one needs settings
-    bind_admission(settings=settings)
-    assert settings.admission.server.reviewer is not None
-
-    settings.admission.managed = "gpai.dev"
-    with pytest.raises(kopf.PermanentError, match="never creates or patches"):
-        bind_admission(settings=settings)
+    with ServedWebhook(rt, certs) as served:
+        body = json.dumps(admission_review("CREATE", workload("Pod"))).encode()
+        answers: list[int] = []
+        with rt.lock:
+            asker = threading.Thread(target=lambda: answers.append(post(served, certs, body)[0]))
+            asker.start()
+            asker.join(0.3)
+            assert answers == []  # waiting for the state
+        asker.join(10)
+        assert answers == [200]

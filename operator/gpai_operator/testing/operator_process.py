@@ -1,7 +1,9 @@
-"""`gpai run` in its own process for the benchmarks, on free loopback ports, as a user starts it."""
+"""`gpai run` in its own process for the benchmarks and the fault tests, on free loopback ports, as
+a user starts it."""
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 import urllib.request
@@ -37,8 +39,11 @@ class OperatorProcess:
         *,
         certs: WebhookCertificates | None = None,
         extra_args: Sequence[str] = (),
+        identity: str | None = None,
     ) -> None:
+        """`identity` is the replica's name in leader election (what the chart sets as POD_NAME)."""
         webhook_port, metrics_port, health_port = free_ports(3)
+        self.identity = identity
         self.log_path = log
         self.metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
         self.ready_url = f"http://127.0.0.1:{health_port}/readyz"
@@ -51,7 +56,8 @@ class OperatorProcess:
         else:
             argv += ["--webhook-address=127.0.0.1", f"--webhook-port={webhook_port}"]
             argv += [f"--webhook-cert-file={certs.cert_file}", f"--webhook-key-file={certs.key_file}"]
-        self.process = ManagedProcess("gpai-run", [*argv, *extra_args], log)
+        env = {**os.environ, "POD_NAME": identity} if identity else None
+        self.process = ManagedProcess("gpai-run", [*argv, *extra_args], log, env=env)
 
     def wait_ready(self, timeout: float = 120.0) -> float:
         """Seconds until /readyz passed; raises with the log's tail when it exits or times out."""
@@ -69,5 +75,12 @@ class OperatorProcess:
     def metrics(self) -> str:
         return http_get(self.metrics_url)[1]
 
+    def ready(self) -> bool:
+        return http_get(self.ready_url)[0] == 200
+
     def stop(self) -> None:
         self.process.stop()
+
+    def start_again(self) -> None:
+        """The same command line (same ports, same identity) again, once the process has ended."""
+        self.process = self.process.respawn()
