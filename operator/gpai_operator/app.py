@@ -317,6 +317,7 @@ class Operator:
             return
         if self.options.shutdown_delay > 0 and self.runtime.webhook_serving:
             audit(logger, "draining admission reviews", seconds=self.options.shutdown_delay)
+            parts.webhook.drain()
             await asyncio.sleep(self.options.shutdown_delay)
         await asyncio.to_thread(parts.webhook.stop)
 

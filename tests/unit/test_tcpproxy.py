@@ -15,10 +15,16 @@ import pytest
 from gpai_operator.testing.tcpproxy import Backend, TcpProxy
 
 
+def _port(server: socketserver.BaseServer) -> int:
+    address = server.server_address
+    assert isinstance(address, tuple)
+    return int(address[1])
+
+
 class Echo(socketserver.BaseRequestHandler):
     def handle(self) -> None:
         while data := self.request.recv(4096):
-            self.request.sendall(self.server.server_address[1].to_bytes(4, "big") + data)
+            self.request.sendall(_port(self.server).to_bytes(4, "big") + data)
 
 
 @contextlib.contextmanager
@@ -26,7 +32,7 @@ def serving(server: socketserver.BaseServer) -> Iterator[int]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield server.server_address[1]
+        yield _port(server)
     finally:
         server.shutdown()
         server.server_close()

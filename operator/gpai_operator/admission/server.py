@@ -82,6 +82,9 @@ class AdmissionServer(kopf.WebhookServer):
         self.client_names = frozenset(client_names)
         self.intake = Intake(limits or Limits())
         self.parser = large.ParserProcess()
+        # Set when the replica is about to stop: every answer then closes its connection, so clients
+        # open new ones (to the replicas still ready) instead of reusing one that is about to close.
+        self.draining = False
 
     @property
     def limits(self) -> Limits:
@@ -121,6 +124,12 @@ class AdmissionServer(kopf.WebhookServer):
         return None, server_context(self.certfile, self.pkeyfile, self.client_ca_file)
 
     async def _serve(self, fn: Any, request: aiohttp.web.Request) -> aiohttp.web.StreamResponse:  # type: ignore[override]
+        response = await self._answer(request)
+        if self.draining:
+            response.force_close()
+        return response
+
+    async def _answer(self, request: aiohttp.web.Request) -> aiohttp.web.StreamResponse:
         """One POST: check, read, review and record it; never raises."""
         started = time.perf_counter()
         if request.match_info.get("id") != WEBHOOK_ID:

@@ -6,6 +6,7 @@ docs/decisions.md says how the options were measured).
     webhook = WebhookThread(server)
     webhook.start()            # returns once the HTTPS listener is up (the port is then known)
     ...
+    webhook.drain()            # about to stop: answers close their connections
     webhook.stop()             # stops accepting, lets reviews in flight finish, then returns
 
 The reviewer it calls reads the operator's state under `Runtime.lock`, which the watch handlers
@@ -54,6 +55,11 @@ class WebhookThread:
     @property
     def alive(self) -> bool:
         return self._thread.is_alive() and self._error is None
+
+    def drain(self) -> None:
+        """From now on each answer closes its connection (`Connection: close`): clients stop reusing
+        connections to this replica before it stops accepting them."""
+        self.server.draining = True
 
     def stop(self, timeout: float = 30.0) -> None:
         loop, task = self._loop, self._task

@@ -76,7 +76,9 @@ class Reconciler:
         self.observed = observed
         self.planner = Planner(runtime, observed, desired, derived)
         self.writes = (
-            Writes(runtime, observed, writer, self, instance=instance, retry_delay=retry_delay)
+            Writes(
+                runtime, observed, writer, self, instance=instance, retry_delay=retry_delay, leading=leading
+            )
             if writer is not None
             else None
         )

@@ -39,6 +39,7 @@ class Writes:
         *,
         instance: str = "gpai-operator",
         retry_delay: float = 5.0,
+        leading: Callable[[], bool] = lambda: True,
     ) -> None:
         self.runtime = runtime
         self.observed = observed
@@ -46,6 +47,9 @@ class Writes:
         self.queue = queue
         self.instance = instance
         self.retry_delay = retry_delay
+        # Asked again before each request after the first of a write: a replica paused while its
+        # status patch was in flight must not post the Event once another replica leads.
+        self.leading = leading
         self._retry_handles: set[asyncio.TimerHandle] = set()
 
     async def model_status(self, plan: ModelStatusPlan) -> Result:
@@ -72,7 +76,9 @@ class Writes:
                 next_review=desired.get("nextReview"),
                 workloads=desired.get("workloads"),
             )
-        if change is not None:
+        if change is not None and not self.leading():
+            audit(logger, "event not posted: no longer leading", namespace=namespace, model=name)
+        elif change is not None:
             body = events.event_body(change, self.runtime.clock.now(), self.instance)
             try:
                 await self.writer.post_event(namespace, body)

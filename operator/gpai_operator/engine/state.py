@@ -193,15 +193,13 @@ class ClusterState:
         self._forget_original((namespace, name))
         self.models.pop((namespace, name), None)
         self.versions.pop((namespace, name), None)
-        self._models_by_namespace[namespace].discard(name)
+        _discard(self._models_by_namespace, namespace, name)
         return {(namespace, name)}
 
     def _forget_original(self, key: ModelKey) -> None:
         original = self.original_of(key)
-        if original is not None and (derived := self._derived_from.get(original)) is not None:
-            derived.discard(key)
-            if not derived:
-                del self._derived_from[original]
+        if original is not None:
+            _discard(self._derived_from, original, key)
 
     def put_versions(self, key: ModelKey, versions: tuple[VersionSeen, ...]) -> set[ModelKey]:
         if self.versions.get(key, ()) == versions:
@@ -290,15 +288,10 @@ class ClusterState:
         if old is None:
             return set()
         if old.controller is not None:
-            claim = _claim(old)
-            claimed = self._claimed_by.get(claim)
-            if claimed is not None:
-                claimed.discard(old.key)
-                if not claimed:
-                    del self._claimed_by[claim]
+            _discard(self._claimed_by, _claim(old), old.key)
         if old.model_key is None:
             return set()
-        self._workloads_by_model[old.model_key].discard(old.key)
+        _discard(self._workloads_by_model, old.model_key, old.key)
         return {old.model_key}
 
 
@@ -326,8 +319,22 @@ def _remove_artifact(
     if old is None:
         return set()
     model = (key[0], old.spec.model_ref.name)
-    index[model].discard(key)
+    _discard(index, model, key)
     return {model}
+
+
+Key = TypeVar("Key")
+Member = TypeVar("Member")
+
+
+def _discard(index: dict[Key, set[Member]], key: Key, member: Member) -> None:
+    """Removes `member` from the index's set at `key`, and the set once it is empty: names that come
+    and go (generated model names, short-lived namespaces) leave nothing behind."""
+    members = index.get(key)
+    if members is not None:
+        members.discard(member)
+        if not members:
+            del index[key]
 
 
 def _claim(workload: Workload) -> WorkloadKey:

@@ -199,7 +199,9 @@ def test_with_two_replicas_behind_one_service_no_review_fails_while_each_restart
     faults: Faults, certs: WebhookCertificates
 ):
     compliant, non_compliant = models(faults)
-    replicas = [faults.operator(name, certs=certs) for name in ("w1", "w2")]
+    # A drain longer than the Service's probe period: it stops sending new connections meanwhile.
+    args = ("--shutdown-delay=1.5",)
+    replicas = [faults.operator(name, certs=certs, args=args) for name in ("w1", "w2")]
     backends = []
     for replica in replicas:
         assert replica.webhook_url is not None

@@ -249,6 +249,24 @@ def test_a_standby_replica_evaluates_but_writes_nothing_until_it_leads():
     assert annotations_of(cluster)[COMPLIANCE] == "Compliant"
 
 
+def test_a_leader_that_loses_the_lease_while_its_status_patch_is_in_flight_posts_no_event():
+    cluster = FakeCluster(b.NOW)
+    for obj in (*b.frontier(), b.workload()):
+        cluster.create(obj)
+    patch_status = cluster.patch_status
+
+    async def lose_the_lease_meanwhile(namespace: str, name: str, body: dict) -> dict:
+        answer = await patch_status(namespace, name, body)
+        cluster.leading = False  # paused while the patch was in flight; another replica took over
+        return answer
+
+    cluster.patch_status = lose_the_lease_meanwhile  # type: ignore[method-assign]
+    cluster.start()
+    asyncio.run(cluster.settle())
+    assert conditions(cluster)["Compliant"]["status"] == "True"  # the patch in flight went through
+    assert cluster.events == []  # but nothing was sent after it
+
+
 def test_a_stale_status_from_before_a_restart_is_corrected_without_a_duplicate_event():
     stale = b.model()
     stale["status"] = {
