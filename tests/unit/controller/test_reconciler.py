@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Mapping
+from typing import Any
 
 from gpai_operator.controller.annotations import COMPLIANCE, EVALUATED, UNMET
 from tests.unit.controller.fakes import FakeCluster
@@ -255,7 +257,7 @@ def test_a_leader_that_loses_the_lease_while_its_status_patch_is_in_flight_posts
         cluster.create(obj)
     patch_status = cluster.patch_status
 
-    async def lose_the_lease_meanwhile(namespace: str, name: str, body: dict) -> dict:
+    async def lose_the_lease_meanwhile(namespace: str, name: str, body: Mapping[str, Any]) -> dict[str, Any]:
         answer = await patch_status(namespace, name, body)
         cluster.leading = False  # paused while the patch was in flight; another replica took over
         return answer
