@@ -5,7 +5,8 @@
 
 1. starts etcd, kube-apiserver and kube-controller-manager on loopback (no cluster or container
    runtime needed; admitted Deployments get ReplicaSets and Pods, which stay Pending: no nodes);
-2. installs the gpai.dev CRDs (and a stand-in for KServe's InferenceService CRD);
+2. installs the gpai.dev CRDs (and a stand-in for KServe's InferenceService CRD), and the OpenReports
+   Report and ClusterReport CRDs (hack/third-party-crds.sh) the operator writes policy reports into;
 3. starts the operator, `gpai run`, with its admission webhook on TLS (certificates from a throwaway
    CA made with trustme) and registers the ValidatingWebhookConfiguration the chart would render;
    with `--admission native` instead the chart's ValidatingAdmissionPolicies, which decide inside the
@@ -14,8 +15,8 @@
    still holding (a denial and an admission with no operator running), then starts it again;
 4. applies examples/: namespaces, policies, models with their evidence, then the workloads, showing
    what kubectl would show: the `kubectl get gpai` table, which workloads are admitted, warned about
-   or denied and why, the annotations the operator writes, a fix turning a denial into an admission,
-   and a few lines of the operator's metrics;
+   or denied and why, the annotations the operator writes, the policy reports (`kubectl get reports
+   -A`), a fix turning a denial into an admission, and a few lines of the operator's metrics;
 5. keeps everything running for kubectl (it prints the KUBECONFIG) until Ctrl-C, or exits at once
    with --exit-after-showcase. Everything it started is stopped on the way out.
 
@@ -29,8 +30,10 @@ import argparse
 import contextlib
 import copy
 import json
+import os
 import shutil
 import signal
+import subprocess
 import sys
 import time
 import traceback
@@ -329,6 +332,21 @@ def _shown_path(path: Path) -> str:
     return str(path)
 
 
+def third_party_crds() -> Path:
+    """The folder of other projects' real CRDs: $GPAI_THIRD_PARTY_CRDS, else hack/third-party-crds.sh
+    (from their Go modules, cached beside the control plane)."""
+    given = os.environ.get("GPAI_THIRD_PARTY_CRDS")
+    if given:
+        return Path(given)
+    try:
+        found = subprocess.run(
+            [str(ROOT / "hack" / "third-party-crds.sh")], check=True, capture_output=True, text=True
+        )
+    except subprocess.CalledProcessError as error:
+        raise DemoError(f"hack/third-party-crds.sh failed:\n{error.stderr}") from None
+    return Path(found.stdout.strip())
+
+
 # ---- the operator ---------------------------------------------------------------------------------------
 class OperatorProcess:
     """`gpai run` as a user starts it, on loopback ports; its log goes to a file."""
@@ -346,6 +364,7 @@ class OperatorProcess:
             # Open metrics on loopback, so that `curl` shows them; the chart serves them over HTTPS
             # to callers the API server authorises (docs/security.md).
             "--no-metrics-secure",
+            "--reports", "openreports",
         ]  # fmt: skip
         if mode != "webhook":  # the native gate decides by the verdicts the operator writes
             self.argv += ["--admission-verdicts", "--admission-exclude-namespace", "kube-system"]
@@ -484,6 +503,23 @@ def showcase(out: Out, api: ApiClient, operator: OperatorProcess, workdir: Path,
         out.command("kubectl apply -f examples/workloads/prod-chat.yaml   # borealis-preview, again")
         show_apply(out, api, preview)
 
+    out.heading("Policy reports: where compliance teams and Policy Reporter look")
+    out.line("One Report per namespace (a result per obligation of each model and per workload), and a")
+    out.line("ClusterReport with each model's verdict; `kubectl describe report gpai-operator -n prod-chat`")
+    out.line("lists the results.")
+
+    def reported() -> bool:
+        items = call(api, "GET", "/apis/openreports.io/v1alpha1/reports").body["items"]
+        return {i["metadata"]["namespace"] for i in items} >= {
+            w["metadata"]["namespace"] for w in workloads.values()
+        }
+
+    wait_for("the operator to write the policy reports", reported)
+    out.command("kubectl get reports -A")
+    out.line(table(api, "/apis/openreports.io/v1alpha1/reports"))
+    out.command("kubectl get clusterreports")
+    out.line(table(api, "/apis/openreports.io/v1alpha1/clusterreports", namespaced=False))
+
     out.heading(f"The operator's metrics ({operator.metrics_url}), a few lines")
     if mode == "native":
         out.line("(no webhook in native mode: admissions are in the API server's metrics and audit log)")
@@ -574,8 +610,9 @@ def run(out: Out, workdir: Path, stack: contextlib.ExitStack, exit_after_showcas
         "(no scheduler or nodes: Pods stay Pending)"
     )
 
-    out.heading("The CRDs: gpai.dev, and a stand-in for KServe's InferenceService")
+    out.heading("The CRDs: gpai.dev, OpenReports, and a stand-in for KServe's InferenceService")
     names = install_crds(api, sorted((ROOT / "crds").glob("*.yaml")))
+    names += install_crds(api, sorted(third_party_crds().glob("openreports.io_*.yaml")))
     install_kserve_crd(api)
     out.line(", ".join(names) + ", inferenceservices.serving.kserve.io")
 
@@ -621,6 +658,7 @@ def run(out: Out, workdir: Path, stack: contextlib.ExitStack, exit_after_showcas
     out.line("kubectl get gpai -A")
     out.line("kubectl describe gpai borealis-1 -n prod-chat")
     out.line("kubectl apply -f examples/workloads/")
+    out.line("kubectl get reports -A")
     out.line(f"curl -s {operator.metrics_url} | grep ^gpai_")
     out.line(f"operator log: {operator.log}")
     out.line("\nPress Ctrl-C to stop everything.")

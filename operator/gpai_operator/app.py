@@ -36,13 +36,14 @@ from gpai_operator.controller.endpoints import Endpoints, Listen
 from gpai_operator.controller.kube import ConfigurationError, Credentials, KubeClient, load_credentials
 from gpai_operator.controller.leadership import Leadership, LeaseSettings, own_identity
 from gpai_operator.controller.listing import initial_listing
-from gpai_operator.controller.preflight import Discovery, preflight
+from gpai_operator.controller.preflight import Discovery, preflight, serves
 from gpai_operator.controller.reconciler import Reconciler
 from gpai_operator.controller.relists import Relists
 from gpai_operator.controller.resources import NAMESPACES, OUR_KINDS, Watched, workload_watches
 from gpai_operator.controller.wiring import Loop, build_loop
 from gpai_operator.controller.writer import ApiWriter
 from gpai_operator.engine import WorkloadKinds
+from gpai_operator.policy_reports import FORMATS
 from gpai_operator.runtime import ReloadingContext, Runtime, audit, audit_exception
 
 logger = logging.getLogger("gpai_operator.operator")
@@ -82,6 +83,9 @@ class Options:
     # identities (usernames) than the built-in ones.
     workload_kinds: tuple[str, ...] = ()
     trusted_controllers: tuple[str, ...] = ()
+    # Policy reports: "openreports", "wgpolicyk8s" (policy_reports.FORMATS) or "off"; written where
+    # the cluster serves their kinds (Operator._report_sources), unlike the derived kinds above.
+    reports: str = "off"
     # Write an AdmissionVerdicts into every namespace the native gate covers: every namespace but
     # these (admission.mode native or both).
     admission_verdicts: bool = False
@@ -108,6 +112,7 @@ class Operator:
         self.leadership: Leadership | None = None
         self.endpoints: Endpoints | None = None
         self.discovery: Discovery | None = None
+        self.reports: tuple[DerivedSource, ...] = ()  # the policy reports' sources, where served
         self.webhook: WebhookThread | None = None
         self.stopping = False
         self._tasks: list[asyncio.Task[Any]] = []
@@ -154,6 +159,7 @@ class Operator:
                 metrics_auth=self.metrics_authenticated,
                 derived=[source.kind for source in options.derived()],
             )
+            self.reports = await self._report_sources(client)
             audit(
                 logger,
                 "starting",
@@ -169,6 +175,7 @@ class Operator:
                 admission_verdicts="written, outside " + ",".join(options.verdicts_excluded_namespaces)
                 if options.admission_verdicts
                 else "off",
+                reports=", ".join(source.kind.kind for source in self.reports) or "off",
                 metrics="off"
                 if options.metrics_port is None
                 else "https, authorized callers only"
@@ -178,6 +185,23 @@ class Operator:
             await self._serve(self._build(client, credentials, metrics_tls), stop or asyncio.Event())
         finally:
             await client.close()
+
+    async def _report_sources(self, client: KubeClient) -> tuple[DerivedSource, ...]:
+        """The policy reports to write (`--reports`): none when off, or when the cluster does not serve
+        their kinds (said in the log: install the CRD, then restart the operator)."""
+        if self.options.reports == "off":
+            return ()
+        sources = derived_kinds.policy_reports(FORMATS[self.options.reports])
+        for source in sources:
+            if not await serves(client, source.kind.api_version, source.kind.plural):
+                audit(
+                    logger,
+                    "policy reports not written: their kind is not served",
+                    kind=f"{source.kind.api_version} {source.kind.kind}",
+                    fix="install its CustomResourceDefinition, then restart the operator",
+                )
+                return ()
+        return sources
 
     def _metrics_tls(self) -> ReloadingContext | None:
         """The metrics listener's TLS when metrics are authenticated; raises ConfigurationError
@@ -200,7 +224,7 @@ class Operator:
     ) -> _Parts:
         """Every part of one run, wired to the others; nothing runs yet."""
         options, runtime = self.options, self.runtime
-        derived = options.derived()
+        derived = (*options.derived(), *self.reports)
         watched = (
             *OUR_KINDS,
             NAMESPACES,

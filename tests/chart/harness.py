@@ -205,6 +205,8 @@ OPTIONS: dict[str, dict[str, Any]] = {
     "admission-webhook": {"admission": {"mode": "webhook"}},
     "admission-native": {"admission": {"mode": "native"}},
     "admission-both": {"admission": {"mode": "both"}},
+    "reports-wgpolicyk8s": {"reports": {"format": "wgpolicyk8s"}},
+    "no-reports": {"reports": {"enabled": False}},
     "single-replica": {"replicaCount": 1, "leaderElection": {"enabled": False}},
     "existing-service-account": {"serviceAccount": {"create": False, "name": "platform-operator"}},
     "workload-kinds": {
@@ -303,6 +305,7 @@ WORKLOAD_RESOURCES = {
 }
 
 # What the operator does, and nothing else (issue 4): (API group, resource) -> verbs.
+REPORT_VERBS = {"get", "list", "watch", "create", "patch", "delete"}
 NEEDED = {
     **{("gpai.dev", kind.plural): {"get", "list", "watch"} for kind in KINDS},
     ("gpai.dev", "gpaimodels/status"): {"patch"},
@@ -315,6 +318,8 @@ NEEDED = {
     ("", "events"): {"create", "patch"},
     ("events.k8s.io", "events"): {"create", "patch"},
     ("apiextensions.k8s.io", "customresourcedefinitions"): {"get", "list", "watch"},
+    # policy reports (reports.enabled, the default; reports.format openreports): applied whole, deleted
+    **{("openreports.io", plural): REPORT_VERBS for plural in ("reports", "clusterreports")},
     # who scrapes /metrics, asked of the API server (metrics.secure, the default)
     ("authentication.k8s.io", "tokenreviews"): {"create"},
     ("authorization.k8s.io", "subjectaccessreviews"): {"create"},

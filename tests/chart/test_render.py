@@ -21,6 +21,7 @@ from tests.chart.harness import (
     OPTIONS,
     RELEASE,
     REPO,
+    REPORT_VERBS,
     WORKLOAD_RESOURCES,
     Helm,
     Manifest,
@@ -902,6 +903,38 @@ def test_only_labelled_workloads_is_refused_with_a_pack_that_requires_the_label(
         assert "requireModelLabel" in error
 
 
+# --- policy reports --------------------------------------------------------------------------------
+
+
+def report_grants(manifests: list[Manifest]) -> dict[tuple[str, str], set[str]]:
+    grants = granted(find(manifests, "ClusterRole", FULLNAME))
+    return {key: verbs for key, verbs in grants.items() if "report" in key[1]}
+
+
+def test_reports_are_on_by_default_in_the_openreports_format(helm: Helm) -> None:
+    manifests = helm.template()
+    assert "--reports=openreports" in container(manifests)["args"]
+    assert report_grants(manifests) == {
+        ("openreports.io", "reports"): REPORT_VERBS,
+        ("openreports.io", "clusterreports"): REPORT_VERBS,
+    }
+
+
+def test_the_wgpolicyk8s_format_writes_policy_reports_with_rights_to_them_only(helm: Helm) -> None:
+    manifests = helm.template(OPTIONS["reports-wgpolicyk8s"])
+    assert "--reports=wgpolicyk8s" in container(manifests)["args"]
+    assert report_grants(manifests) == {
+        ("wgpolicyk8s.io", "policyreports"): REPORT_VERBS,
+        ("wgpolicyk8s.io", "clusterpolicyreports"): REPORT_VERBS,
+    }
+
+
+def test_reports_can_be_turned_off_with_their_rights(helm: Helm) -> None:
+    manifests = helm.template(OPTIONS["no-reports"])
+    assert "--reports=off" in container(manifests)["args"]
+    assert report_grants(manifests) == {}
+
+
 # --- values.schema.json ---------------------------------------------------------------------------
 
 
@@ -915,6 +948,8 @@ def test_only_labelled_workloads_is_refused_with_a_pack_that_requires_the_label(
         ({"prometheusRule": {"alerts": {"GPAIOperatorDown": {"severity": "urgent"}}}}, "severity"),
         ({"replicaCount": "two"}, "replicaCount"),
         ({"admission": {"mode": "cel"}}, "mode"),
+        ({"reports": {"format": "policyreport"}}, "format"),
+        ({"reports": {"enabled": "yes"}}, "enabled"),
     ],
 )
 def test_schema_refuses_wrong_values_naming_them(helm: Helm, values: dict[str, Any], message: str) -> None:

@@ -277,3 +277,17 @@ variables.{{ .section }}.map(p, p == "" ? "the built-in default policy" : "polic
 " unmet: " + {{ $unmet }}.join(", ") +
 ". In full: kubectl describe gpai " + variables.model + " -n " + request.namespace)
 {{- end }}
+
+{{/* Where the operator writes policy reports: reports.format, or `off` when reports.enabled is false. */}}
+{{- define "gpai-operator.reportsFormat" -}}
+{{- if .Values.reports.enabled }}{{ .Values.reports.format }}{{ else }}off{{ end }}
+{{- end }}
+
+{{/* The policy report kinds of reports.format: [API group, namespaced plural, cluster plural]. */}}
+{{- define "gpai-operator.reportResources" -}}
+{{- if eq .Values.reports.format "wgpolicyk8s" -}}
+["wgpolicyk8s.io", "policyreports", "clusterpolicyreports"]
+{{- else -}}
+["openreports.io", "reports", "clusterreports"]
+{{- end }}
+{{- end }}

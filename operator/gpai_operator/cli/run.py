@@ -114,6 +114,17 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "(repeatable), e.g. argoproj.io/v1alpha1/rollouts:Rollout:spec.template",
     )
 
+    outputs = parser.add_argument_group("policy reports")
+    outputs.add_argument(
+        "--reports",
+        choices=("openreports", "wgpolicyk8s", "off"),
+        default="off",
+        help="write a policy report per namespace and a cluster summary: openreports (Report and "
+        "ClusterReport, openreports.io/v1alpha1, read by Kyverno 1.15+ and Policy Reporter) or "
+        "wgpolicyk8s (PolicyReport and ClusterPolicyReport, wgpolicyk8s.io/v1alpha2); written only "
+        "where the cluster serves the kind (default: off; the chart turns them on)",
+    )
+
     endpoints = parser.add_argument_group("metrics and health")
     endpoints.add_argument("--bind-address", metavar="ADDR", help="listen address (default: see above)")
     endpoints.add_argument(
@@ -288,6 +299,7 @@ def run(args: argparse.Namespace) -> int:
         trusted_controllers=tuple(args.trusted_controller),
         admission_verdicts=args.admission_verdicts,
         verdicts_excluded_namespaces=_verdicts_excluded(args),
+        reports=args.reports,
         shutdown_delay=max(0.0, args.shutdown_delay),
     )
     # The operator runs in its own thread and this one turns SIGTERM/SIGINT into an orderly stop:

@@ -204,3 +204,9 @@ async def preflight(
     except ApiError as error:
         raise PreflightError(f"start-up checks against {where} failed: {error}") from error
     return Discovery(server_version=str((version or {}).get("gitVersion", "")), served=optional)
+
+
+async def serves(client: KubeClient, api_version: str, plural: str) -> bool:
+    """Whether the cluster serves `plural` in `api_version` (e.g. openreports.io/v1alpha1 reports)."""
+    found = await _served(client, f"/apis/{api_version}")
+    return any(isinstance(r, dict) and r.get("name") == plural for r in (found or {}).get("resources") or [])

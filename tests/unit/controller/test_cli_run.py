@@ -63,6 +63,14 @@ def test_client_names_need_the_client_ca(capsys, tmp_path):
     assert f"--webhook-client-ca-file {tmp_path / 'ca'}: not a readable file" in capsys.readouterr().err
 
 
+def test_reports_take_one_of_the_formats_or_off(capsys):
+    with pytest.raises(SystemExit):
+        main(["run", "--reports", "policyreport"])
+    err = capsys.readouterr().err
+    assert "--reports: invalid choice: 'policyreport'" in err
+    assert "'openreports', 'wgpolicyk8s', 'off'" in err
+
+
 def test_the_namespaces_without_verdicts_are_kube_system_and_the_given_ones_else_the_operators_own(
     monkeypatch,
 ):
