@@ -51,7 +51,7 @@ class Writer(Protocol):
 
 
 class ApiWriter:
-    """Writes through the operator's KubeClient: merge patches and Event creation only."""
+    """Writes through the operator's KubeClient: what the module docstring lists, nothing else."""
 
     def __init__(
         self,
