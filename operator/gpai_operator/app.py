@@ -383,6 +383,18 @@ class Operator:
             raise failure
 
 
+def _awaiting(coroutine: Any) -> str:
+    """file:line of each coroutine down the chain a task is suspended in (Task.get_stack shows only
+    the outermost one)."""
+    where: list[str] = []
+    while coroutine is not None and len(where) < 12:
+        frame = getattr(coroutine, "cr_frame", None) or getattr(coroutine, "gi_frame", None)
+        if frame is not None:
+            where.append(f"{frame.f_code.co_filename.rsplit('/', 2)[-1]}:{frame.f_lineno}")
+        coroutine = getattr(coroutine, "cr_await", None) or getattr(coroutine, "gi_yieldfrom", None)
+    return " > ".join(where) or "?"
+
+
 @dataclass(frozen=True, kw_only=True)
 class _Parts:
     """What one run of the operator is made of (`Operator._build`), before anything runs."""
@@ -494,9 +506,7 @@ class OperatorThread:
             lines += ["thread:", *traceback.format_stack(frame)[-8:]]
         if self._loop is not None:
             for task in list(asyncio.all_tasks(self._loop)):
-                where = task.get_stack(limit=1)
-                at = f"{where[-1].f_code.co_filename}:{where[-1].f_lineno}" if where else "?"
-                lines.append(f"task {task.get_name()} at {at}")
+                lines.append(f"task {task.get_name()} at {_awaiting(task.get_coro())}")
         return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
     def stop(self, timeout: float = 60.0) -> None:
