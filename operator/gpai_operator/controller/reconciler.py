@@ -179,8 +179,10 @@ class Reconciler:
             finally:
                 for task in tasks:
                     task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
+                # Their cancellations come back as values; a cancellation of this task while it
+                # waits for them is raised (suppressing CancelledError here would swallow it, and a
+                # cancelled reconciler would go on waiting for work: a stop that hangs).
+                await asyncio.gather(*tasks, return_exceptions=True)
 
     def _enqueue_due(self, now: dt.datetime) -> None:
         due = self.planner.due(now)

@@ -430,3 +430,39 @@ def test_retries_of_one_object_back_off_exponentially_and_start_over_after_a_suc
     base = writes.retry_delay
     assert first == [base, base * 2, base * 4, base * 8]
     assert again == [base]
+
+
+class SlowToCancelClock:
+    """A clock whose sleepers take a moment to tidy up when cancelled, as real cleanup may."""
+
+    def __init__(self, now: dt.datetime) -> None:
+        self._now = now
+
+    def now(self) -> dt.datetime:
+        return self._now
+
+    async def sleep_until(self, when: dt.datetime) -> None:
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            await asyncio.sleep(0.05)
+            raise
+
+
+def test_a_reconciler_cancelled_while_it_tidies_up_after_a_wake_up_stops():
+    """A cancellation that arrives while the reconciler waits for its cancelled sleeper must end it
+    (swallowing it left a cancelled reconciler waiting for work, and the operator's stop hung)."""
+    cluster = started(*b.frontier(), b.workload())
+    reconciler = cluster.reconciler
+    cluster.runtime.clock = SlowToCancelClock(b.NOW)  # type: ignore[assignment]
+
+    async def scenario() -> bool:
+        worker = asyncio.create_task(reconciler.run())
+        await asyncio.sleep(0.01)  # idle: waiting for a wake-up or the next review
+        reconciler._wake.set()  # woken: it cancels its sleeper and waits for it to finish
+        await asyncio.sleep(0.02)
+        worker.cancel()  # meanwhile
+        done, _ = await asyncio.wait({worker}, timeout=1)
+        return bool(done)
+
+    assert asyncio.run(scenario()), "the cancelled reconciler kept running"
