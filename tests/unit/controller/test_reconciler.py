@@ -454,7 +454,7 @@ def test_a_reconciler_cancelled_while_it_tidies_up_after_a_wake_up_stops():
     (swallowing it left a cancelled reconciler waiting for work, and the operator's stop hung)."""
     cluster = started(*b.frontier(), b.workload())
     reconciler = cluster.reconciler
-    cluster.runtime.clock = SlowToCancelClock(b.NOW)  # type: ignore[assignment]
+    cluster.runtime.clock = SlowToCancelClock(b.NOW)
 
     async def scenario() -> bool:
         worker = asyncio.create_task(reconciler.run())
