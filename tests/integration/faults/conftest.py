@@ -31,7 +31,7 @@ from tests.unavailable import unavailable
 
 CRD_DIR = Path(__file__).resolve().parents[3] / "crds"
 CONVERGE_TIMEOUT = 30.0  # seconds: the operator converges within a few after a fault heals
-QUIET = ("--log-level=info",)
+QUIET = ("--log-level=debug",)
 
 
 def utc_now() -> dt.datetime:

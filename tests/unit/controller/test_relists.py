@@ -127,3 +127,23 @@ def test_a_deletion_confirmed_after_the_name_got_a_new_object_is_ignored():
 
     asyncio.run(scenario())
     assert ("Deployment", "ml", "reused") in cluster.runtime.state.workloads
+
+
+def test_a_second_listing_soon_after_the_first_does_not_count_the_firsts_mentions():
+    """kopf listed at start-up, the watch expired at once and it listed again: what the first listing
+    mentioned and the second does not was deleted in between."""
+    cluster, made = started("kept", "deleted-in-between")
+    lookups, clock = Lookups({f"{DEPLOYMENTS}/deleted-in-between"}), Clock()
+    relists = Relists(lookups, cluster.sync, clock=clock)  # type: ignore[arg-type]
+
+    async def scenario() -> None:
+        relists.seen(None, made["kept"])  # the first listing
+        relists.seen(None, made["deleted-in-between"])
+        clock.now += relists.quiet / 2
+        relists.seen(None, made["kept"])  # the second, within the quiet period
+        await close_rounds(relists, clock)
+
+    asyncio.run(scenario())
+    assert lookups.asked == [f"{DEPLOYMENTS}/deleted-in-between"]
+    assert ("Deployment", "ml", "deleted-in-between") not in cluster.runtime.state.workloads
+    assert ("Deployment", "ml", "kept") in cluster.runtime.state.workloads
