@@ -571,10 +571,11 @@ def _set_up(
         ),
         workdir / "operator.log",
         certs=certs,
-        extra_args=(  # as the chart runs it
+        extra_args=(  # as the chart runs it; in mode both or native it writes the verdicts too
             "--leader-elect",
             f"--leader-election-namespace={OPERATOR_NAMESPACE}",
             "--log-format=json",
+            *(("--admission-verdicts",) if "native" in args.paths else ()),
         ),
     )
     stack.callback(operator.stop)
