@@ -8,7 +8,6 @@ thin aiohttp wrapper over the REST paths it needs. Both use the same credentials
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 import os
@@ -218,11 +217,6 @@ class KubeClient:
                 if response.status >= 300:
                     raise _error(method, path, response.status, response.reason or "", text)
         except (aiohttp.ClientError, TimeoutError, ssl.SSLError, OSError) as error:
-            task = asyncio.current_task()
-            if task is not None and task.cancelling():
-                # aiohttp can turn a cancellation that meets its own timeout into TimeoutError: the
-                # caller was cancelled and must stop, not treat this as a failed request to retry.
-                raise asyncio.CancelledError() from error
             raise ApiError(method, path, 0, "", f"{type(error).__name__}: {error}") from error
         answer = json.loads(text) if text else None
         if answer is not None and not isinstance(answer, dict):
