@@ -77,7 +77,7 @@ class Options:
     # Leader election on this Lease (None: standalone, this replica always writes).
     leader_election: LeaseSettings | None = None
     identity: str | None = None
-    write_concurrency: int = 32
+    write_concurrency: int = 64  # writes in flight at once (keeps pace with a burst; docs/operator.md)
     retry_delay: float = 5.0
     # More pod-producing kinds (GROUP/VERSION/RESOURCE:KIND:PATH[,PATH]) and more trusted controller
     # identities (usernames) than the built-in ones.

@@ -21,6 +21,13 @@ def _port(text: str) -> int:
     return value
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive whole number")
+    return value
+
+
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "run",
@@ -182,6 +189,14 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
             flag, type=float, default=default, metavar="SECONDS", help=f"{what} (default: {default:g})"
         )
 
+    replicas.add_argument(
+        "--write-concurrency",
+        type=_positive,
+        default=64,
+        metavar="N",
+        help="writes (status, annotations, Events) in flight at once (default: %(default)s)",
+    )
+
     logs = parser.add_argument_group("logs")
     logs.add_argument("--log-format", choices=("text", "json"), default="text", help="default: text")
     logs.add_argument(
@@ -301,6 +316,7 @@ def run(args: argparse.Namespace) -> int:
         verdicts_excluded_namespaces=_verdicts_excluded(args),
         reports=args.reports,
         shutdown_delay=max(0.0, args.shutdown_delay),
+        write_concurrency=args.write_concurrency,
     )
     # The operator runs in its own thread and this one turns SIGTERM/SIGINT into an orderly stop:
     # kopf, in the main thread, would take the signals itself and stop before the reconciler.

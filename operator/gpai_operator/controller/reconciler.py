@@ -2,7 +2,12 @@
 
 One loop, so evaluations never race each other: it takes everything queued, has the `Planner`
 re-evaluate exactly those models (and the workloads that name them) and work out what differs from
-what the watches last saw, then has `Writes` send only the differences, many requests at a time.
+what the watches last saw, then hands the differences to `Writes`, at most `concurrency` requests in
+flight. A pass does not wait for its writes: the next pass plans what arrived meanwhile while they
+are out, so the API server always has writes to take (a pass that waited for its slowest write
+would leave it idle, and queue whatever arrived behind the whole pass). As in client-go's work
+queue, an object is never written twice at once: one queued again while its write is in flight is
+planned again once that write has answered (what it wrote is then what was observed).
 When nothing is queued it sleeps until the earliest `nextReview` of any verdict (the clock alone
 changes a verdict then: an evaluation expiring, a grace period ending), or until something is queued.
 A pass that evaluated models, or follows a change of the state, also works out the objects the
@@ -16,9 +21,9 @@ leading one writes (leadership.py).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,22 +46,35 @@ YIELD_EVERY = 25  # evaluations between yields to the event loop (admission answ
 Write = Callable[[Writes], Awaitable[Result]]
 
 
+# What a write is for, so the object can be planned again once it has answered: a model (its status,
+# Event and incidents), a workload (its annotations) or a derived kind (all its objects).
+Owner = tuple[str, Any]
+
+
+@dataclass(frozen=True)
+class _Write:
+    owner: Owner
+    result_key: tuple[str, ...]
+    send: Callable[[], Awaitable[Result]]
+
+
 @dataclass
 class _Pass:
-    """The writes one reconcile pass decided on, and how each object ended."""
+    """The writes one reconcile pass decided on, and how each object ended that needs none."""
 
-    writes: list[tuple[tuple[str, ...], Callable[[], Awaitable[Result]]]] = field(default_factory=list)
-    results: dict[tuple[str, ...], str] = field(default_factory=dict)  # object -> changed|unchanged|...
+    writes: list[_Write] = field(default_factory=list)
+    results: dict[tuple[str, ...], str] = field(default_factory=dict)  # object -> unchanged|standby|error
 
-    def plan(self, result_key: tuple[str, ...], differs: bool, writes: Writes | None, write: Write) -> None:
-        """`write` when something differs and this replica writes (`writes`); the result either way."""
+    def plan(
+        self, owner: Owner, result_key: tuple[str, ...], differs: bool, writes: Writes | None, write: Write
+    ) -> None:
+        """`write` when something differs and this replica writes (`writes`); the result otherwise."""
         if not differs:
             self.results[result_key] = "unchanged"
         elif writes is None:
             self.results[result_key] = "standby"
         else:
-            self.results[result_key] = "changed"
-            self.writes.append((result_key, lambda: write(writes)))
+            self.writes.append(_Write(owner, result_key, lambda: write(writes)))
 
 
 class Reconciler:
@@ -97,6 +115,10 @@ class Reconciler:
         self.passes = 0
         self._wake = asyncio.Event()
         self._synced = asyncio.Event()
+        self._slots: asyncio.Semaphore | None = None  # made on the loop that runs the writes
+        self._writing: dict[Owner, int] = {}  # writes in flight, per owner
+        self._asked_again: set[Owner] = set()  # queued again while being written
+        self._in_flight: set[asyncio.Task[None]] = set()
 
     @property
     def tallies(self) -> Tallies:
@@ -148,7 +170,17 @@ class Reconciler:
 
     @property
     def idle(self) -> bool:
+        """Nothing queued and no write in flight."""
+        return not self._in_flight and self._nothing_queued
+
+    @property
+    def _nothing_queued(self) -> bool:
         return not (self.pending_models or self.pending_workloads or self.pending_derived)
+
+    async def written(self) -> None:
+        """Until every write handed out so far has answered."""
+        while self._in_flight:
+            await asyncio.gather(*self._in_flight, return_exceptions=True)
 
     def next_review(self) -> dt.datetime | None:
         return self.planner.next_review()
@@ -162,12 +194,15 @@ class Reconciler:
         finally:
             if self.writes is not None:
                 self.writes.cancel_retries()
+            for task in self._in_flight:
+                task.cancel()
+            await asyncio.gather(*self._in_flight, return_exceptions=True)
 
     async def _wait_for_work(self) -> None:
         clock = self.runtime.clock
         while True:
             self._enqueue_due(clock.now())
-            if not self.idle:
+            if not self._nothing_queued:
                 return
             self._wake.clear()
             tasks: set[asyncio.Future[Any]] = {asyncio.ensure_future(self._wake.wait())}
@@ -191,10 +226,12 @@ class Reconciler:
             self.enqueue_models(due)
 
     async def reconcile_once(self) -> None:
-        """One pass over everything queued: evaluate, then write the differences (when leading)."""
+        """One pass over everything queued: evaluate, then hand the differences to the writes (when
+        leading). Returns once every write is handed out, not answered (`written` waits for that)."""
         if not self.runtime.synced:
             return
         now = self.runtime.clock.now()
+        started = time.perf_counter()
         writes = self.writes if self.leading() else None
         models, self.pending_models = sorted(self.pending_models), set()
         workloads, self.pending_workloads = self.pending_workloads, set()
@@ -204,13 +241,14 @@ class Reconciler:
         work = _Pass()
         for index, key in enumerate(models):
             try:
-                plans = self.planner.model(key, now)
+                plans = self.planner.model(key, now)  # the verdict is current even while it is written
             except Exception:  # an engine bug must not stop every other model's reconciliation
                 audit_exception(logger, "evaluation failed", namespace=key[0], model=key[1])
                 work.results[("GPAIModel", *key)] = "error"
             else:
                 workloads.update(plans.workloads)
-                self._plan_model_writes(plans, writes, work)
+                if not self._busy(("model", key)):
+                    self._plan_model_writes(key, plans, writes, work)
             if index % YIELD_EVERY == YIELD_EVERY - 1:
                 await asyncio.sleep(0)
         for index, wkey in enumerate(sorted(workloads)):
@@ -221,33 +259,64 @@ class Reconciler:
                 audit_exception(logger, "workload decision failed", kind=kind, namespace=namespace, name=name)
                 work.results[("workload", *wkey)] = "error"
             else:
-                if marks is not None:
+                if marks is not None and not self._busy(("workload", wkey)):
                     self._plan_marks_write(marks, writes, work)
             if index % (YIELD_EVERY * 4) == YIELD_EVERY * 4 - 1:
                 await asyncio.sleep(0)
-        self._plan_derived(derive, now, writes, work)
-        await self._run_writes(work)
+        self._plan_derived({s for s in derive if not self._busy(("derived", s))}, now, writes, work)
         for result in work.results.values():
             RECONCILES.labels(result).inc()
+        planned = time.perf_counter()
+        await self._hand_out(work.writes)
         self.passes += 1
+        audit(
+            logger,
+            "reconcile pass",
+            logging.DEBUG,
+            models=len(models),
+            workloads=len(workloads),
+            writes=len(work.writes),
+            in_flight=len(self._in_flight),
+            plan_seconds=round(planned - started, 4),
+            hand_out_seconds=round(time.perf_counter() - planned, 4),
+        )
+
+    def _busy(self, owner: Owner) -> bool:
+        """Whether `owner` has a write in flight; if so it is planned again once that has answered."""
+        if owner in self._writing:
+            self._asked_again.add(owner)
+            return True
+        return False
 
     # Each write is a closure over its own plan, so each is made in a method of its own.
-    def _plan_model_writes(self, plans: ModelPlans, writes: Writes | None, work: _Pass) -> None:
+    def _plan_model_writes(
+        self, key: ModelKey, plans: ModelPlans, writes: Writes | None, work: _Pass
+    ) -> None:
         if plans.status is not None:
             self._plan_status_write(plans.status, writes, work)
         for incident in plans.incidents:
-            self._plan_incident_write(incident, writes, work)
+            self._plan_incident_write(key, incident, writes, work)
 
     def _plan_status_write(self, plan: ModelStatusPlan, writes: Writes | None, work: _Pass) -> None:
-        work.plan(plan.result_key, not plan.nothing_to_write, writes, lambda w: self._write_status(w, plan))
+        work.plan(
+            ("model", plan.key),
+            plan.result_key,
+            not plan.nothing_to_write,
+            writes,
+            lambda w: self._write_status(w, plan),
+        )
 
     @staticmethod
-    def _plan_incident_write(plan: IncidentStatusPlan, writes: Writes | None, work: _Pass) -> None:
-        work.plan(plan.result_key, plan.patch is not None, writes, lambda w: w.incident_status(plan))
+    def _plan_incident_write(
+        model: ModelKey, plan: IncidentStatusPlan, writes: Writes | None, work: _Pass
+    ) -> None:
+        owner = ("model", model)  # planned with its model, and so planned again with it
+        work.plan(owner, plan.result_key, plan.patch is not None, writes, lambda w: w.incident_status(plan))
 
     @staticmethod
     def _plan_marks_write(plan: MarksPlan, writes: Writes | None, work: _Pass) -> None:
-        work.plan(plan.result_key, plan.patch is not None, writes, lambda w: w.marks(plan))
+        owner = ("workload", plan.workload.key)
+        work.plan(owner, plan.result_key, plan.patch is not None, writes, lambda w: w.marks(plan))
 
     def _plan_derived(
         self, sources: set[DerivedSource], now: dt.datetime, writes: Writes | None, work: _Pass
@@ -262,10 +331,13 @@ class Reconciler:
                 work.results[(source.kind.kind,)] = "error"
                 continue
             for plan in plans:
-                self._plan_derived_write(plan, writes, work)
+                self._plan_derived_write(source, plan, writes, work)
 
-    def _plan_derived_write(self, plan: DerivedPlan, writes: Writes | None, work: _Pass) -> None:
-        work.plan(plan.result_key, True, writes, lambda w: w.derived(plan))
+    @staticmethod
+    def _plan_derived_write(
+        source: DerivedSource, plan: DerivedPlan, writes: Writes | None, work: _Pass
+    ) -> None:
+        work.plan(("derived", source), plan.result_key, True, writes, lambda w: w.derived(plan))
 
     async def _write_status(self, writes: Writes, plan: ModelStatusPlan) -> Result:
         result = await writes.model_status(plan)
@@ -273,19 +345,50 @@ class Reconciler:
             self.planner.announce(plan.key, plan.change.compliant)
         return result
 
-    async def _run_writes(self, work: _Pass) -> None:
-        if not work.writes:
+    async def _hand_out(self, planned: list[_Write]) -> None:
+        """Each write into a task of its own once one of the `concurrency` slots is free."""
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.concurrency)
+        for write in planned:
+            await self._slots.acquire()
+            self._writing[write.owner] = self._writing.get(write.owner, 0) + 1
+            task = asyncio.create_task(self._send(write, self._slots))
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
+
+    async def _send(self, write: _Write, slots: asyncio.Semaphore) -> None:
+        try:
+            # Leadership can lapse during a long pass: a replica that may no longer write stops
+            # at once (the new leader re-reconciles everything).
+            result: str = await write.send() if self.leading() else "standby"
+        except Fenced:  # lost the lease while it waited to be sent
+            result = "standby"
+        except Exception:  # a bug in one write must not stop the others, nor leave its object busy
+            audit_exception(logger, "write failed", object="/".join(write.result_key))
+            result = "error"
+        finally:
+            slots.release()
+            self._written(write.owner)
+        if result not in ("error", "standby") and self.writes is not None:
+            self.writes.succeeded(write.result_key)
+        RECONCILES.labels(result).inc()
+
+    def _written(self, owner: Owner) -> None:
+        left = self._writing[owner] - 1
+        if left:
+            self._writing[owner] = left
             return
-        limit = asyncio.Semaphore(self.concurrency)
+        del self._writing[owner]
+        if owner in self._asked_again:
+            self._asked_again.discard(owner)
+            self._queue_again(owner)
 
-        async def bounded(result_key: tuple[str, ...], write: Callable[[], Awaitable[Result]]) -> None:
-            async with limit:
-                # Leadership can lapse during a long pass: a replica that may no longer write stops
-                # at once (the new leader re-reconciles everything).
-                if self.leading():
-                    with contextlib.suppress(Fenced):  # lost the lease while it waited to be sent
-                        result = work.results[result_key] = await write()
-                        if result != "error" and self.writes is not None:
-                            self.writes.succeeded(result_key)
-
-        await asyncio.gather(*(bounded(key, write) for key, write in work.writes))
+    def _queue_again(self, owner: Owner) -> None:
+        what, key = owner
+        if what == "model":
+            self.enqueue_models({key})
+        elif what == "workload":
+            self.enqueue_workloads({key})
+        elif what == "derived":
+            self.pending_derived.add(key)
+            self._wake.set()

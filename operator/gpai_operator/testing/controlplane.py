@@ -413,6 +413,10 @@ class ControlPlane:
     def apiserver_port(self) -> int:
         return self._ports["kube-apiserver"]
 
+    def pids(self) -> dict[str, int]:
+        """The process id of each of its processes, by name."""
+        return {process.name: process.pid for process in self._processes}
+
     def rss_bytes(self) -> dict[str, int]:
         """Resident memory of each process (Linux)."""
         return {process.name: rss_bytes(process.pid) for process in self._processes}

@@ -4,11 +4,13 @@
 the reconciler's patches are applied to the stored objects (JSON merge patch), its applies of
 derived objects replace what the operator owns (as server-side apply does), its deletions remove;
 all are recorded and fed back to the StateSync the same way, so a test sees the whole loop without
-a network. `fail_next` makes the next write fail with that error.
+a network. `fail_next` makes the next write fail with that error; workload patches of the keys in
+`held` (or of every workload with `hold_all`) stay in flight until `release()`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import datetime as dt
 import itertools
@@ -58,6 +60,11 @@ class FakeCluster:
         self.writes: list[tuple[str, tuple[str, str, str], Any]] = []
         self.events: list[Obj] = []
         self.fail_next: ApiError | None = None
+        self.held: set[tuple[str, str, str]] = set()
+        self.hold_all = False
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self._released: asyncio.Event | None = None
         self._uids = itertools.count(1)
         self._versions = itertools.count(1)
 
@@ -109,6 +116,7 @@ class FakeCluster:
             if self.reconciler.idle:
                 return
             await self.reconciler.reconcile_once()
+            await self.reconciler.written()
         assert self.reconciler.idle, "the reconciler keeps finding work: a feedback loop"
 
     # ---- the Writer protocol -----------------------------------------------------------------
@@ -119,7 +127,24 @@ class FakeCluster:
     async def patch_workload(self, workload: Workload, body: Mapping[str, Any]) -> Obj:
         key = (workload.kind, workload.namespace, workload.name)
         self.writes.append(("workload", key, copy.deepcopy(body)))
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            if self.hold_all or key in self.held:
+                if self._released is None:
+                    self._released = asyncio.Event()
+                await self._released.wait()
+        finally:
+            self.in_flight -= 1
         return self._patch(key, body)
+
+    def release(self) -> None:
+        """Let the held workload patches answer (and hold none from now on)."""
+        self.held.clear()
+        self.hold_all = False
+        if self._released is not None:
+            self._released.set()
+            self._released = None
 
     async def post_event(self, namespace: str, body: Mapping[str, Any]) -> None:
         self.events.append(copy.deepcopy(dict(body)))

@@ -466,3 +466,85 @@ def test_a_reconciler_cancelled_while_it_tidies_up_after_a_wake_up_stops():
         return bool(done)
 
     assert asyncio.run(scenario()), "the cancelled reconciler kept running"
+
+
+# ---- writes in flight: a pass does not wait for them, an object is never written twice at once ----
+async def _until(condition: Any, what: str) -> None:
+    for _ in range(200):
+        if condition():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError(f"never: {what}")
+
+
+def test_a_pass_does_not_wait_for_its_writes():
+    async def scenario() -> None:
+        cluster = started_in_loop(*b.frontier())
+        await cluster.settle()
+        cluster.held.add(("Deployment", NS, "slow"))
+        cluster.create(b.workload(name="slow"))
+        await cluster.reconciler.reconcile_once()  # hands the held patch out and returns
+        await _until(lambda: cluster.in_flight == 1, "the patch in flight")
+        assert not cluster.reconciler.idle
+        cluster.create(b.workload(name="quick"))
+        await cluster.reconciler.reconcile_once()
+        await _until(lambda: COMPLIANCE in annotations_of(cluster, name="quick"), "quick annotated")
+        assert COMPLIANCE not in annotations_of(cluster, name="slow")  # still in flight
+        cluster.release()
+        await cluster.settle()
+        assert annotations_of(cluster, name="slow")[COMPLIANCE] == "Compliant"
+        assert len(cluster.written("workload")) == 2  # one patch each
+        assert cluster.get("GPAIModel", NS, MODEL)["status"]["workloads"] == 2
+
+    asyncio.run(scenario())
+
+
+def test_an_object_queued_again_while_its_write_is_in_flight_is_written_after_it_answers():
+    async def scenario() -> None:
+        cluster = started_in_loop(*b.frontier(), b.model(name="other"))
+        await cluster.settle()
+        cluster.held.add(("Deployment", NS, "chat"))
+        cluster.create(b.workload())
+        await cluster.reconciler.reconcile_once()
+        # the workload moves to a non-compliant model while its first patch is out
+        cluster.update("Deployment", NS, "chat", {"metadata": {"labels": {"gpai.dev/model": "other"}}})
+        await cluster.reconciler.reconcile_once()
+        await asyncio.sleep(0)
+        assert len(cluster.written("workload")) == 1  # not a second patch beside the first
+        cluster.release()
+        await cluster.settle()
+        patches = [body for _, key, body in cluster.written("workload") if key[2] == "chat"]
+        assert [p["metadata"]["annotations"][COMPLIANCE] for p in patches] == ["Compliant", "NonCompliant"]
+        assert annotations_of(cluster)[COMPLIANCE] == "NonCompliant"
+
+    asyncio.run(scenario())
+
+
+def test_writes_in_flight_are_bounded():
+    async def scenario() -> None:
+        cluster = started_in_loop(*b.frontier())
+        await cluster.settle()
+        cluster.hold_all = True
+        for index in range(50):
+            cluster.create(b.workload(name=f"w{index}"))
+        handing_out = asyncio.create_task(cluster.reconciler.reconcile_once())
+        await _until(lambda: cluster.in_flight == 32, "32 patches in flight")
+        await asyncio.sleep(0.01)
+        assert cluster.in_flight == 32
+        assert not handing_out.done()  # the other 18 wait for a slot
+        cluster.release()
+        await handing_out
+        await cluster.settle()
+        assert cluster.most_in_flight == 32
+        assert len(cluster.written("workload")) == 50
+
+    asyncio.run(scenario())
+
+
+def started_in_loop(*objs: dict) -> FakeCluster:
+    """A started cluster to settle inside a running loop (the writes are tasks on it)."""
+    cluster = FakeCluster(b.NOW)
+    for obj in objs:
+        cluster.create(obj)
+    cluster.start()
+    return cluster
