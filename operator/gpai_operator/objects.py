@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from gpai_operator.api.base import GROUP
+from gpai_operator.api.base import GROUP, share_field_sets
 from gpai_operator.api.kinds import KINDS_BY_NAME, OPERATOR_OUTPUT_NAMES, Kind
 from gpai_operator.api.status import VersionSeen
 from gpai_operator.engine import (
@@ -153,6 +153,7 @@ def resource_from(obj: Mapping[str, Any], default_namespace: str = "default") ->
             errors.append(FieldError(_path(loc), error["msg"]))
     if errors:
         raise InvalidObject(kind_name, namespace, name, errors)
+    share_field_sets(parsed)
     metadata = _metadata(obj)
     return kind, Resource(
         namespace=namespace,

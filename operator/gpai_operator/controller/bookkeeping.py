@@ -14,12 +14,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from gpai_operator.controller.annotations import Marks
 from gpai_operator.engine import ModelKey, ObjectKey, WorkloadKey
 
 KindKey = tuple[str, str]  # (apiVersion, kind) of a derived kind
+T = TypeVar("T")
+
+
+def one_copy(seen: T, wanted: T | None) -> T:
+    """What was seen, or the equal object already held as wanted: once converged, an object's status
+    or annotations are held once, not twice (a model's status is ~13 KiB; never changed in place)."""
+    return wanted if wanted is not None and seen == wanted else seen
 
 
 @dataclass(frozen=True)

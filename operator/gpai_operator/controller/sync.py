@@ -26,7 +26,7 @@ from typing import Any
 
 from gpai_operator import objects
 from gpai_operator.controller.annotations import observed_marks
-from gpai_operator.controller.bookkeeping import Desired, InvalidModel, Observed, WorkQueue
+from gpai_operator.controller.bookkeeping import Desired, InvalidModel, Observed, WorkQueue, one_copy
 from gpai_operator.controller.derived import DerivedSource, differs, is_managed, observed_form
 from gpai_operator.engine import ClusterState, ModelKey, ObjectKey, WorkloadKey
 from gpai_operator.runtime import Runtime, audit
@@ -176,8 +176,9 @@ class StateSync:
         if kind == "GPAIModel":
             status = body.get("status")
             status = dict(status) if isinstance(status, Mapping) else {}
-            self.observed.model_status[key] = status
-            if status != self.desired.model_status.get(key):
+            wanted = self.desired.model_status.get(key)
+            self.observed.model_status[key] = one_copy(status, wanted)
+            if status != wanted:
                 affected.add(key)
         elif kind == "SeriousIncident":
             affected |= self._incident_status_seen(body, key)
@@ -189,9 +190,10 @@ class StateSync:
         """Remember a SeriousIncident's status; its model when the status is not what it should be."""
         status = body.get("status")
         status = dict(status) if isinstance(status, Mapping) else {}
-        self.observed.incident_status[key] = status
+        wanted = self.desired.incident_status.get(key)
+        self.observed.incident_status[key] = one_copy(status, wanted)
         incident = self.state.incidents.get(key)
-        if incident is None or status == self.desired.incident_status.get(key):
+        if incident is None or status == wanted:
             return set()
         return {(key[0], incident.spec.model_ref.name)}
 
@@ -205,9 +207,10 @@ class StateSync:
         else:
             self.queue.enqueue_derived(workloads=True)
         marks = observed_marks((body.get("metadata") or {}).get("annotations"))
-        self.observed.marks[key] = marks
+        wanted = self.desired.marks.get(key)
+        self.observed.marks[key] = one_copy(marks, wanted)
         self.queue.enqueue_models(affected)
-        if after is not None and (before != after or marks != self.desired.marks.get(key, {})):
+        if after is not None and (before != after or marks != (wanted or {})):
             self.queue.enqueue_workloads({key})
         if before is None or after is None or before.uid != after.uid:
             self._claims_changed(key)

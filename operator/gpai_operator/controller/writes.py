@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from gpai_operator.controller import events
 from gpai_operator.controller.annotations import observed_marks
-from gpai_operator.controller.bookkeeping import Observed, WorkQueue
+from gpai_operator.controller.bookkeeping import Observed, WorkQueue, one_copy
 from gpai_operator.controller.derived import DerivedPlan, observed_form
 from gpai_operator.controller.kube import ApiError
 from gpai_operator.controller.plans import IncidentStatusPlan, MarksPlan, ModelStatusPlan
@@ -67,7 +67,7 @@ class Writes:
             except ApiError as error:
                 return self._failed(plan.result_key, error, lambda: self.queue.enqueue_models({key}))
             if answer is not None and isinstance(answer.get("status"), Mapping):
-                self.observed.model_status[key] = dict(answer["status"])
+                self.observed.model_status[key] = one_copy(dict(answer["status"]), desired)
             compliant = next((c for c in desired.get("conditions", ()) if c.get("type") == COMPLIANT), None)
             audit(
                 logger,
@@ -116,7 +116,7 @@ class Writes:
                 plan.result_key, error, lambda: self.queue.enqueue_models({model} if model else set())
             )
         if answer is not None and isinstance(answer.get("status"), Mapping):
-            self.observed.incident_status[plan.key] = dict(answer["status"])
+            self.observed.incident_status[plan.key] = one_copy(dict(answer["status"]), plan.desired)
         timely: Mapping[str, Any] = next(
             (c for c in plan.desired.get("conditions", ()) if c.get("type") == "Timely"), {}
         )
@@ -140,7 +140,7 @@ class Writes:
             return self._failed(plan.result_key, error, lambda: self.queue.enqueue_workloads({workload.key}))
         if answer is not None:
             metadata = answer.get("metadata") or {}
-            self.observed.marks[workload.key] = observed_marks(metadata.get("annotations"))
+            self.observed.marks[workload.key] = one_copy(observed_marks(metadata.get("annotations")), desired)
         if desired:
             audit(
                 logger,
