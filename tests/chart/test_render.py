@@ -135,6 +135,7 @@ def test_operator_runs_gpai_with_the_contract_flags(helm: Helm) -> None:
         "--renew-deadline=10",
         "--retry-period=2",
         "--shutdown-delay=5",
+        "--write-concurrency=64",
     } <= set(args)
     assert {p["name"]: p["containerPort"] for p in operator["ports"]} == {
         "webhook": 9443,

@@ -25,8 +25,13 @@ from tests.integration.operator.helpers import Kube, http_get, obligations, wait
 
 pytestmark = pytest.mark.timeout(600)
 
-P99_MS = 50.0
-HEALTH_MS = 50.0
+# What the defences stop is a stall: before them, eight 16 MiB bodies raised reviews from 0.25 s to
+# 1.1 s and held /healthz for up to 2.9 s (docs/security.md). The bounds catch that with room to
+# spare and not the scheduling noise of a 2-core machine running the suite (reviews' p99 here has
+# been 20-80 ms, also before the writes were pipelined); the latency figure itself, 37 ms, is the
+# benchmark's (`python -m bench admission_flood`, beside a run without the flood).
+P99_MS = 250.0
+HEALTH_MS = 250.0
 
 
 def refused(reason: str) -> float:
@@ -52,6 +57,10 @@ def test_a_flood_of_huge_bodies_does_not_slow_the_webhook_the_probes_or_the_watc
         kube.create(bare_model("acme", namespace))  # no evidence: denied, with the longest message
         state = thread.operator.runtime.state
         wait_for(lambda: (namespace, "acme") in state.models and policy_name in state.policies, "the state")
+        # The flood meets an operator at rest: not one still writing what earlier tests left in the
+        # shared control plane (its first pass over them is not what this test measures).
+        reconciler = thread.operator.reconciler
+        wait_for(lambda: reconciler is not None and reconciler.idle, "the operator at rest", timeout=120)
         reviews = tmp_path / "reviews.ndjson"
         reviews.write_text(
             "\n".join(

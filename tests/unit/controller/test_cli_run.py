@@ -41,6 +41,12 @@ def test_ports_are_checked(capsys):
     assert "is not a port" in capsys.readouterr().err
 
 
+def test_write_concurrency_is_a_positive_number(capsys):
+    with pytest.raises(SystemExit):
+        main(["run", "--no-webhook", "--write-concurrency", "0"])
+    assert "--write-concurrency: 0 is not a positive whole number" in capsys.readouterr().err
+
+
 def test_secure_metrics_need_a_certificate(capsys):
     assert main(["run", "--no-webhook", "--kubeconfig", __file__]) == 2
     err = capsys.readouterr().err
