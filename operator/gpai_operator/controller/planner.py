@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from gpai_operator.controller import events
 from gpai_operator.controller.annotations import Marks, desired_marks, marks_patch
-from gpai_operator.controller.bookkeeping import Desired, Observed
+from gpai_operator.controller.bookkeeping import Desired, Observed, one_copy
 from gpai_operator.controller.derived import DerivedPlan, DerivedSource, complete, plan_derived
 from gpai_operator.controller.metrics import Tallies
 from gpai_operator.controller.plans import (
@@ -87,7 +87,8 @@ class Planner:
         else:
             self.reviews.pop(key, None)
         self.tallies.model_workloads[key] = len(named)
-        desired = model_status(verdict, workloads=len(named), observed=observed, now=now)
+        # What is wanted and already seen is held once (bookkeeping.one_copy), evaluation after evaluation.
+        desired = one_copy(model_status(verdict, workloads=len(named), observed=observed, now=now), observed)
         self.desired.model_status[key] = desired
         previous = self.announced.get(key, compliant_status(observed))
         change = events.transition(namespace, name, resource.uid, previous, verdict.compliant, verdict.unmet)
@@ -117,6 +118,7 @@ class Planner:
             desired = desired_marks(decision.compliance, decision.unmet, observed, now)
             if decision.compliance is not None:
                 self.tallies.compliance[key] = (workload.namespace, decision.compliance)
+        desired = one_copy(desired, observed)
         self.desired.marks[key] = desired
         return MarksPlan(workload, desired, marks_patch(desired, observed))
 

@@ -548,3 +548,16 @@ def started_in_loop(*objs: dict) -> FakeCluster:
         cluster.create(obj)
     cluster.start()
     return cluster
+
+
+def test_once_converged_what_was_seen_and_what_is_wanted_are_held_once():
+    cluster = started(*b.frontier(), b.workload())
+    key = (NS, MODEL)
+    assert cluster.observed.model_status[key] is cluster.desired.model_status[key]
+    workload = ("Deployment", NS, "chat")
+    assert cluster.observed.marks[workload] is cluster.desired.marks[workload]
+    # an edit by hand is seen as it is, and put back
+    cluster.update("Deployment", NS, "chat", {"metadata": {"annotations": {COMPLIANCE: "Exempt"}}})
+    assert cluster.observed.marks[workload] is not cluster.desired.marks[workload]
+    asyncio.run(cluster.settle())
+    assert annotations_of(cluster)[COMPLIANCE] == "Compliant"
