@@ -14,7 +14,7 @@ import asyncio
 import copy
 import datetime as dt
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from gpai_operator import objects
@@ -109,6 +109,14 @@ class FakeCluster:
     def start(self) -> None:
         """The watches have listed everything."""
         self.sync.listed()
+
+    def load(self, objs: Iterable[Obj]) -> FakeCluster:
+        """These objects created, and the watches' start-up listing over: a started operator (settle
+        it, or run its reconciler, next)."""
+        for obj in objs:
+            self.create(obj)
+        self.start()
+        return self
 
     async def settle(self, passes: int = 5) -> None:
         """Reconcile until nothing is queued (our own writes come back as events)."""

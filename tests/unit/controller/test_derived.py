@@ -30,10 +30,9 @@ VERDICTS = "AdmissionVerdicts"
 
 
 def started(*objs: dict, derived: list[DerivedSource] | None = None, leading: bool = True) -> FakeCluster:
-    cluster = FakeCluster(b.NOW, leading=leading, derived=derived or [admission_verdicts()], retry_delay=0.01)
-    for obj in objs:
-        cluster.create(obj)
-    cluster.start()
+    cluster = FakeCluster(
+        b.NOW, leading=leading, derived=derived or [admission_verdicts()], retry_delay=0.01
+    ).load(objs)
     asyncio.run(cluster.settle())
     return cluster
 
@@ -47,9 +46,7 @@ def settled(cluster: FakeCluster, *objs: dict) -> None:
 def restarted(cluster: FakeCluster, derived: list[DerivedSource] | None = None) -> FakeCluster:
     """A new operator over what the cluster holds (its own objects included), as after a restart."""
     again = FakeCluster(cluster.clock.now(), derived=derived or [admission_verdicts()], retry_delay=0.01)
-    for obj in cluster.objects.values():
-        again.create(obj)
-    again.start()
+    again.load(list(cluster.objects.values()))
     asyncio.run(again.settle())
     return again
 
@@ -186,10 +183,7 @@ def test_extra_labels_someone_added_are_theirs_and_cause_no_writes():
 def test_a_standby_replica_writes_nothing_and_on_leading_only_what_differs():
     cluster = started(b.namespace(NS), b.namespace("empty"))
     standby = FakeCluster(b.NOW, leading=False, derived=[admission_verdicts()])
-    for obj in cluster.objects.values():
-        standby.create(obj)
-    standby.create(b.namespace("new-team"))
-    standby.start()
+    standby.load([*cluster.objects.values(), b.namespace("new-team")])
     asyncio.run(standby.settle())
     assert standby.writes == []
     assert standby.desired.derived  # it works them out all the same

@@ -21,10 +21,7 @@ def started(
 ) -> FakeCluster:
     cluster = FakeCluster(
         b.NOW, leading=leading, derived=list(sources or policy_reports(OPENREPORTS)), retry_delay=0.01
-    )
-    for obj in objs:
-        cluster.create(obj)
-    cluster.start()
+    ).load(objs)
     asyncio.run(cluster.settle())
     return cluster
 
@@ -85,9 +82,7 @@ def test_nothing_is_written_when_converged_as_time_passes_nor_after_a_restart():
     assert report_writes(cluster, writes) == []
 
     again = FakeCluster(cluster.clock.now(), derived=list(policy_reports(OPENREPORTS)), retry_delay=0.01)
-    for obj in cluster.objects.values():
-        again.create(obj)
-    again.start()
+    again.load(list(cluster.objects.values()))
     asyncio.run(again.settle())
     assert report_writes(again) == []
 
@@ -124,9 +119,7 @@ def test_the_wgpolicyk8s_format_writes_the_same_results_as_policy_reports():
         derived=list(policy_reports(WGPOLICYK8S)),
         retry_delay=0.01,
     )
-    for obj in cluster.objects.values():
-        switched.create(obj)
-    switched.start()
+    switched.load(list(cluster.objects.values()))
     asyncio.run(switched.settle())
 
     new_report = switched.get("PolicyReport", NS, NAME)

@@ -29,10 +29,7 @@ def annotations_of(cluster: FakeCluster, kind: str = "Deployment", name: str = "
 
 
 def started(*objs: dict, now: dt.datetime = b.NOW, leading: bool = True) -> FakeCluster:
-    cluster = FakeCluster(now, leading=leading)
-    for obj in objs:
-        cluster.create(obj)
-    cluster.start()
+    cluster = FakeCluster(now, leading=leading).load(objs)
     asyncio.run(cluster.settle())
     return cluster
 
@@ -543,11 +540,7 @@ def test_writes_in_flight_are_bounded():
 
 def started_in_loop(*objs: dict) -> FakeCluster:
     """A started cluster to settle inside a running loop (the writes are tasks on it)."""
-    cluster = FakeCluster(b.NOW)
-    for obj in objs:
-        cluster.create(obj)
-    cluster.start()
-    return cluster
+    return FakeCluster(b.NOW).load(objs)
 
 
 def test_once_converged_what_was_seen_and_what_is_wanted_are_held_once():
