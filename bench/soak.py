@@ -15,7 +15,7 @@ Reported: the open tasks at rest (15 s without churn) before and after the churn
 differ by more than 5; the series every 30 s (RSS in MiB, tasks, models and workloads in the cluster); the
 least-squares slope of RSS (MiB/min) and tasks (tasks/min) after a warm-up (the first fifth of the
 run, at most 2 minutes), with its standard error and a verdict: flat when the slope is within two
-standard errors of zero (noise: the task count swings with kopf's per-object workers), or would
+standard errors of zero (noise: the task count swings with the writes in flight), or would
 grow the quantity by less than 5 % of its mean per hour (RSS) or by less than 5 tasks per hour.
 Also the slope of the objects Python's garbage collector tracks: objects growing with RSS are a
 leak, RSS growing alone is the allocator. At the end the oracle (gpai_operator.testing.oracle)
@@ -178,7 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"churning at {args.rate:g}/s for {args.minutes:g} min",
                 file=sys.stderr,
             )
-            time.sleep(REST)  # kopf's per-object workers of the population end
+            time.sleep(REST)  # the writes for the population end
             tasks_before = _tasks_now(samples_path)
             series = []
             churn_started = time.time()
@@ -232,8 +232,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(json.dumps(result, indent=2))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n")
-    # Open tasks swing with kopf's per-object workers during churn; what must not grow is the count
-    # once the churn has stopped and the workers have ended.
+    # Open tasks swing with the writes in flight during churn; what must not grow is the count once
+    # the churn has stopped and the writes have ended.
     tasks_kept = tasks_after - tasks_before <= TASKS_LEFT_AT_REST
     return 0 if result["rss_flat"] and (result["tasks_flat"] or tasks_kept) else 1
 

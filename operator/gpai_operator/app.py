@@ -7,8 +7,9 @@ are put together, above both: neither of them imports the other.
     await operator.run(stop)                      # in an event loop, until `stop` is set
     OperatorThread(operator).start()              # or in a thread, for tests
 
-Data flows one way: kopf's watches -> StateSync -> runtime.state -> Reconciler (engine) ->
-status, Events, annotations (leader only) and runtime.verdicts -> admission answers, metrics.
+Data flows one way: the watches (controller/watches.py) -> StateSync -> runtime.state -> Reconciler
+(engine) -> status, Events, annotations (leader only) and runtime.verdicts -> admission answers,
+metrics.
 """
 
 from __future__ import annotations
@@ -24,22 +25,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import kopf
-
 from gpai_operator.admission import handlers as admission
 from gpai_operator.admission.identities import TrustedControllers
 from gpai_operator.admission.serving import WebhookThread
-from gpai_operator.controller import derived_kinds, handlers, metrics
+from gpai_operator.controller import derived_kinds, metrics
 from gpai_operator.controller.access import DelegatedAccess
 from gpai_operator.controller.derived import DerivedSource
 from gpai_operator.controller.endpoints import Endpoints, Listen
 from gpai_operator.controller.kube import ConfigurationError, Credentials, KubeClient, load_credentials
 from gpai_operator.controller.leadership import Leadership, LeaseSettings, own_identity
-from gpai_operator.controller.listing import initial_listing
 from gpai_operator.controller.preflight import Discovery, preflight, serves
 from gpai_operator.controller.reconciler import Reconciler
-from gpai_operator.controller.relists import Relists
 from gpai_operator.controller.resources import NAMESPACES, OUR_KINDS, Watched, workload_watches
+from gpai_operator.controller.watches import Watches
 from gpai_operator.controller.wiring import Loop, build_loop
 from gpai_operator.controller.writer import ApiWriter
 from gpai_operator.engine import WorkloadKinds
@@ -145,7 +143,7 @@ class Operator:
 
     # ---- running ------------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event | None = None) -> None:
-        """Check the cluster, then serve until `stop` is set or kopf stops (SIGINT/SIGTERM)."""
+        """Check the cluster, then serve until `stop` is set (`gpai run` sets it on SIGINT/SIGTERM)."""
         options = self.options
         metrics_tls = self._metrics_tls()
         credentials = load_credentials(options.kubeconfig, options.context)
@@ -248,9 +246,16 @@ class Operator:
             self.identity,
             on_change=loop.reconciler.leadership_changed,
         )
-        relists = Relists(client, loop.sync, plurals)
-        registry = kopf.OperatorRegistry()
-        handlers.register(registry, loop.sync, relists, watched, credentials)
+        served, awaited = _served(watched, self.discovery)
+        # The watches have a connection pool of their own: a long-lived stream per resource must not
+        # take a slot from the writes.
+        watches = Watches(
+            KubeClient(credentials, concurrency=0),
+            loop.sync,
+            served,
+            self.options.namespaces,
+            awaited=awaited,
+        )
         self.endpoints = Endpoints(
             Listen(options.bind_address, options.metrics_port) if options.metrics_port is not None else None,
             Listen(options.bind_address, options.health_port) if options.health_port is not None else None,
@@ -269,24 +274,18 @@ class Operator:
             loop=loop,
             leadership=self.leadership,
             endpoints=self.endpoints,
-            relists=relists,
-            registry=registry,
-            settings=handlers.settings(None),  # the webhook runs on its own thread, not in kopf
+            watches=watches,
             webhook=self._admission_server(),
-            served=_served(watched, self.discovery),
             snapshot=snapshot,
         )
 
     async def _serve(self, parts: _Parts, stop: asyncio.Event) -> None:
         """Run the parts until `stop` is set or one of them stops: our tasks first, then the listing,
-        then (once the state is complete) kopf's watches."""
+        then (once the state is complete) the watches, from the versions listed."""
         metrics.install(parts.snapshot)
         await parts.endpoints.start()
         if parts.webhook is not None:
             self.webhook = await asyncio.to_thread(parts.webhook.start)
-        kopf_stop = asyncio.Event()
-        kopf_task: asyncio.Task[Any] | None = None
-        # Our tasks exist before kopf starts: kopf cancels every task created after its own start.
         reconciling = asyncio.create_task(parts.loop.reconciler.run(), name="reconciler")
         self._tasks.append(reconciling)
         stopper = asyncio.create_task(stop.wait(), name="stop")
@@ -296,18 +295,16 @@ class Operator:
         try:
             await asyncio.wait({listing, stopper, reconciling}, return_when=asyncio.FIRST_COMPLETED)
             if _succeeded(listing) and not stop.is_set():
-                background.append(asyncio.create_task(parts.relists.run(), name="relists"))
-                background[-1].add_done_callback(_report_failure)
-                kopf_task = asyncio.create_task(self._kopf(parts, kopf_stop), name="kopf")
-                self._tasks.append(kopf_task)
+                self._tasks.append(asyncio.create_task(parts.watches.run(), name="watches"))
                 await asyncio.wait({stopper, *self._tasks}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             try:
                 await self._drain(parts)
-                await self._shutdown(kopf_task, kopf_stop, [listing, reconciling, *background])
+                await self._shutdown([listing, *self._tasks, *background])
             finally:
                 self.runtime.synced = False
                 metrics.uninstall(parts.snapshot)
+                await parts.watches.client.close()
                 await parts.endpoints.stop()
 
     async def _drain(self, parts: _Parts) -> None:
@@ -323,23 +320,12 @@ class Operator:
         await asyncio.to_thread(parts.webhook.stop)
 
     async def _list(self, parts: _Parts) -> None:
-        """The state first, from our own listing; kopf's watches start only once it is complete."""
+        """The state first, from one listing of everything; the watches start from its versions."""
         started = time.monotonic()
-        listed = await initial_listing(parts.client, parts.loop.sync, parts.served, self.options.namespaces)
+        listed = await parts.watches.list_all()
         parts.loop.sync.listed()
         seconds = round(time.monotonic() - started, 2)
         audit(logger, "initial listing done", objects=listed, seconds=seconds)
-
-    async def _kopf(self, parts: _Parts, stop: asyncio.Event) -> None:
-        await kopf.operator(
-            registry=parts.registry,
-            settings=parts.settings,
-            clusterwide=not self.options.namespaces,
-            namespaces=list(self.options.namespaces),
-            standalone=True,
-            identity=self.identity,  # type: ignore[arg-type]
-            stop_flag=stop,
-        )
 
     def _admission_server(self) -> WebhookThread | None:
         """The webhook, on a thread of its own (admission/serving.py), or None without one."""
@@ -361,24 +347,17 @@ class Operator:
         )
         return WebhookThread(server)
 
-    async def _shutdown(
-        self, kopf_task: asyncio.Task[Any] | None, kopf_stop: asyncio.Event, ours: list[asyncio.Task[Any]]
-    ) -> None:
-        """Stop our tasks first (a leader releases its Lease), then kopf; re-raise the first failure."""
+    async def _shutdown(self, tasks: list[asyncio.Task[Any]]) -> None:
+        """Stop every task (a leader releases its Lease); re-raise the first failure."""
         failure = next(
-            (t.exception() for t in ours if t.done() and not t.cancelled() and t.exception()), None
+            (t.exception() for t in tasks if t.done() and not t.cancelled() and t.exception()), None
         )
-        for task in ours:
+        for task in tasks:
             task.cancel()
-        for task in ours:
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        kopf_stop.set()
-        try:
-            if kopf_task is not None:
-                await kopf_task
-        finally:
-            audit(logger, "stopped", identity=self.identity)
+        audit(logger, "stopped", identity=self.identity)
         if failure is not None:
             raise failure
 
@@ -403,22 +382,21 @@ class _Parts:
     loop: Loop
     leadership: Leadership
     endpoints: Endpoints
-    relists: Relists
-    registry: kopf.OperatorRegistry
-    settings: kopf.OperatorSettings
-    served: list[Watched]  # what the start-up listing lists: optional kinds at the version served
+    watches: Watches
     snapshot: Callable[[], metrics.Snapshot]
     webhook: WebhookThread | None
 
 
-def _served(watched: Iterable[Watched], discovery: Discovery | None) -> list[Watched]:
-    """The watched kinds to list now: optional ones only when served, at the version served."""
+def _served(watched: Iterable[Watched], discovery: Discovery | None) -> tuple[list[Watched], list[Watched]]:
+    """The watched kinds served now (optional ones at the version served), and the optional kinds
+    not served yet (watched once their CRD is installed)."""
     discovered = discovery.served if discovery is not None else {}
-    return [
+    served = [
         dataclasses.replace(w, version=discovered[w.kind]) if w.optional else w
         for w in watched
         if not w.optional or w.kind in discovered
     ]
+    return served, [w for w in watched if w.optional and w.kind not in discovered]
 
 
 def _succeeded(task: asyncio.Task[Any]) -> bool:

@@ -1,1 +1,1 @@
-"""The operator: kopf handlers (thin adapters), reconciler, status, annotations, metrics."""
+"""The operator: watches, the state sync, reconciler, status, annotations, metrics."""

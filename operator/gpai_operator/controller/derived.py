@@ -37,7 +37,7 @@ The rest is the mechanism's:
   write is); a failed write is retried as the reconciler's others are (controller/writes.py: per
   object, backing off), by working the kind out again.
 - Someone else's change to such an object (an edit, a deletion) is noticed by the watch and undone
-  in the next pass; one deleted while no watch ran is found by the relisting (controller/relists.py).
+  in the next pass; one deleted while no watch ran is found by the next listing (controller/listing.py).
 
 A source whose `desired` raises writes and deletes nothing in that pass (a bug must not empty the
 cluster of its objects).
@@ -87,7 +87,7 @@ class DerivedKind:
 
     @property
     def watched(self) -> Watched:
-        """Its watch (kopf) and start-up listing."""
+        """Its listing and watch (controller/watches.py)."""
         return Watched(self.group, self.version, self.plural, self.kind, self.namespaced, patched=True)
 
     def path(self, namespace: str, name: str, subresource: str = "") -> str:

@@ -1,9 +1,9 @@
-"""The operator's own connection to the API server: credentials for kopf, and a small async client.
+"""The operator's own connection to the API server: its credentials, and a small async client.
 
-kopf watches with its own client; everything the operator *writes* (GPAIModel status, workload
-annotations, Events, the leader Lease) and its start-up checks go through `KubeClient`, a
-thin aiohttp wrapper over the REST paths it needs. Both use the same credentials, loaded once by
-`load_configuration` from a kubeconfig or the in-cluster service account.
+Everything the operator reads and writes goes through `KubeClient`, a thin aiohttp wrapper over the
+REST paths it needs: the listings and watches (controller/watches.py), GPAIModel status, workload
+annotations, Events, the leader Lease and the start-up checks. The credentials are loaded once by
+`load_credentials` from a kubeconfig or the in-cluster service account.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import datetime as dt
 import json
 import os
 import ssl
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
@@ -111,29 +111,6 @@ def load_credentials(kubeconfig: str | None = None, context: str | None = None) 
     return Credentials(server=cfg.host, configuration=cfg, source=kubeconfig or "kubeconfig")
 
 
-def connection_info(credentials: Credentials) -> Any:
-    """The same credentials as kopf wants them from a login handler."""
-    import kopf
-
-    cfg = credentials.configuration
-    header = credentials.authorization()
-    parts = header.split(" ", 1) if header else []
-    scheme, token = (parts[0], parts[1]) if len(parts) == 2 else (None, parts[0] if parts else None)
-    cadata = getattr(cfg, "ca_cert_data", None)
-    return kopf.ConnectionInfo(
-        server=cfg.host,
-        ca_path=cfg.ssl_ca_cert or None,
-        ca_data=None if cfg.ssl_ca_cert else cadata,
-        insecure=not cfg.verify_ssl,
-        username=cfg.username or None,
-        password=cfg.password or None,
-        scheme=scheme,
-        token=token,
-        certificate_path=cfg.cert_file or None,
-        private_key_path=cfg.key_file or None,
-    )
-
-
 Fence = Callable[[], bool]
 
 
@@ -223,6 +200,34 @@ class KubeClient:
             raise ApiError(method, path, response.status, "", "the answer is not a JSON object")
         return answer
 
+    async def watch(
+        self, path: str, params: Mapping[str, str], *, timeout: float
+    ) -> AsyncGenerator[JsonObject, None]:
+        """The events of a watch (`params` with watch=true), one JSON object each, until the server
+        ends the stream or `timeout` seconds pass; raises ApiError as `request` does. Use it inside
+        `contextlib.aclosing` so that leaving early closes the stream."""
+        headers = {"Accept": JSON}
+        if (authorization := self.credentials.authorization()) is not None:
+            headers["Authorization"] = authorization
+        session = self._open()
+        try:
+            async with session.get(
+                path.lstrip("/"), params=params, headers=headers, timeout=aiohttp.ClientTimeout(total=timeout)
+            ) as response:
+                if response.status >= 300:
+                    raise _error("GET", path, response.status, response.reason or "", await response.text())
+                pending = bytearray()
+                # Lines by hand: aiohttp's readline refuses lines over 128 KiB, and a report can be 1 MB.
+                async for chunk in response.content.iter_any():
+                    pending += chunk
+                    while (end := pending.find(b"\n")) >= 0:
+                        line = bytes(pending[:end])
+                        del pending[: end + 1]
+                        if line.strip():
+                            yield _event(path, line)
+        except (aiohttp.ClientError, TimeoutError, ssl.SSLError, OSError) as error:
+            raise ApiError("GET", path, 0, "", f"{type(error).__name__}: {error}") from error
+
     async def get(self, path: str, params: Mapping[str, str] | None = None) -> JsonObject | None:
         return await self.request("GET", path, params=params)
 
@@ -255,6 +260,16 @@ class KubeClient:
     ) -> JsonObject | None:
         """DELETE, with `body` a DeleteOptions (e.g. a uid precondition)."""
         return await self.request("DELETE", path, body=body, fence=fence)
+
+
+def _event(path: str, line: bytes) -> JsonObject:
+    try:
+        event = json.loads(line)
+    except ValueError as error:
+        raise ApiError("GET", path, 0, "", f"a watch event is not JSON: {error}") from error
+    if not isinstance(event, dict):
+        raise ApiError("GET", path, 0, "", "a watch event is not a JSON object")
+    return event
 
 
 def _iso(value: Any) -> str:

@@ -11,22 +11,15 @@ from gpai_operator.engine import DEFAULT_KINDS, WorkloadKind, WorkloadKinds
 
 @dataclass(frozen=True)
 class Watched:
-    """One resource the operator watches: kopf's selector and, for the start-up checks, RBAC names."""
+    """One resource the operator lists and watches; also, for the start-up checks, its RBAC names."""
 
     group: str
-    version: str  # empty: kopf picks the preferred version
+    version: str
     plural: str
     kind: str
     namespaced: bool
     patched: bool  # the operator writes to it (workload annotations)
     optional: bool = False  # served only when its CRD is installed (KServe)
-
-    @property
-    def selector(self) -> tuple[str, ...]:
-        """Positional arguments for kopf's decorators."""
-        if self.version:
-            return (self.group, self.version, self.plural)
-        return (f"{self.plural}.{self.group}",) if self.group else (self.plural,)
 
 
 OUR_KINDS: tuple[Watched, ...] = tuple(

@@ -1,7 +1,7 @@
 """One wiring of the watches' side (StateSync) to the reconciler, for the operator and its test fakes.
 
     loop = build_loop(runtime, writer, leading=lambda: leadership.leading)
-    loop.sync.upsert(body)           # what kopf's handlers and the start-up listing call
+    loop.sync.upsert(body)           # what the listings and watches call
     await loop.reconciler.run()      # the one worker
 
 The two sides share plain records (`Observed`, `Desired`) and the sync queues work through the

@@ -355,21 +355,11 @@ def test_a_namespace_being_deleted_gets_no_retries(caplog: pytest.LogCaptureFixt
 
 
 def test_verdicts_deleted_while_unwatched_are_written_again_after_the_next_listing():
-    from gpai_operator.controller.relists import Relists
-    from tests.unit.controller.test_relists import Clock, Lookups, close_rounds
+    from gpai_operator.controller.listing import forget_unlisted
 
     cluster = started(b.namespace(NS), b.namespace("team-b"))
-    kept = cluster.get(VERDICTS, "team-b", NAME)
     cluster.objects.pop((VERDICTS, NS, NAME))  # deleted while no watch was running: no event
-    gone = f"/apis/gpai.dev/v1alpha1/namespaces/{NS}/admissionverdicts/{NAME}"
-    lookups, clock = Lookups({gone}), Clock()
-    relists = Relists(lookups, cluster.sync, {VERDICTS: "admissionverdicts"}, clock=clock)  # type: ignore[arg-type]
-
-    async def scenario() -> None:
-        relists.seen(None, kept)  # kopf's new listing mentions only what is left
-        await close_rounds(relists, clock)
-        await cluster.settle()
-
-    asyncio.run(scenario())
-    assert lookups.asked == [gone]
+    # The next listing mentions only what is left.
+    assert forget_unlisted(cluster.sync, "gpai.dev/v1alpha1", VERDICTS, None, {("team-b", NAME)}) == 1
+    asyncio.run(cluster.settle())
     assert (VERDICTS, NS, NAME) in cluster.objects
