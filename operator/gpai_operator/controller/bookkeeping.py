@@ -12,7 +12,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+import zlib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -29,6 +31,37 @@ def one_copy(seen: T, wanted: T | None) -> T:
     return wanted if wanted is not None and seen == wanted else seen
 
 
+class Packed:
+    """A model's status as it is held between passes: canonical JSON, compressed. A status is some
+    13 KiB of Python objects (the obligations with their messages); packed it is about 1 KiB, and a
+    status is read (unpacked) only when its model is evaluated again. Equal when the JSON is equal,
+    or, should the API server have written a number differently (1.0 as 1), when the values are."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, value: Mapping[str, Any]) -> None:
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        self._data = zlib.compress(text.encode(), 1)
+
+    def unpack(self) -> dict[str, Any]:
+        value: dict[str, Any] = json.loads(zlib.decompress(self._data))
+        return value
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Packed):
+            return NotImplemented
+        return self._data == other._data or self.unpack() == other.unpack()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Packed({self.unpack()!r})"
+
+
+def unpacked(packed: Packed | None) -> dict[str, Any] | None:
+    return packed.unpack() if packed is not None else None
+
+
 @dataclass(frozen=True)
 class InvalidModel:
     """A GPAIModel the API server accepted but the engine cannot read (e.g. a newer schema)."""
@@ -42,7 +75,7 @@ class InvalidModel:
 class Observed:
     """The last seen values of what the operator writes, per object, from the watches."""
 
-    model_status: dict[ModelKey, dict[str, Any]] = field(default_factory=dict)
+    model_status: dict[ModelKey, Packed] = field(default_factory=dict)
     incident_status: dict[ObjectKey, dict[str, Any]] = field(default_factory=dict)  # SeriousIncidents
     invalid_models: dict[ModelKey, InvalidModel] = field(default_factory=dict)
     marks: dict[WorkloadKey, Marks] = field(default_factory=dict)
@@ -57,7 +90,7 @@ class Observed:
 class Desired:
     """What the reconciler last computed for each object it writes (written by the reconciler only)."""
 
-    model_status: dict[ModelKey, dict[str, Any]] = field(default_factory=dict)
+    model_status: dict[ModelKey, Packed] = field(default_factory=dict)
     incident_status: dict[ObjectKey, dict[str, Any]] = field(default_factory=dict)
     marks: dict[WorkloadKey, Marks] = field(default_factory=dict)
     derived: dict[KindKey, dict[ObjectKey, dict[str, Any]]] = field(default_factory=dict)

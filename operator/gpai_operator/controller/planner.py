@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from gpai_operator.controller import events
 from gpai_operator.controller.annotations import Marks, desired_marks, marks_patch
-from gpai_operator.controller.bookkeeping import Desired, Observed, one_copy
+from gpai_operator.controller.bookkeeping import Desired, Observed, Packed, one_copy, unpacked
 from gpai_operator.controller.derived import DerivedPlan, DerivedSource, complete, plan_derived
 from gpai_operator.controller.metrics import Tallies
 from gpai_operator.controller.plans import (
@@ -64,7 +64,8 @@ class Planner:
         namespace, name = key
         named = frozenset(w.key for w in state.workloads_for(key) if not state.gated_through_controller(w))
         resource = state.models.get(key)
-        observed = self.observed.model_status.get(key)
+        seen = self.observed.model_status.get(key)
+        observed = unpacked(seen)
         if resource is None:
             self.runtime.verdicts.pop(key, None)
             self.reviews.pop(key, None)
@@ -77,8 +78,8 @@ class Planner:
             desired = invalid_status(
                 invalid.message, generation=invalid.generation, observed=observed, now=now
             )
-            self.desired.model_status[key] = desired
-            return ModelPlans(plan_model_status(key, desired, observed, None), (), named)
+            held = self.desired.model_status[key] = one_copy(Packed(desired), seen)
+            return ModelPlans(plan_model_status(key, desired, observed, None, held), (), named)
 
         verdict = evaluate_model(state, key, now)
         self.runtime.verdicts[key] = verdict
@@ -87,15 +88,15 @@ class Planner:
         else:
             self.reviews.pop(key, None)
         self.tallies.model_workloads[key] = len(named)
+        desired = model_status(verdict, workloads=len(named), observed=observed, now=now)
         # What is wanted and already seen is held once (bookkeeping.one_copy), evaluation after evaluation.
-        desired = one_copy(model_status(verdict, workloads=len(named), observed=observed, now=now), observed)
-        self.desired.model_status[key] = desired
+        held = self.desired.model_status[key] = one_copy(Packed(desired), seen)
         previous = self.announced.get(key, compliant_status(observed))
         change = events.transition(namespace, name, resource.uid, previous, verdict.compliant, verdict.unmet)
         incidents = tuple(plan_incident_statuses(verdict, state, self.observed.incident_status, now))
         for plan in incidents:
             self.desired.incident_status[plan.key] = plan.desired
-        return ModelPlans(plan_model_status(key, desired, observed, change), incidents, named)
+        return ModelPlans(plan_model_status(key, desired, observed, change, held), incidents, named)
 
     def workload(self, key: WorkloadKey, now: dt.datetime) -> MarksPlan | None:
         """Plan one workload's annotations; None when it is gone or its controller carries them."""

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gpai_operator.controller.annotations import Marks
+from gpai_operator.controller.bookkeeping import Packed
 from gpai_operator.controller.events import Transition
 from gpai_operator.controller.status import incident_status, status_patch
 from gpai_operator.engine import ClusterState, ModelKey, ModelVerdict, ObjectKey, Workload
@@ -27,6 +28,7 @@ class ModelStatusPlan:
     desired: dict[str, Any]
     patch: dict[str, Any] | None  # None when the observed status already is the desired one
     change: Transition | None  # the Event to post, when the Compliant condition changes
+    held: Packed  # `desired` as the bookkeeping holds it
 
     @property
     def result_key(self) -> tuple[str, ...]:
@@ -38,9 +40,13 @@ class ModelStatusPlan:
 
 
 def plan_model_status(
-    key: ModelKey, desired: dict[str, Any], observed: Mapping[str, Any] | None, change: Transition | None
+    key: ModelKey,
+    desired: dict[str, Any],
+    observed: Mapping[str, Any] | None,
+    change: Transition | None,
+    held: Packed,
 ) -> ModelStatusPlan:
-    return ModelStatusPlan(key, desired, status_patch(desired, observed), change)
+    return ModelStatusPlan(key, desired, status_patch(desired, observed), change, held)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Watch events into the cluster state: what kopf's handlers call (they are one line each).
+"""Watch events into the cluster state: what the listings and watches call (controller/watches.py).
 
 `StateSync` keeps `runtime.state` current with `objects.apply/remove`, remembers what the watches
 last saw of the fields the operator itself writes (model status, the workload annotations), and
@@ -26,7 +26,7 @@ from typing import Any
 
 from gpai_operator import objects
 from gpai_operator.controller.annotations import observed_marks
-from gpai_operator.controller.bookkeeping import Desired, InvalidModel, Observed, WorkQueue, one_copy
+from gpai_operator.controller.bookkeeping import Desired, InvalidModel, Observed, Packed, WorkQueue, one_copy
 from gpai_operator.controller.derived import DerivedSource, differs, is_managed, observed_form
 from gpai_operator.engine import ClusterState, ModelKey, ObjectKey, WorkloadKey
 from gpai_operator.runtime import Runtime, audit
@@ -69,7 +69,7 @@ class StateSync:
     def state(self) -> ClusterState:
         return self.runtime.state
 
-    # ---- called by kopf's handlers ------------------------------------------------------------
+    # ---- called by the listings and watches ---------------------------------------------------
     def upsert(self, body: Mapping[str, Any]) -> None:
         """An object was listed, added or modified."""
         with self.runtime.lock:  # the webhook judges from the state on its own thread
@@ -175,10 +175,10 @@ class StateSync:
                 changed = False
         if kind == "GPAIModel":
             status = body.get("status")
-            status = dict(status) if isinstance(status, Mapping) else {}
+            seen = Packed(status if isinstance(status, Mapping) else {})
             wanted = self.desired.model_status.get(key)
-            self.observed.model_status[key] = one_copy(status, wanted)
-            if status != wanted:
+            self.observed.model_status[key] = one_copy(seen, wanted)
+            if seen != wanted:
                 affected.add(key)
         elif kind == "SeriousIncident":
             affected |= self._incident_status_seen(body, key)

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from gpai_operator.controller import events
 from gpai_operator.controller.annotations import observed_marks
-from gpai_operator.controller.bookkeeping import Observed, WorkQueue, one_copy
+from gpai_operator.controller.bookkeeping import Observed, Packed, WorkQueue, one_copy
 from gpai_operator.controller.derived import DerivedPlan, observed_form
 from gpai_operator.controller.kube import ApiError
 from gpai_operator.controller.plans import IncidentStatusPlan, MarksPlan, ModelStatusPlan
@@ -67,7 +67,7 @@ class Writes:
             except ApiError as error:
                 return self._failed(plan.result_key, error, lambda: self.queue.enqueue_models({key}))
             if answer is not None and isinstance(answer.get("status"), Mapping):
-                self.observed.model_status[key] = one_copy(dict(answer["status"]), desired)
+                self.observed.model_status[key] = one_copy(Packed(answer["status"]), plan.held)
             compliant = next((c for c in desired.get("conditions", ()) if c.get("type") == COMPLIANT), None)
             audit(
                 logger,
