@@ -15,11 +15,12 @@ import asyncio
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from gpai_operator.controller.kube import ApiError, KubeClient
 from gpai_operator.controller.resources import Watched
 from gpai_operator.controller.sync import StateSync
-from gpai_operator.runtime import audit
+from gpai_operator.runtime import audit, audit_exception
 
 logger = logging.getLogger("gpai_operator.listing")
 
@@ -79,7 +80,7 @@ async def _list(
             item.setdefault("kind", resource.kind)
             metadata = item.get("metadata") or {}
             mentioned.add((str(metadata.get("namespace") or ""), str(metadata.get("name") or "")))
-            sync.upsert(item)
+            apply_guarded(sync, item, deleted=False, path=path)
         metadata = answer.get("metadata") or {}
         version = str(metadata.get("resourceVersion") or version)
         token = str(metadata.get("continue") or "")
@@ -88,6 +89,26 @@ async def _list(
         await asyncio.sleep(0)  # let the endpoints answer probes meanwhile
     forgotten = forget_unlisted(sync, api_version, resource.kind, namespace, mentioned)
     return Listing(version, len(mentioned), forgotten)
+
+
+def apply_guarded(sync: StateSync, body: dict[str, Any], *, deleted: bool, path: str) -> None:
+    """One listed or watched object into the state; a defect for one object is logged, and must not
+    stop the listing or the watch of all the others."""
+    try:
+        if deleted:
+            sync.delete(body)
+        else:
+            sync.upsert(body)
+    except Exception:
+        metadata = body.get("metadata")
+        metadata = metadata if isinstance(metadata, dict) else {}
+        audit_exception(
+            logger,
+            "object not applied to the state",
+            path=path,
+            namespace=metadata.get("namespace", ""),
+            name=metadata.get("name", ""),
+        )
 
 
 def forget_unlisted(

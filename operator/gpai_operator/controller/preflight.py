@@ -130,15 +130,19 @@ async def _served(client: KubeClient, path: str) -> JsonObject | None:
 
 
 async def _served_version(client: KubeClient, kind: WorkloadKind) -> str:
-    """The version of an optional kind the cluster serves ("" when none): the configured one if
-    served, else (no version configured) the group's preferred one."""
-    if kind.version:
-        found = await _served(client, f"/apis/{kind.group}/{kind.version}")
+    return await served_version(client, kind.group, kind.version, kind.resource)
+
+
+async def served_version(client: KubeClient, group: str, version: str, plural: str) -> str:
+    """The version of an optional kind the cluster serves ("" when none): `version` if served,
+    else (no version configured) the group's preferred one."""
+    if version:
+        found = await _served(client, f"/apis/{group}/{version}")
         resources = (found or {}).get("resources") or []
-        served = any(isinstance(r, dict) and r.get("name") == kind.resource for r in resources)
-        return kind.version if served else ""
-    group = await _served(client, f"/apis/{kind.group}")
-    preferred = (group or {}).get("preferredVersion") or {}
+        served = any(isinstance(r, dict) and r.get("name") == plural for r in resources)
+        return version if served else ""
+    found_group = await _served(client, f"/apis/{group}")
+    preferred = (found_group or {}).get("preferredVersion") or {}
     return str(preferred.get("version") or "")
 
 

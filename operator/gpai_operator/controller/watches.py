@@ -22,16 +22,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from gpai_operator.controller.kube import ApiError, JsonObject, KubeClient
-from gpai_operator.controller.listing import api_version_of, collection_path, list_into
+from gpai_operator.controller.listing import api_version_of, apply_guarded, collection_path, list_into
+from gpai_operator.controller.preflight import served_version
 from gpai_operator.controller.resources import Watched
 from gpai_operator.controller.sync import StateSync
-from gpai_operator.runtime import audit, audit_exception
+from gpai_operator.runtime import audit
 
 logger = logging.getLogger("gpai_operator.watches")
 
@@ -41,6 +43,10 @@ WATCH_SECONDS = (300, 600)
 # After a failure, wait this long before trying again, doubling up to the cap (client-go: 0.8 -> 30 s).
 BACKOFF_FIRST, BACKOFF_CAP = 0.8, 30.0
 HEALTHY = 60.0  # seconds a watch ran before failing after which its back-off starts over
+
+
+class NotServed(Exception):
+    """An optional kind's CRD is not installed (yet)."""
 
 
 @dataclass
@@ -80,7 +86,6 @@ class Watches:
             for namespace in (namespaces if resource.namespaced and namespaces else [None])
         ]
         self.watch_seconds, self.backoff = watch_seconds, backoff
-        self.listings = 0  # listings done (start-up ones included), for tests and logs
 
     async def list_all(self) -> int:
         """Lists every served resource into the state, one after the other (the memory peak is one
@@ -99,12 +104,17 @@ class Watches:
                 group.create_task(self._follow(stream), name=f"watch {stream.path}")
 
     async def _list(self, stream: Stream) -> int:
+        if not stream.served:
+            resource = stream.resource
+            version = await served_version(self.client, resource.group, resource.version, resource.plural)
+            if not version:
+                raise NotServed(f"{resource.plural}.{resource.group} is not served")
+            stream.resource = dataclasses.replace(resource, version=version)
         listing = await list_into(self.client, self.sync, stream.resource, stream.namespace)
         if not stream.served:
             audit(logger, "now served: watching it", path=stream.path, objects=listing.listed)
             stream.served = True
         stream.version = listing.version
-        self.listings += 1
         return listing.listed
 
     async def _follow(self, stream: Stream) -> None:
@@ -119,10 +129,10 @@ class Watches:
                     audit(logger, "listed", path=stream.path, version=stream.version)
                 await self._watch(stream)
                 again = loop.time() - started >= 1.0  # the server's timeout ended it: go on
+            except NotServed:
+                pass  # its CRD is not installed yet: ask again after the back-off (at most 30 s)
             except ApiError as error:
-                if error.not_found and not stream.served:
-                    pass  # its CRD is not installed yet: ask again after the back-off (at most 30 s)
-                elif error.status == 410:
+                if error.status == 410:
                     audit(logger, "watch expired, listing again", path=stream.path, reason=error.message)
                     stream.version = ""
                     again = not listed  # a fresh listing's version refused at once: back off
@@ -157,27 +167,14 @@ class Watches:
         body = event.get("object")
         body = body if isinstance(body, dict) else {}
         if kind == "ERROR":  # a metav1.Status: 410 when the version is too old
-            code = int(body.get("code") or 0)
-            raise ApiError(
-                "GET", stream.path, code, str(body.get("reason") or ""), str(body.get("message") or "")
-            )
+            code = body.get("code")
+            reason, message = str(body.get("reason") or ""), str(body.get("message") or "")
+            raise ApiError("GET", stream.path, code if isinstance(code, int) else 0, reason, message)
         metadata = body.get("metadata")
         metadata = metadata if isinstance(metadata, dict) else {}
         if kind in ("ADDED", "MODIFIED", "DELETED"):
             body.setdefault("apiVersion", api_version_of(stream.resource))
             body.setdefault("kind", stream.resource.kind)
-            try:
-                if kind == "DELETED":
-                    self.sync.delete(body)
-                else:
-                    self.sync.upsert(body)
-            except Exception:  # a defect for one object must not stop the watch of all the others
-                audit_exception(
-                    logger,
-                    "watch event not applied",
-                    path=stream.path,
-                    namespace=metadata.get("namespace", ""),
-                    name=metadata.get("name", ""),
-                )
+            apply_guarded(self.sync, body, deleted=kind == "DELETED", path=stream.path)
         if version := str(metadata.get("resourceVersion") or ""):  # a BOOKMARK brings only this
             stream.version = version

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import dataclasses
 from collections.abc import AsyncGenerator, Callable, Mapping
 from typing import Any
 
@@ -50,9 +51,13 @@ class FakeApi:
         self.version += 1
         return self.items.pop(name)
 
-    async def get(self, path: str, params: Mapping[str, str]) -> Obj:
+    async def get(self, path: str, params: Mapping[str, str] | None = None) -> Obj:
         if not self.served:
             raise ApiError("GET", path, 404, "NotFound", "the server could not find the requested resource")
+        if path == "/apis/apps":  # discovery of the group
+            return {"preferredVersion": {"groupVersion": "apps/v1", "version": "v1"}}
+        assert path.endswith("/deployments"), path
+        assert params is not None
         self.listings.append(dict(params))
         names = sorted(self.items)
         start, limit = int(params.get("continue") or 0), int(params["limit"])
@@ -204,7 +209,9 @@ def test_a_kind_not_served_yet_is_listed_and_watched_once_it_is():
         api.served = False
         api.put(deployment("early"))
         cluster = FakeCluster(b.NOW)
-        watches = Watches(api, cluster.sync, [], awaited=[DEPLOYMENTS], backoff=(0.0, 0.0))  # type: ignore[arg-type]
+        # As KServe's kind is known: no version until the cluster serves one.
+        awaited = dataclasses.replace(DEPLOYMENTS, version="", optional=True)
+        watches = Watches(api, cluster.sync, [], awaited=[awaited], backoff=(0.0, 0.0))  # type: ignore[arg-type]
         assert await watches.list_all() == 0  # nothing served to list at start-up
         runner = asyncio.create_task(watches.run())
         for _ in range(20):
@@ -215,6 +222,7 @@ def test_a_kind_not_served_yet_is_listed_and_watched_once_it_is():
         api.served = True  # its CRD installed
         await until(lambda: len(api.watches) == 1, "a watch once served")
         assert workloads(cluster) == {"early"}
+        assert watches.streams[0].path == PATH  # at the version served
         runner.cancel()
 
     asyncio.run(scenario())
@@ -233,4 +241,4 @@ def test_an_event_the_state_cannot_take_is_logged_and_the_watch_goes_on(caplog: 
         runner.cancel()
 
     asyncio.run(scenario())
-    assert "watch event not applied" in caplog.text
+    assert "object not applied to the state" in caplog.text
