@@ -37,6 +37,7 @@ class FakeApi:
         self.listings: list[Mapping[str, str]] = []
         self.watches: list[Mapping[str, str]] = []
         self.sessions: asyncio.Queue[list[Step]] = asyncio.Queue()
+        self.failures: dict[str, ApiError] = {}  # continue token -> the answer to it, once
 
     def put(self, obj: Obj) -> Obj:
         self.version += 1
@@ -59,6 +60,8 @@ class FakeApi:
         assert path.endswith("/deployments"), path
         assert params is not None
         self.listings.append(dict(params))
+        if (failure := self.failures.pop(params.get("continue") or "", None)) is not None:
+            raise failure
         names = sorted(self.items)
         start, limit = int(params.get("continue") or 0), int(params["limit"])
         page = names[start : start + limit]
@@ -122,6 +125,29 @@ def test_a_listing_goes_in_pages_and_forgets_what_it_no_longer_mentions():
         again = await list_into(api, cluster.sync, DEPLOYMENTS, None, page=2)  # type: ignore[arg-type]
         assert (again.listed, again.forgotten) == (3, 2)
         assert workloads(cluster) == {"a", "c", "e"}
+
+    asyncio.run(scenario())
+
+
+def test_a_listing_whose_continue_token_expired_starts_over_and_one_that_fails_forgets_nothing():
+    async def scenario() -> None:
+        api = FakeApi()
+        for name in ("a", "b", "c", "d", "e"):
+            api.put(deployment(name))
+        cluster, _ = watching(api)
+        cluster.create(deployment("deleted-meanwhile"))
+        api.failures["2"] = ApiError(
+            "GET", PATH, 410, "Expired", "The provided continue parameter is too old"
+        )
+        listing = await list_into(api, cluster.sync, DEPLOYMENTS, None, page=2)  # type: ignore[arg-type]
+        assert [p.get("continue") for p in api.listings] == [None, "2", None, "2", "4"]
+        assert (listing.listed, listing.forgotten) == (5, 1)
+
+        cluster.create(deployment("kept-while-failing"))
+        api.failures["4"] = ApiError("GET", PATH, 0, "", "ClientOSError: connection reset")
+        with pytest.raises(ApiError, match="connection reset"):
+            await list_into(api, cluster.sync, DEPLOYMENTS, None, page=2)  # type: ignore[arg-type]
+        assert workloads(cluster) == {"a", "b", "c", "d", "e", "kept-while-failing"}
 
     asyncio.run(scenario())
 
