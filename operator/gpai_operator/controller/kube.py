@@ -161,6 +161,12 @@ class KubeClient:
             )
         return self._session
 
+    def _headers(self) -> dict[str, str]:
+        headers = {"Accept": JSON}
+        if (authorization := self.credentials.authorization()) is not None:
+            headers["Authorization"] = authorization  # read per request: a rotated token is picked up
+        return headers
+
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
@@ -178,9 +184,7 @@ class KubeClient:
     ) -> JsonObject | None:
         """The answer's JSON object (None for an empty answer). With `fence`, the request is sent only
         if it still answers True once the request has its connection (else `Fenced`)."""
-        headers = {"Accept": JSON}
-        if (authorization := self.credentials.authorization()) is not None:
-            headers["Authorization"] = authorization
+        headers = self._headers()
         data = None
         if body is not None:
             headers["Content-Type"] = content_type
@@ -206,9 +210,7 @@ class KubeClient:
         """The events of a watch (`params` with watch=true), one JSON object each, until the server
         ends the stream or `timeout` seconds pass; raises ApiError as `request` does. Use it inside
         `contextlib.aclosing` so that leaving early closes the stream."""
-        headers = {"Accept": JSON}
-        if (authorization := self.credentials.authorization()) is not None:
-            headers["Authorization"] = authorization
+        headers = self._headers()
         session = self._open()
         try:
             async with session.get(
