@@ -1,9 +1,12 @@
-"""KServe installed after the operator started: its InferenceServices are listed and watched once the
-kind is served, without a restart (docs/operator.md, "Watches"). This module's control plane starts
-without the KServe CRD, which the other fault modules never install."""
+"""The operator's watches at start-up, against the real API server (docs/operator.md, "Watches"):
+each resource is listed once and then watched from the listing's version, and a kind installed
+after the start (KServe) is listed and watched once it is served, without a restart. This module's
+control plane starts without the KServe CRD, which the other fault modules never install."""
 
 from __future__ import annotations
 
+import urllib.parse
+from collections import Counter
 from typing import Any
 
 from gpai_operator.admission.testing import install_kserve_crd
@@ -43,3 +46,22 @@ def test_inference_services_are_watched_once_kserve_is_installed_after_the_start
     assert annotations["gpai.dev/compliance"] == "Compliant"
     assert "now served: watching it" in operator.log_path.read_text()
     faults.converge()
+
+
+def test_each_resource_is_listed_once_then_watched_from_the_listings_version(faults: Faults):
+    namespace = faults.namespaces[1]
+    faults.operator("b")
+    for obj in b.frontier(namespace=namespace):
+        create(faults, obj, namespace)
+    faults.converge()
+
+    requests = faults.requests("b")
+    lists = Counter(r.resource for r in requests if r.verb == "list")
+    watches = [r for r in requests if r.verb == "watch"]
+    assert lists, "no listing in the audit log"
+    assert set(lists.values()) == {1}, f"a resource listed more than once: {dict(lists)}"
+    assert {r.resource for r in watches} == set(lists)
+    for watch in watches:
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(watch.uri).query)
+        assert query.get("resourceVersion", [""])[0], f"a watch not from a listing's version: {watch.uri}"
+        assert query.get("allowWatchBookmarks") == ["true"], watch.uri
