@@ -222,11 +222,12 @@ class KubeClient:
                 # Lines by hand: aiohttp's readline refuses lines over 128 KiB, and a report can be 1 MB.
                 async for chunk in response.content.iter_any():
                     pending += chunk
-                    while (end := pending.find(b"\n")) >= 0:
-                        line = bytes(pending[:end])
-                        del pending[: end + 1]
+                    start = 0
+                    while (end := pending.find(b"\n", start)) >= 0:
+                        line, start = bytes(pending[start:end]), end + 1
                         if line.strip():
                             yield _event(path, line)
+                    del pending[:start]
         except (aiohttp.ClientError, TimeoutError, ssl.SSLError, OSError) as error:
             raise ApiError("GET", path, 0, "", f"{type(error).__name__}: {error}") from error
 
