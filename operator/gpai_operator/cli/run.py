@@ -203,7 +203,10 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--log-level", choices=("debug", "info", "warning", "error"), default="info", help="default: info"
     )
     logs.add_argument(
-        "--verbose", "-v", action="store_true", help="also kopf's own messages at the same level"
+        "--verbose",
+        "-v",
+        action="store_true",
+        help="also the messages of kopf's webhook server at the same level",
     )
     parser.set_defaults(run=run)
 
