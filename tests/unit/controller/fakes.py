@@ -118,6 +118,13 @@ class FakeCluster:
         self.start()
         return self
 
+    def add(self, *objs: Obj) -> None:
+        """These objects created in a started cluster, and reconciled until settled (outside an
+        event loop)."""
+        for obj in objs:
+            self.create(obj)
+        asyncio.run(self.settle())
+
     async def settle(self, passes: int = 5) -> None:
         """Reconcile until nothing is queued (our own writes come back as events)."""
         for _ in range(passes):

@@ -37,12 +37,6 @@ def started(*objs: dict, derived: list[DerivedSource] | None = None, leading: bo
     return cluster
 
 
-def settled(cluster: FakeCluster, *objs: dict) -> None:
-    for obj in objs:
-        cluster.create(obj)
-    asyncio.run(cluster.settle())
-
-
 def restarted(cluster: FakeCluster, derived: list[DerivedSource] | None = None) -> FakeCluster:
     """A new operator over what the cluster holds (its own objects included), as after a restart."""
     again = FakeCluster(cluster.clock.now(), derived=derived or [admission_verdicts()], retry_delay=0.01)
@@ -84,7 +78,7 @@ def test_every_covered_namespace_gets_its_verdicts_with_status_and_the_managed_b
 
 def test_a_new_namespace_gets_its_verdicts_as_soon_as_it_appears():
     cluster = started(b.namespace(NS))
-    settled(cluster, b.namespace("team-b"))
+    cluster.add(b.namespace("team-b"))
     assert verdicts(cluster, "team-b")["spec"]["models"] == {}
 
 
@@ -93,7 +87,7 @@ def test_a_change_of_evidence_rewrites_the_verdicts_and_their_status():
     assert MODEL in verdicts(cluster)["spec"]["deny"]["models"]
     before = len(cluster.writes)
     cluster.clock.advance(dt.timedelta(hours=1))
-    settled(cluster, *b.frontier()[1:])
+    cluster.add(*b.frontier()[1:])
     ours = verdicts(cluster)
     assert ours["spec"]["deny"]["models"] == {}
     assert ours["status"]["denied"] == 0
@@ -120,7 +114,7 @@ def test_a_change_that_moves_only_the_evaluation_time_writes_nothing():
     writes = len(cluster.writes)
     cluster.clock.advance(dt.timedelta(minutes=5))
     cluster.update("GPAIModel", NS, MODEL, {"metadata": {"annotations": {"team": "chat"}}})
-    settled(cluster, b.namespace("other-team"))  # a real change of the state: everything worked out
+    cluster.add(b.namespace("other-team"))  # a real change of the state: everything worked out
     assert [key for _, key, _ in cluster.writes[writes:]] == [
         (VERDICTS, "other-team", NAME),
         (VERDICTS, "other-team", NAME),
@@ -204,7 +198,7 @@ def test_leadership_lost_between_the_object_and_its_status_stops_the_second_requ
         return answer
 
     cluster.apply_derived = apply_then_lose  # type: ignore[method-assign]
-    settled(cluster, b.namespace("team-b"))
+    cluster.add(b.namespace("team-b"))
     assert [op for op, key, _ in cluster.writes if key[1] == "team-b"] == ["apply"]
 
 
@@ -295,7 +289,7 @@ def test_any_kind_plugs_in_with_a_descriptor_and_a_pure_function():
     assert summary["metadata"]["labels"] == {MANAGED_BY_LABEL: MANAGED_BY}
     assert "namespace" not in summary["metadata"]
 
-    settled(cluster, *b.frontier()[1:])
+    cluster.add(*b.frontier()[1:])
     assert cluster.get("Summary", "", f"{NS}-{MODEL}")["results"] == {"compliant": True}
 
     cluster.delete("GPAIModel", NS, MODEL)
@@ -329,7 +323,7 @@ def test_a_workload_change_works_out_again_only_the_kinds_that_read_workloads():
     summary_source = DerivedSource(SUMMARY, counted("summaries", summaries))
     cluster = started(b.namespace(NS), derived=[verdicts_source, summary_source])
     before = dict(calls)
-    settled(cluster, b.workload(model_name=None))  # unlabelled: no model to evaluate again
+    cluster.add(b.workload(model_name=None))  # unlabelled: no model to evaluate again
     assert calls["verdicts"] == before["verdicts"]
     assert calls["summaries"] > before["summaries"]
 
@@ -349,7 +343,7 @@ def test_a_namespace_being_deleted_gets_no_retries(caplog: pytest.LogCaptureFixt
         'admissionverdicts.gpai.dev "gpai-verdicts" is forbidden: unable to create new content in '
         "namespace going because it is being terminated",
     )
-    settled(cluster, b.namespace("going"))
+    cluster.add(b.namespace("going"))
     assert "write failed" not in caplog.text
     assert not cluster.reconciler.writes._retry_handles
 

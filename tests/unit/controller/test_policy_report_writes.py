@@ -26,12 +26,6 @@ def started(
     return cluster
 
 
-def settle(cluster: FakeCluster, *objs: dict) -> None:
-    for obj in objs:
-        cluster.create(obj)
-    asyncio.run(cluster.settle())
-
-
 def report(cluster: FakeCluster, namespace: str = NS) -> dict:
     return cluster.get("Report", namespace, NAME)
 
@@ -63,7 +57,7 @@ def test_a_change_of_evidence_rewrites_the_report_and_the_summary():
     cluster = started(b.namespace(NS), b.model(), b.policy("enforce"), b.workload())
     before = len(cluster.writes)
 
-    settle(cluster, *b.frontier()[1:])
+    cluster.add(*b.frontier()[1:])
 
     assert set(rules(cluster).values()) == {"pass"}
     assert cluster.get("ClusterReport", "", NAME)["summary"]["pass"] == 1

@@ -48,12 +48,6 @@ async def run_until_non_compliant(cluster: FakeCluster, when: dt.datetime) -> No
     worker.cancel()
 
 
-def add(cluster: FakeCluster, *objs: dict) -> None:
-    for obj in objs:
-        cluster.create(obj)
-    asyncio.run(cluster.settle())
-
-
 def test_a_model_without_evidence_is_non_compliant_with_a_warning_event():
     cluster = started(b.model())
     compliant = conditions(cluster)["Compliant"]
@@ -81,7 +75,7 @@ def test_evidence_turns_the_model_compliant_with_one_event_and_a_new_transition_
     cluster = started(b.model())
     ready_since = conditions(cluster)["Ready"]["lastTransitionTime"]
     cluster.clock.advance(dt.timedelta(hours=1))
-    add(cluster, *b.frontier()[1:])
+    cluster.add(*b.frontier()[1:])
     compliant = conditions(cluster)["Compliant"]
     assert (compliant["status"], compliant["reason"]) == ("True", "ObligationsMet")
     assert compliant["lastTransitionTime"] == "2026-11-28T13:30:00Z"
@@ -161,8 +155,7 @@ def test_removing_the_label_removes_the_annotations():
 def test_objects_made_by_a_gated_controller_are_not_annotated_nor_counted():
     cluster = started(*b.frontier(), b.workload("ReplicaSet", "chat-5d8"))
     owner_uid = cluster.get("ReplicaSet", NS, "chat-5d8")["metadata"]["uid"]
-    add(
-        cluster,
+    cluster.add(
         b.workload(
             "Pod", "chat-5d8-a", controller="ReplicaSet", controller_name="chat-5d8", controller_uid=owner_uid
         ),
@@ -188,12 +181,12 @@ def test_a_child_seen_before_its_controller_is_left_to_it_once_the_controller_ap
     child = b.workload(
         "Pod", "chat-5d8-a", controller="ReplicaSet", controller_name="chat-5d8", controller_uid="rs-1"
     )
-    add(cluster, child)
+    cluster.add(child)
     assert annotations_of(cluster, "Pod", "chat-5d8-a")[COMPLIANCE] == "Compliant"
     assert cluster.get("GPAIModel", NS, MODEL)["status"]["workloads"] == 1
     owner = b.workload("ReplicaSet", "chat-5d8")
     owner["metadata"]["uid"] = "rs-1"
-    add(cluster, owner)
+    cluster.add(owner)
     writes = len(cluster.writes)
     cluster.update("Pod", NS, "chat-5d8-a", {"metadata": {"annotations": {COMPLIANCE: "NonCompliant"}}})
     asyncio.run(cluster.settle())
@@ -290,9 +283,9 @@ def test_a_policy_selecting_the_namespace_changes_the_status():
     cluster = started(b.namespace(NS, team="ml"), *b.frontier())
     assert conditions(cluster)["Compliant"]["status"] == "True"
     extra = {"obligations": ["copyright/policy"], "additionalRequiredFields": []}
-    add(cluster, b.policy("strict", namespaceSelector={"matchLabels": {"team": "ml"}}, **extra))
+    cluster.add(b.policy("strict", namespaceSelector={"matchLabels": {"team": "ml"}}, **extra))
     assert "policy strict" in conditions(cluster)["Ready"]["message"]
-    add(cluster, b.policy("other", namespaceSelector={"matchLabels": {"team": "nobody"}}))
+    cluster.add(b.policy("other", namespaceSelector={"matchLabels": {"team": "nobody"}}))
     assert "policy other" not in conditions(cluster)["Ready"]["message"]
 
 
