@@ -1,6 +1,6 @@
 """kube-apiserver killed (SIGKILL) and started again on the same port and etcd, in the middle of a
 burst of changes: the operator's watches break, resume against an API server whose watch cache is
-new (so they expire, 410 Gone, and kopf lists again), its writes fail meanwhile and are retried.
+new (so they expire, 410 Gone, and the operator lists again), its writes fail meanwhile and are retried.
 Afterwards every status and annotation must be what the engine computes from a fresh listing."""
 
 from __future__ import annotations

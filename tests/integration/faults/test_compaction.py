@@ -1,5 +1,5 @@
 """etcd compacted while the operator's watches are cut off: they resume from a revision etcd no longer
-has, get 410 Gone and kopf lists again. Objects deleted while the watches were away are in no
+has, get 410 Gone and the operator lists again. Objects deleted while the watches were away are in no
 listing and in no watch event: the operator must still forget them.
 
 The control plane of this module runs kube-apiserver with `--watch-cache=false`, so watches are
