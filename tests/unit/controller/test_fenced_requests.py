@@ -10,6 +10,7 @@ import pytest
 from kubernetes.client import Configuration
 
 from gpai_operator.controller.kube import Credentials, Fenced, KubeClient
+from tests.unit.controller.local_http import serve_locally
 
 
 async def _serve(received: list[str], release: asyncio.Event) -> tuple[aiohttp.web.AppRunner, int]:
@@ -21,11 +22,7 @@ async def _serve(received: list[str], release: asyncio.Event) -> tuple[aiohttp.w
 
     app = aiohttp.web.Application()
     app.router.add_route("*", "/{tail:.*}", handle)
-    runner = aiohttp.web.AppRunner(app)
-    await runner.setup()
-    site = aiohttp.web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    return runner, int(runner.addresses[0][1])
+    return await serve_locally(app)
 
 
 def test_a_request_waiting_for_a_connection_is_not_sent_once_its_fence_says_no():

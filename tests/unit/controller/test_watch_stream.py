@@ -14,6 +14,7 @@ import pytest
 from kubernetes.client import Configuration
 
 from gpai_operator.controller.kube import ApiError, Credentials, KubeClient
+from tests.unit.controller.local_http import serve_locally
 
 EVENTS: list[dict[str, Any]] = [
     {"type": "ADDED", "object": {"metadata": {"name": "small", "resourceVersion": "1"}}},
@@ -43,11 +44,7 @@ async def _serve() -> tuple[aiohttp.web.AppRunner, int]:
 
     app = aiohttp.web.Application()
     app.router.add_get("/apis/x/v1/things", watch)
-    runner = aiohttp.web.AppRunner(app)
-    await runner.setup()
-    site = aiohttp.web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    return runner, int(runner.addresses[0][1])
+    return await serve_locally(app)
 
 
 def test_events_come_whole_however_the_stream_is_cut_and_an_error_answer_raises():

@@ -109,6 +109,16 @@ def watching(api: FakeApi) -> tuple[FakeCluster, Watches]:
     return cluster, watches
 
 
+async def running(api: FakeApi) -> tuple[FakeCluster, asyncio.Task[None], int]:
+    """The watches over `api` started as the operator starts them: everything listed, then watched;
+    returns once the first watch is open, with how many objects were listed."""
+    cluster, watches = watching(api)
+    listed = await watches.list_all()
+    runner = asyncio.create_task(watches.run())
+    await until(lambda: len(api.watches) == 1, "a watch")
+    return cluster, runner, listed
+
+
 def test_a_listing_goes_in_pages_and_forgets_what_it_no_longer_mentions():
     async def scenario() -> None:
         api = FakeApi()
@@ -169,10 +179,8 @@ def test_the_watch_starts_at_the_listing_and_resumes_from_the_last_version_seen(
     async def scenario() -> None:
         api = FakeApi()
         api.put(deployment("a"))
-        cluster, watches = watching(api)
-        assert await watches.list_all() == 1
-        runner = asyncio.create_task(watches.run())
-        await until(lambda: len(api.watches) == 1, "a watch")
+        cluster, runner, listed = await running(api)
+        assert listed == 1
         assert api.watches[0]["resourceVersion"] == "101"
         assert api.watches[0]["allowWatchBookmarks"] == "true"
         assert 300 <= int(api.watches[0]["timeoutSeconds"]) <= 600
@@ -201,10 +209,7 @@ def test_410_gone_lists_again_and_forgets_what_was_deleted_while_unwatched(how: 
         api = FakeApi()
         for name in ("kept", "deleted", "changed"):
             api.put(deployment(name))
-        cluster, watches = watching(api)
-        await watches.list_all()
-        runner = asyncio.create_task(watches.run())
-        await until(lambda: len(api.watches) == 1, "a watch")
+        cluster, runner, _ = await running(api)
 
         api.remove("deleted")  # while the watch was away: no event will ever say so
         api.put(b.workload(name="changed", model_name="other"))
@@ -257,9 +262,7 @@ def test_a_kind_not_served_yet_is_listed_and_watched_once_it_is():
 def test_an_event_the_state_cannot_take_is_logged_and_the_watch_goes_on(caplog: pytest.LogCaptureFixture):
     async def scenario() -> None:
         api = FakeApi()
-        cluster, watches = watching(api)
-        await watches.list_all()
-        runner = asyncio.create_task(watches.run())
+        cluster, runner, _ = await running(api)
         broken = {"type": "ADDED", "object": {"metadata": "not an object"}}
         api.sessions.put_nowait([broken, event("ADDED", api.put(deployment("fine")))])
         await until(lambda: len(api.watches) == 2, "the watch resumed")
