@@ -120,6 +120,9 @@ def _workload_seen(item: dict[str, Any]) -> tuple[Any, ...]:
     return (annotations.get("gpai.dev/compliance"), annotations.get("gpai.dev/unmet"))
 
 
+WATCH_LIMIT = 6 * 3600.0  # seconds: the API server ends a watch long before (30-60 min)
+
+
 class Tracker:
     """What every watched object says now, and which do not yet say what they should: fed by watches
     opened before the first creation, so the moment the last one becomes right is known to the event
@@ -156,24 +159,14 @@ class Tracker:
 async def _watch(credentials: Any, path: str, version: str, kind: str, tracker: Tracker) -> None:
     """Watch `path` from `version`, its events into `tracker`, until cancelled; a stream the server
     ends is opened again from the last version seen."""
-    import aiohttp
+    from gpai_operator.controller.kube import KubeClient
 
-    headers = {"Accept": "application/json"}
-    if (authorization := credentials.authorization()) is not None:
-        headers["Authorization"] = authorization
-    timeout = aiohttp.ClientTimeout(total=None, sock_read=None)
-    connector = aiohttp.TCPConnector(ssl=credentials.ssl_context())
-    url = credentials.server.rstrip("/") + path
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout, read_bufsize=1 << 22) as session:
+    async with KubeClient(credentials, concurrency=0) as client:  # its own connection, not a creator's
         while True:
             params = {"watch": "1", "resourceVersion": version, "allowWatchBookmarks": "true"}
-            async with session.get(url, params=params, headers=headers) as response:
-                if response.status != 200:
-                    raise RuntimeError(f"watch {path}: {response.status} {await response.text()}")
-                async for line in response.content:
-                    if not line.strip():
-                        continue
-                    event = json.loads(line)
+            events = client.watch(path, params, timeout=WATCH_LIMIT)
+            async with contextlib.aclosing(events):
+                async for event in events:
                     if event["type"] == "ERROR":
                         raise RuntimeError(f"watch {path}: {event['object']}")
                     version = event["object"]["metadata"]["resourceVersion"]
