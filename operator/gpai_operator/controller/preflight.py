@@ -20,7 +20,7 @@ from gpai_operator.controller.resources import (
     Watched,
     workload_watches,
 )
-from gpai_operator.engine import DEFAULT_KINDS, WorkloadKind, WorkloadKinds
+from gpai_operator.engine import DEFAULT_KINDS, WorkloadKinds
 
 SSAR_PATH = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
 
@@ -129,10 +129,6 @@ async def _served(client: KubeClient, path: str) -> JsonObject | None:
         raise
 
 
-async def _served_version(client: KubeClient, kind: WorkloadKind) -> str:
-    return await served_version(client, kind.group, kind.version, kind.resource)
-
-
 async def served_version(client: KubeClient, group: str, version: str, plural: str) -> str:
     """The version of an optional kind the cluster serves ("" when none): `version` if served,
     else (no version configured) the group's preferred one."""
@@ -182,8 +178,10 @@ async def preflight(
                 )
         optional: dict[str, str] = {}  # optional kind -> the version served
         for kind in kinds:
-            if kind.optional and (served_version := await _served_version(client, kind)):
-                optional[kind.kind] = served_version
+            if kind.optional and (
+                kind_version := await served_version(client, kind.group, kind.version, kind.resource)
+            ):
+                optional[kind.kind] = kind_version
         permissions = required_permissions(
             namespaces,
             "InferenceService" in optional,
