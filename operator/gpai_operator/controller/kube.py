@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import Any, Self
 
 import aiohttp
+from aiohttp.abc import AbstractStreamWriter
 from kubernetes.client import Configuration
 
 JsonObject = dict[str, Any]  # what the API server answers: always a JSON object
@@ -115,16 +116,33 @@ Fence = Callable[[], bool]
 
 
 class Fenced(Exception):
-    """A fenced request was not sent: its fence said no once the request had its connection."""
+    """A fenced request was not sent: its fence said no at the moment its bytes were to go out."""
 
 
-async def _check_fence(_session: Any, context: Any, _params: Any) -> None:
-    """aiohttp trace hook, run once a request has its connection and just before it is sent: a
-    request that waited (for a connection, a TLS handshake, or a process that was paused) is not
-    sent when its fence no longer allows it. aiohttp releases the connection on the exception."""
-    fence = context.trace_request_ctx
-    if fence is not None and not fence():
-        raise Fenced("not sent: the fence no longer allows it")
+class _FencedBody(aiohttp.BytesPayload):
+    """A request body that asks its fence as it is written. aiohttp holds a request's headers back and
+    writes them with the first bytes of the body, in the same step as this check, so a request that
+    waited (for a connection, a TLS handshake, its turn on the event loop, or a process that was
+    paused) goes out only if the fence still allows it. Checked any earlier (once the connection is
+    had, say), a pause between the check and the write lets a deposed leader write."""
+
+    def __init__(self, value: bytes, content_type: str, fence: Fence) -> None:
+        super().__init__(value, content_type=content_type)
+        self.fence = fence
+        self.refused = False
+
+    def _check(self) -> None:
+        if not self.fence():
+            self.refused = True
+            raise Fenced("not sent: the fence no longer allows it")
+
+    async def write(self, writer: AbstractStreamWriter) -> None:
+        self._check()
+        await super().write(writer)
+
+    async def write_with_length(self, writer: AbstractStreamWriter, content_length: int | None) -> None:
+        self._check()
+        await super().write_with_length(writer, content_length)
 
 
 class KubeClient:
@@ -150,14 +168,10 @@ class KubeClient:
             connector = aiohttp.TCPConnector(
                 ssl=self.credentials.ssl_context(), limit=self._concurrency, enable_cleanup_closed=True
             )
-            fences = aiohttp.TraceConfig()
-            fences.on_connection_reuseconn.append(_check_fence)
-            fences.on_connection_create_end.append(_check_fence)
             self._session = aiohttp.ClientSession(
                 base_url=self.credentials.server.rstrip("/") + "/",
                 connector=connector,
                 timeout=self._timeout,
-                trace_configs=[fences],
             )
         return self._session
 
@@ -182,22 +196,28 @@ class KubeClient:
         params: Mapping[str, str] | None = None,
         fence: Fence | None = None,
     ) -> JsonObject | None:
-        """The answer's JSON object (None for an empty answer). With `fence`, the request is sent only
-        if it still answers True once the request has its connection (else `Fenced`)."""
+        """The answer's JSON object (None for an empty answer). With `fence` (and a body), the request
+        is sent only if the fence still answers True as its first bytes are written (else `Fenced`)."""
         headers = self._headers()
-        data = None
+        data: str | _FencedBody | None = None
         if body is not None:
             headers["Content-Type"] = content_type
             data = json.dumps(body, separators=(",", ":"), default=_iso)
+            if fence is not None:
+                data = _FencedBody(data.encode(), content_type, fence)
+        elif fence is not None:
+            raise ValueError(f"{method} {path}: a fenced request needs a body to check its fence on")
         session = self._open()
         try:
             async with session.request(
-                method, path.lstrip("/"), data=data, headers=headers, params=params, trace_request_ctx=fence
+                method, path.lstrip("/"), data=data, headers=headers, params=params
             ) as response:
                 text = await response.text()
                 if response.status >= 300:
                     raise _error(method, path, response.status, response.reason or "", text)
         except (aiohttp.ClientError, TimeoutError, ssl.SSLError, OSError) as error:
+            if isinstance(data, _FencedBody) and data.refused:
+                raise Fenced(f"{method} {path} not sent: the fence no longer allows it") from error
             raise ApiError(method, path, 0, "", f"{type(error).__name__}: {error}") from error
         answer = json.loads(text) if text else None
         if answer is not None and not isinstance(answer, dict):

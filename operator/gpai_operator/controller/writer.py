@@ -2,9 +2,9 @@
 
 Merge patches of GPAIModel and SeriousIncident status and of workload metadata, Event creation, and
 the objects of the derived kinds (controller/derived.py), applied whole or deleted: nothing else is
-ever written. Every request is fenced by `leading`: one that waited (for a connection, or in a
-paused process) is not sent once this replica no longer leads (`Fenced`). Unit tests put a recording
-fake in its place (tests/unit/controller/fakes.py).
+ever written. Every request is fenced by `leading`, asked as its bytes are written: one that waited
+(for a connection, or in a paused process) is not sent once this replica no longer leads
+(`Fenced`). Unit tests put a recording fake in its place (tests/unit/controller/fakes.py).
 """
 
 from __future__ import annotations

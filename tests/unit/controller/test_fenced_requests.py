@@ -4,6 +4,7 @@ paused leader's writes must not reach the API server after another replica took 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import aiohttp.web
 import pytest
@@ -49,3 +50,41 @@ def test_a_request_waiting_for_a_connection_is_not_sent_once_its_fence_says_no()
 
     asyncio.run(scenario())
     assert received == ["/first", "/slow", "/read"]
+
+
+def test_a_request_whose_fence_says_no_after_it_has_its_connection_is_not_sent(monkeypatch):
+    """The lease is lost after the write has its connection and before its bytes go out (a process
+    paused there, or an event loop busy with other work): the fence is read as the bytes are written,
+    so nothing is sent."""
+    received: list[str] = []
+    leading = [True]
+    connect = aiohttp.TCPConnector.connect
+
+    async def connect_then_lose_the_lease(self: aiohttp.TCPConnector, *args: Any, **kwargs: Any) -> Any:
+        connection = await connect(self, *args, **kwargs)
+        leading[0] = False
+        return connection
+
+    async def scenario() -> None:
+        runner, port = await _serve(received, asyncio.Event())
+        credentials = Credentials(f"http://127.0.0.1:{port}", Configuration(), "test")
+        async with KubeClient(credentials, concurrency=1) as client:
+            monkeypatch.setattr(aiohttp.TCPConnector, "connect", connect_then_lose_the_lease)
+            with pytest.raises(Fenced):
+                await client.create("/late", {"kind": "Event"}, lambda: leading[0])
+            monkeypatch.setattr(aiohttp.TCPConnector, "connect", connect)
+            assert await client.get("/read") == {}  # the one connection serves the next request
+        await runner.cleanup()
+
+    asyncio.run(scenario())
+    assert received == ["/read"]
+
+
+def test_a_fenced_request_without_a_body_is_refused_before_anything_is_sent():
+    async def scenario() -> None:
+        credentials = Credentials("http://127.0.0.1:9", Configuration(), "test")
+        async with KubeClient(credentials) as client:
+            with pytest.raises(ValueError, match="DELETE /x: a fenced request needs a body"):
+                await client.delete("/x", None, lambda: True)
+
+    asyncio.run(scenario())
