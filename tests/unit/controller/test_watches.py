@@ -28,9 +28,9 @@ Step = Obj | ApiError
 class FakeApi:
     """One collection served as the API server would: listings in pages (a `continue` token),
     watches answered by the sessions a test queues (each a list of events or errors; a watch waits
-    until the test queues one)."""
+    until the test queues one). It starts with a Deployment of each name given."""
 
-    def __init__(self) -> None:
+    def __init__(self, *deployments: str) -> None:
         self.items: dict[str, Obj] = {}
         self.version = 100
         self.served = True
@@ -38,6 +38,8 @@ class FakeApi:
         self.watches: list[Mapping[str, str]] = []
         self.sessions: asyncio.Queue[list[Step]] = asyncio.Queue()
         self.failures: dict[str, ApiError] = {}  # continue token -> the answer to it, once
+        for name in deployments:
+            self.put(deployment(name))
 
     def put(self, obj: Obj) -> Obj:
         self.version += 1
@@ -121,9 +123,7 @@ async def running(api: FakeApi) -> tuple[FakeCluster, asyncio.Task[None], int]:
 
 def test_a_listing_goes_in_pages_and_forgets_what_it_no_longer_mentions():
     async def scenario() -> None:
-        api = FakeApi()
-        for name in ("a", "b", "c", "d", "e"):
-            api.put(deployment(name))
+        api = FakeApi("a", "b", "c", "d", "e")
         cluster, _ = watching(api)
         first = await list_into(api, cluster.sync, DEPLOYMENTS, None, page=2)  # type: ignore[arg-type]
         assert (first.listed, first.forgotten, first.version) == (5, 0, "105")
@@ -141,9 +141,7 @@ def test_a_listing_goes_in_pages_and_forgets_what_it_no_longer_mentions():
 
 def test_a_listing_whose_continue_token_expired_starts_over_and_one_that_fails_forgets_nothing():
     async def scenario() -> None:
-        api = FakeApi()
-        for name in ("a", "b", "c", "d", "e"):
-            api.put(deployment(name))
+        api = FakeApi("a", "b", "c", "d", "e")
         cluster, _ = watching(api)
         cluster.create(deployment("deleted-meanwhile"))
         api.failures["2"] = ApiError(
@@ -206,9 +204,7 @@ def test_the_watch_starts_at_the_listing_and_resumes_from_the_last_version_seen(
 @pytest.mark.parametrize("how", ["error event", "error answer"])
 def test_410_gone_lists_again_and_forgets_what_was_deleted_while_unwatched(how: str):
     async def scenario() -> None:
-        api = FakeApi()
-        for name in ("kept", "deleted", "changed"):
-            api.put(deployment(name))
+        api = FakeApi("kept", "deleted", "changed")
         cluster, runner, _ = await running(api)
 
         api.remove("deleted")  # while the watch was away: no event will ever say so
