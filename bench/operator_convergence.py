@@ -402,11 +402,11 @@ async def _list_everything(credentials: Any) -> dict[str, Any]:
     the same resources in the same pages of 500, each page decoded from JSON, nothing more. Its
     ready time after a restart less this is what building the state costs."""
     from gpai_operator.controller.kube import KubeClient
-    from gpai_operator.controller.listing import PAGE, collection_path
+    from gpai_operator.controller.listing import collection_path, pages
     from gpai_operator.controller.preflight import served_version
     from gpai_operator.controller.resources import NAMESPACES, OUR_KINDS, workload_watches
 
-    objects = pages = 0
+    objects = requests = 0
     async with KubeClient(credentials, timeout=120) as client:
         started = time.monotonic()
         for resource in (*OUR_KINDS, NAMESPACES, *workload_watches()):
@@ -415,15 +415,10 @@ async def _list_everything(credentials: Any) -> dict[str, Any]:
                 if not version:
                     continue
                 resource = dataclasses.replace(resource, version=version)
-            path, cont = collection_path(resource, None), ""
-            while True:
-                params = {"limit": str(PAGE), **({"continue": cont} if cont else {})}
-                page = await client.get(path, params) or {}
-                objects, pages = objects + len(page.get("items") or ()), pages + 1
-                if not (cont := (page.get("metadata") or {}).get("continue") or ""):
-                    break
+            async for page in pages(client, collection_path(resource, None)):
+                objects, requests = objects + len(page.get("items") or ()), requests + 1
         seconds = time.monotonic() - started
-    return {"objects": objects, "pages": pages, "seconds": round(seconds, 2)}
+    return {"objects": objects, "pages": requests, "seconds": round(seconds, 2)}
 
 
 if __name__ == "__main__":

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from gpai_operator.controller.kube import ApiError, KubeClient
+from gpai_operator.controller.kube import ApiError, JsonObject, KubeClient
 from gpai_operator.controller.resources import Watched
 from gpai_operator.controller.sync import StateSync
 from gpai_operator.runtime import audit, audit_exception
@@ -66,26 +66,32 @@ async def list_into(
             audit(logger, "listing expired midway, listing again", path=path)
 
 
+async def pages(client: KubeClient, path: str, page: int = PAGE) -> AsyncIterator[JsonObject]:
+    """Each answer of a listing of `path`, `page` objects a request, following its `continue` token
+    to the end. Raises ApiError when a request fails (410 when the token expired)."""
+    token = ""
+    while True:
+        params = {"limit": str(page), **({"continue": token} if token else {})}
+        answer = await client.get(path, params=params) or {}
+        yield answer
+        if not (token := str((answer.get("metadata") or {}).get("continue") or "")):
+            return
+
+
 async def _list(
     client: KubeClient, sync: StateSync, resource: Watched, namespace: str | None, path: str, page: int
 ) -> Listing:
     api_version = api_version_of(resource)
     mentioned: set[tuple[str, str]] = set()
-    token, version = "", ""
-    while True:
-        params = {"limit": str(page), **({"continue": token} if token else {})}
-        answer = await client.get(path, params=params) or {}
+    version = ""
+    async for answer in pages(client, path, page):
         for item in answer.get("items") or []:
             item.setdefault("apiVersion", api_version)  # list items come without them
             item.setdefault("kind", resource.kind)
             metadata = item.get("metadata") or {}
             mentioned.add((str(metadata.get("namespace") or ""), str(metadata.get("name") or "")))
             apply_guarded(sync, item, deleted=False, path=path)
-        metadata = answer.get("metadata") or {}
-        version = str(metadata.get("resourceVersion") or version)
-        token = str(metadata.get("continue") or "")
-        if not token:
-            break
+        version = str((answer.get("metadata") or {}).get("resourceVersion") or version)
         await asyncio.sleep(0)  # let the endpoints answer probes meanwhile
     forgotten = forget_unlisted(sync, api_version, resource.kind, namespace, mentioned)
     return Listing(version, len(mentioned), forgotten)
